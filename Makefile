@@ -1,0 +1,66 @@
+# Leitstand — the two commands that matter: `make run` and `make test`.
+# Every target installs what it needs first (scripts/ensure-tools.sh).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+export PATH := $(HOME)/.cargo/bin:$(CURDIR)/tools/node_modules/.bin:$(CURDIR)/end2end/node_modules/.bin:$(PATH)
+# Builds check SQL against the committed .sqlx/ data, never a live database.
+export SQLX_OFFLINE := true
+export CARGO_TERM_COLOR ?= auto
+
+LISTEN ?= 127.0.0.1:3000
+
+.PHONY: help tools tools-e2e build build-debug run test lint fmt clippy unit e2e check-wasm-deps bench sqlx-prepare clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+tools: ## Install missing build tools (wasm target, cargo-leptos, wasm-bindgen, sass, wasm-opt)
+	@scripts/ensure-tools.sh build
+
+tools-e2e: ## Install missing browser-test tools (Playwright, Chromium) as well
+	@scripts/ensure-tools.sh e2e
+
+build: tools ## Release build: target/release/leitstand and target/site
+	cargo leptos build --release --precompress
+
+build-debug: tools
+	cargo leptos build
+
+run: build ## Build and serve at http://$(LISTEN) (embedded PostgreSQL unless DATABASE_URL is set)
+	@echo ""
+	@echo "  Leitstand: http://$(LISTEN)"
+	@echo ""
+	@(command -v xdg-open >/dev/null && [ -n "$${DISPLAY:-}" ] && (sleep 2; xdg-open "http://$(LISTEN)" >/dev/null 2>&1) &) || true
+	LEITSTAND_LISTEN=$(LISTEN) target/release/leitstand serve
+
+test: lint check-wasm-deps unit e2e ## Everything CI runs: format, lints, wasm dependency check, Rust tests, browser tests
+	@echo "make test: all checks passed"
+
+lint: fmt clippy
+
+fmt: ## Check formatting
+	cargo fmt --all -- --check
+
+clippy: ## Lints, warnings are errors
+	cargo clippy --workspace --all-targets -- -D warnings
+
+check-wasm-deps: tools ## The browser bundle must not contain server-only crates
+	@scripts/check-wasm-deps.sh
+
+unit: ## Rust unit and integration tests (real PostgreSQL, real HTTP)
+	@scripts/with-test-pg.sh cargo test --workspace --no-fail-fast
+
+e2e: tools-e2e build-debug ## Browser tests in Chromium against the debug build
+	@scripts/with-test-pg.sh scripts/e2e.sh
+
+bench: build ## Benchmarks; appends figures to BENCHMARKS.md
+	@scripts/with-test-pg.sh scripts/bench.sh
+
+sqlx-prepare: ## Refresh .sqlx/ after changing SQL (needs a local PostgreSQL)
+	@scripts/sqlx-prepare.sh
+
+clean:
+	cargo clean

@@ -1,0 +1,96 @@
+//! The HTML shell, the router and the page layout.
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use crate::auth::page::{LoginPage, SetupPage};
+use crate::components::layout::Layout;
+use crate::dashboard::page::DashboardPage;
+use crate::events::page::{EventDetailPage, EventsPage};
+use crate::pages::{ComingSoon, NotFound};
+use crate::settings::page::{AuditPage, KeysPage, PrivacyPage, UsersPage};
+
+/// The document around the app; rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_page_csp();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <meta name="theme-color" content="#0f172a" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The page's Content-Security-Policy names this render's script nonce, so
+/// the hydration script runs and nothing else inline does.
+#[cfg(feature = "ssr")]
+fn set_page_csp() {
+    let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+         font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
+         frame-ancestors 'none'; manifest-src 'self'; worker-src 'self'"
+    );
+    if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
+        response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Marks the page as interactive once the WebAssembly has taken over
+    // (tests and users of assistive tech can rely on it).
+    #[cfg(feature = "hydrate")]
+    Effect::new(|| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "");
+        }
+    });
+    view! {
+        <Stylesheet id="leptos" href="/pkg/leitstand.css" />
+        <Title formatter=|page: String| {
+            if page.is_empty() { "Leitstand".to_owned() } else { format!("{page} · Leitstand") }
+        } />
+        <Router>
+            <Layout>
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=DashboardPage />
+                    <Route path=path!("/login") view=LoginPage />
+                    <Route path=path!("/setup") view=SetupPage />
+                    <Route path=path!("/services") view=|| view! { <ComingSoon title="Services" /> } />
+                    <Route path=path!("/errors") view=|| view! { <ComingSoon title="Errors" /> } />
+                    <Route path=path!("/events") view=EventsPage />
+                    <Route path=path!("/events/:id") view=EventDetailPage />
+                    <Route path=path!("/backups") view=|| view! { <ComingSoon title="Backups" /> } />
+                    <Route path=path!("/alerts") view=|| view! { <ComingSoon title="Alerts" /> } />
+                    <Route path=path!("/settings") view=UsersPage />
+                    <Route path=path!("/settings/keys") view=KeysPage />
+                    <Route path=path!("/settings/audit") view=AuditPage />
+                    <Route path=path!("/settings/privacy") view=PrivacyPage />
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}

@@ -1,0 +1,316 @@
+//! Server functions of sign-in, setup and user management.
+
+use leptos::prelude::*;
+
+use super::types::{CurrentUser, Role, UserInfo};
+use crate::error::AppError;
+
+/// Who is signed in (None on the login and setup pages).
+#[server(prefix = "/rpc", input = server_fn::codec::GetUrl)]
+pub async fn me() -> Result<Option<CurrentUser>, AppError> {
+    Ok(super::guard::current_user())
+}
+
+/// Whether the installation still needs its first admin.
+#[server(prefix = "/rpc", input = server_fn::codec::GetUrl)]
+pub async fn needs_setup() -> Result<bool, AppError> {
+    let state = crate::state::AppState::from_context()?;
+    Ok(super::store::count_users(&state.pool).await? == 0)
+}
+
+#[cfg(feature = "ssr")]
+fn session_cookie(token: &str, max_age: i64, secure: bool) -> String {
+    format!(
+        "{}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{}",
+        super::guard::SESSION_COOKIE,
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+#[cfg(feature = "ssr")]
+fn set_cookie(value: String) {
+    if let (Some(response), Ok(value)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        axum::http::HeaderValue::from_str(&value),
+    ) {
+        response.append_header(axum::http::header::SET_COOKIE, value);
+    }
+}
+
+/// Only a same-site path may follow sign-in (no open redirect).
+pub fn safe_next(next: &str) -> String {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.starts_with("/login")
+        && !next.starts_with("/setup");
+    if ok { next.to_owned() } else { "/".to_owned() }
+}
+
+#[cfg(feature = "ssr")]
+async fn sign_in(state: &crate::state::AppState, user: &CurrentUser) -> Result<(), AppError> {
+    let auth = super::guard::auth();
+    let agent = use_context::<axum::http::request::Parts>().and_then(|p| {
+        p.headers
+            .get(axum::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    });
+    let mut conn = state.pool.acquire().await?;
+    let token = super::store::create_session(
+        &mut conn,
+        user.id,
+        state.sessions,
+        auth.ip,
+        agent.as_deref(),
+    )
+    .await?;
+    set_cookie(session_cookie(
+        &token,
+        state.sessions.absolute.num_seconds(),
+        auth.secure,
+    ));
+    Ok(())
+}
+
+/// Creates the first admin and signs them in. Refused once any user exists.
+#[server(prefix = "/rpc")]
+pub async fn setup(email: String, name: String, password: String) -> Result<(), AppError> {
+    crate::error::with_status(
+        async {
+            let state = crate::state::AppState::from_context()?;
+            let auth = super::guard::auth();
+            let mut tx = state.pool.begin().await?;
+            sqlx::query!("lock table users in exclusive mode")
+                .execute(&mut *tx)
+                .await?;
+            if super::store::count_users(&mut *tx).await? > 0 {
+                return Err(AppError::Conflict(
+                    "Leitstand is set up already; sign in instead".into(),
+                ));
+            }
+            let user =
+                super::store::create_user(&mut *tx, &email, &name, &password, Role::Admin).await?;
+            crate::audit::store::record(
+                &mut *tx,
+                &format!("user:{}", user.email),
+                "auth.setup",
+                Some(&user.email),
+                auth.ip,
+                serde_json::json!({}),
+            )
+            .await?;
+            tx.commit().await?;
+            let current = CurrentUser {
+                id: user.id,
+                email: user.email,
+                name: user.name,
+                role: Role::Admin,
+            };
+            sign_in(&state, &current).await?;
+            leptos_axum::redirect("/");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Signs in. Failures are limited per address and per account+address.
+#[server(prefix = "/rpc")]
+pub async fn login(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+    crate::error::with_status(
+        async {
+            let state = crate::state::AppState::from_context()?;
+            let auth = super::guard::auth();
+            let keys = super::limiter::keys(auth.ip, Some(&email));
+            let now = std::time::Instant::now();
+            if let Err(retry_after) = state.auth_failures.check(&keys, now) {
+                set_retry_after(retry_after);
+                return Err(AppError::TooManyRequests { retry_after });
+            }
+            match super::store::verify_login(&state.pool, &email, &password).await? {
+                Some(user) => {
+                    if let Some(pair) = keys.get(1) {
+                        state.auth_failures.succeed(pair);
+                    }
+                    sign_in(&state, &user).await?;
+                    crate::audit::store::record(
+                        &state.pool,
+                        &super::guard::actor(&user),
+                        "auth.login",
+                        Some(&user.email),
+                        auth.ip,
+                        serde_json::json!({}),
+                    )
+                    .await?;
+                    leptos_axum::redirect(&safe_next(next.as_deref().unwrap_or("/")));
+                    Ok(())
+                }
+                None => {
+                    let locked = state.auth_failures.fail(&keys, now);
+                    let target = email.trim().to_lowercase();
+                    crate::audit::store::record(
+                        &state.pool,
+                        "anonymous",
+                        "auth.login_failed",
+                        Some(&target),
+                        auth.ip,
+                        serde_json::json!({}),
+                    )
+                    .await?;
+                    if let Some(retry_after) = locked {
+                        set_retry_after(retry_after);
+                        return Err(AppError::TooManyRequests { retry_after });
+                    }
+                    Err(AppError::Unauthorized)
+                }
+            }
+        }
+        .await,
+    )
+}
+
+#[cfg(feature = "ssr")]
+fn set_retry_after(seconds: u64) {
+    if let (Some(response), Ok(v)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        axum::http::HeaderValue::from_str(&seconds.to_string()),
+    ) {
+        response.insert_header(axum::http::header::RETRY_AFTER, v);
+    }
+}
+
+/// Ends the session on the server and clears the cookie.
+#[server(prefix = "/rpc")]
+pub async fn logout() -> Result<(), AppError> {
+    crate::error::with_status(
+        async {
+            let state = crate::state::AppState::from_context()?;
+            let auth = super::guard::auth();
+            if let Some(token) = &auth.token {
+                super::store::delete_session(&state.pool, token).await?;
+            }
+            if let Some(user) = &auth.user {
+                crate::audit::store::record(
+                    &state.pool,
+                    &super::guard::actor(user),
+                    "auth.logout",
+                    Some(&user.email),
+                    auth.ip,
+                    serde_json::json!({}),
+                )
+                .await?;
+            }
+            set_cookie(session_cookie("", 0, auth.secure));
+            leptos_axum::redirect("/login");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Every user (admin).
+#[server(prefix = "/rpc", input = server_fn::codec::GetUrl)]
+pub async fn list_users() -> Result<Vec<UserInfo>, AppError> {
+    crate::error::with_status(
+        async {
+            super::guard::require(Role::Admin)?;
+            let state = crate::state::AppState::from_context()?;
+            super::store::list_users(&state.pool).await
+        }
+        .await,
+    )
+}
+
+/// Adds a user (admin).
+#[server(prefix = "/rpc")]
+pub async fn add_user(
+    email: String,
+    name: String,
+    password: String,
+    role: Role,
+) -> Result<UserInfo, AppError> {
+    crate::error::with_status(
+        async {
+            let admin = super::guard::require(Role::Admin)?;
+            let state = crate::state::AppState::from_context()?;
+            let mut tx = state.pool.begin().await?;
+            let user = super::store::create_user(&mut *tx, &email, &name, &password, role).await?;
+            crate::audit::store::record(
+                &mut *tx,
+                &super::guard::actor(&admin),
+                "user.create",
+                Some(&user.email),
+                super::guard::auth().ip,
+                serde_json::json!({ "role": role }),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(user)
+        }
+        .await,
+    )
+}
+
+/// What an admin changes about a user.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum UserChange {
+    Role(Role),
+    Disabled(bool),
+    Password(String),
+}
+
+/// Changes a user's role, enables/disables them or resets their password (admin).
+#[server(prefix = "/rpc", input = server_fn::codec::Json)]
+pub async fn change_user(id: i64, change: UserChange) -> Result<(), AppError> {
+    crate::error::with_status(
+        async {
+            let admin = super::guard::require(Role::Admin)?;
+            let state = crate::state::AppState::from_context()?;
+            let mut tx = state.pool.begin().await?;
+            let (action, email, details) = match &change {
+                UserChange::Role(role) => (
+                    "user.role",
+                    super::store::set_role(&mut tx, id, *role).await?,
+                    serde_json::json!({ "role": role }),
+                ),
+                UserChange::Disabled(d) => (
+                    if *d { "user.disable" } else { "user.enable" },
+                    super::store::set_disabled(&mut tx, id, *d).await?,
+                    serde_json::json!({}),
+                ),
+                UserChange::Password(p) => (
+                    "user.password_reset",
+                    super::store::set_password(&mut tx, id, p).await?,
+                    serde_json::json!({}),
+                ),
+            };
+            crate::audit::store::record(
+                &mut *tx,
+                &super::guard::actor(&admin),
+                action,
+                Some(&email),
+                super::guard::auth().ip,
+                details,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_follow_sign_in() {
+        assert_eq!(safe_next("/events?level=error"), "/events?level=error");
+        assert_eq!(safe_next("https://evil.example"), "/");
+        assert_eq!(safe_next("//evil.example"), "/");
+        assert_eq!(safe_next("/\\evil.example"), "/");
+        assert_eq!(safe_next("/login"), "/");
+    }
+}

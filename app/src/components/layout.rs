@@ -1,0 +1,175 @@
+//! The frame around every page: brand, navigation, content area.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_location;
+
+use crate::auth::server_fns::{Logout, me};
+use crate::auth::types::CurrentUser;
+
+const NAV: &[(&str, &str, &str)] = &[
+    (
+        "/",
+        "Dashboard",
+        "M3 13h8V3H3zm0 8h8v-6H3zm10 0h8V11h-8zm0-18v6h8V3z",
+    ),
+    (
+        "/services",
+        "Services",
+        "M4 5h16v4H4zm0 5h16v4H4zm0 5h16v4H4z",
+    ),
+    (
+        "/errors",
+        "Errors",
+        "M12 2 1 21h22zm1 15h-2v-2h2zm0-4h-2V9h2z",
+    ),
+    ("/events", "Events", "M3 5h18v2H3zm0 6h18v2H3zm0 6h12v2H3z"),
+    (
+        "/backups",
+        "Backups",
+        "M12 3C7 3 3 4.3 3 6v12c0 1.7 4 3 9 3s9-1.3 9-3V6c0-1.7-4-3-9-3zm0 2c4.4 0 7 1.1 7 1s-2.6 1-7 1-7-1.1-7-1 2.6-1 7-1z",
+    ),
+    (
+        "/alerts",
+        "Alerts",
+        "M12 22a2 2 0 0 0 2-2h-4a2 2 0 0 0 2 2zm6-6V11a6 6 0 0 0-5-5.9V4h-2v1.1A6 6 0 0 0 6 11v5l-2 2v1h16v-1z",
+    ),
+    (
+        "/settings",
+        "Settings",
+        "M19.4 13a7.5 7.5 0 0 0 0-2l2.1-1.6-2-3.5-2.5 1a7.6 7.6 0 0 0-1.7-1L15 3h-4l-.4 2.9a7.6 7.6 0 0 0-1.7 1l-2.5-1-2 3.5L6.6 11a7.5 7.5 0 0 0 0 2l-2.1 1.6 2 3.5 2.5-1a7.6 7.6 0 0 0 1.7 1L11 21h4l.4-2.9a7.6 7.6 0 0 0 1.7-1l2.5 1 2-3.5zM13 15.5a3.5 3.5 0 1 1 0-7 3.5 3.5 0 0 1 0 7z",
+    ),
+];
+
+/// The signed-in user as a resource, shared by every role check in the UI.
+#[derive(Clone, Copy)]
+pub struct Me(pub Resource<Result<Option<CurrentUser>, crate::error::AppError>>);
+
+/// The signed-in user, for reading inside `<Suspense>`/`<Transition>` (the
+/// server enforces the same rules regardless).
+pub fn use_user() -> Signal<Option<CurrentUser>> {
+    use_context::<Signal<Option<CurrentUser>>>().unwrap_or_else(|| Signal::derive(|| None))
+}
+
+/// Shows its children only to users with at least `role` (or, with
+/// `invert`, only to users below it). Hiding is a courtesy: the server
+/// refuses what a role may not do either way.
+#[component]
+pub fn IfRole(
+    role: crate::auth::Role,
+    #[prop(optional)] invert: bool,
+    children: ChildrenFn,
+) -> impl IntoView {
+    let me = use_context::<Me>();
+    let children = StoredValue::new(children);
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let user = match me {
+                    Some(Me(r)) => r.await.ok().flatten(),
+                    None => None,
+                };
+                let allowed = user.as_ref().is_some_and(|u| u.can(role));
+                let show = user.is_some() && (allowed != invert);
+                show.then(|| children.with_value(|c| c()))
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+pub fn Layout(children: ChildrenFn) -> impl IntoView {
+    let location = use_location();
+    // Refetched on navigation: signing in or out changes who this is.
+    let me = Resource::new(move || location.pathname.get(), |_| me());
+    let user = Signal::derive(move || me.get().and_then(|r| r.ok()).flatten());
+    provide_context(user);
+    provide_context(Me(me));
+    let bare = move || {
+        let p = location.pathname.get();
+        p == "/login" || p == "/setup"
+    };
+    let logout = ServerAction::<Logout>::new();
+    let is_current = move |href: &str| {
+        let path = location.pathname.get();
+        if href == "/" {
+            path == "/"
+        } else {
+            path.starts_with(href)
+        }
+    };
+    let children = StoredValue::new(children);
+    view! {
+        <Show
+            when=move || !bare()
+            fallback=move || children.with_value(|c| c())
+        >
+        <div class="app">
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <header class="topbar">
+                <a class="brand" href="/" aria-label="Leitstand home">
+                    <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+                        <rect x="2" y="2" width="20" height="20" rx="5" fill="currentColor" opacity="0.15" />
+                        <path d="M6 15l4-4 3 3 5-6" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round" />
+                    </svg>
+                    <span>"Leitstand"</span>
+                </a>
+                <div class="topbar-end">
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            me.await.ok().flatten().map(|u| view! {
+                                <span class="user-chip" data-testid="user-chip">
+                                    <span class="user-email">{u.email.clone()}</span>
+                                    <span class="badge">{u.role.as_str()}</span>
+                                </span>
+                                <ActionForm action=logout>
+                                    <button type="submit" class="btn small">"Sign out"</button>
+                                </ActionForm>
+                            })
+                        })}
+                    </Transition>
+                </div>
+            </header>
+            <nav class="sidenav" aria-label="Main">
+                <ul>
+                    {NAV
+                        .iter()
+                        .filter(|(href, _, _)| *href != "/settings")
+                        .map(|(href, label, icon)| view! { <NavItem href=*href label=*label icon=*icon is_current /> })
+                        .collect_view()}
+                    // Settings only for administrators; read inside a
+                    // Transition so the server and the browser agree.
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let admin = me.await.ok().flatten().is_some_and(|u| u.can(crate::auth::Role::Admin));
+                            admin.then(|| {
+                                let (href, label, icon) = NAV[NAV.len() - 1];
+                                view! { <NavItem href label icon is_current /> }
+                            })
+                        })}
+                    </Transition>
+                </ul>
+            </nav>
+            <main id="main" class="content">{move || children.with_value(|c| c())}</main>
+        </div>
+        </Show>
+    }
+}
+
+#[component]
+fn NavItem(
+    href: &'static str,
+    label: &'static str,
+    icon: &'static str,
+    is_current: impl Fn(&str) -> bool + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <li>
+            <a href=href aria-current=move || is_current(href).then_some("page")>
+                <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
+                    <path d=icon fill="currentColor" />
+                </svg>
+                <span>{label}</span>
+            </a>
+        </li>
+    }
+}

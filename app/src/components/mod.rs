@@ -1,0 +1,6 @@
+//! Presentational building blocks shared by the pages.
+
+pub mod format;
+pub mod kpi_card;
+pub mod layout;
+pub mod timeline_chart;

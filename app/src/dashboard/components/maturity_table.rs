@@ -1,0 +1,141 @@
+//! Feature maturity per (service, feature): sortable, filterable.
+
+use leptos::prelude::*;
+
+use crate::components::format::{count, rate};
+use crate::dashboard::kpi::formula;
+use crate::dashboard::types::MaturityRow;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Service,
+    Feature,
+    Events,
+    ErrorRate,
+    Level,
+}
+
+fn badge_class(level: u8) -> &'static str {
+    match level {
+        4 => "badge ok",
+        3 => "badge info",
+        2 => "badge warn",
+        _ => "badge",
+    }
+}
+
+fn sort_rows(rows: &mut [MaturityRow], column: Column, ascending: bool) {
+    rows.sort_by(|a, b| {
+        let ord = match column {
+            Column::Service => a.service.cmp(&b.service).then(a.feature.cmp(&b.feature)),
+            Column::Feature => a.feature.cmp(&b.feature).then(a.service.cmp(&b.service)),
+            Column::Events => a.events.cmp(&b.events),
+            Column::ErrorRate => a.error_rate.total_cmp(&b.error_rate),
+            Column::Level => a.level.cmp(&b.level).then(a.events.cmp(&b.events)),
+        };
+        if ascending { ord } else { ord.reverse() }
+    });
+}
+
+#[component]
+pub fn MaturityTable(#[prop(into)] rows: Signal<Vec<MaturityRow>>) -> impl IntoView {
+    let sort = RwSignal::new((Column::Level, false));
+    let filter = RwSignal::new(String::new());
+    let services = Memo::new(move |_| {
+        let mut s: Vec<String> = rows.get().into_iter().map(|r| r.service).collect();
+        s.sort();
+        s.dedup();
+        s
+    });
+    let visible = move || {
+        let f = filter.get();
+        let mut list: Vec<MaturityRow> = rows
+            .get()
+            .into_iter()
+            .filter(|r| f.is_empty() || r.service == f)
+            .collect();
+        let (column, asc) = sort.get();
+        sort_rows(&mut list, column, asc);
+        list
+    };
+    let header = move |label: &'static str, column: Column, numeric: bool, class: &'static str| {
+        let aria = move || match sort.get() {
+            (c, true) if c == column => "ascending",
+            (c, false) if c == column => "descending",
+            _ => "none",
+        };
+        let mark = move || match sort.get() {
+            (c, true) if c == column => " ▲",
+            (c, false) if c == column => " ▼",
+            _ => "",
+        };
+        view! {
+            <th aria-sort=aria class=format!("{} {class}", if numeric { "num" } else { "" })>
+                <button
+                    class="sort"
+                    on:click=move |_| sort.update(|(c, asc)| {
+                        if *c == column { *asc = !*asc } else { *c = column; *asc = !numeric }
+                    })
+                >
+                    {label}
+                    <span aria-hidden="true">{mark}</span>
+                </button>
+            </th>
+        }
+    };
+    view! {
+        <section class="panel" aria-labelledby="maturity-title">
+            <div class="panel-header">
+                <h2 id="maturity-title" title=formula::MATURITY>"Feature maturity"</h2>
+                <label class="inline-field">
+                    <span>"Service"</span>
+                    <select
+                        aria-label="Filter maturity by service"
+                        prop:value=move || filter.get()
+                        on:change=move |ev| filter.set(event_target_value(&ev))
+                    >
+                        <option value="">"All services"</option>
+                        <For each=move || services.get() key=|s| s.clone() let:s>
+                            <option value=s.clone()>{s.clone()}</option>
+                        </For>
+                    </select>
+                </label>
+            </div>
+            <p class="muted small">{formula::MATURITY}</p>
+            <div class="table-wrap">
+                <table data-testid="maturity-table">
+                    <thead>
+                        <tr>
+                            {header("Service", Column::Service, false, "")}
+                            {header("Feature", Column::Feature, false, "hide-sm")}
+                            {header("Events", Column::Events, true, "")}
+                            {header("Error rate", Column::ErrorRate, true, "")}
+                            {header("Level", Column::Level, true, "")}
+                        </tr>
+                    </thead>
+                    <tbody>
+                        <For
+                            each=visible
+                            key=|r| (r.service.clone(), r.feature.clone(), r.events, r.errors)
+                            let:r
+                        >
+                            <tr>
+                                <td>
+                                    {r.service.clone()}
+                                    <span class="only-sm muted">" · "{if r.feature.is_empty() { "—".to_owned() } else { r.feature.clone() }}</span>
+                                </td>
+                                <td class="hide-sm">{if r.feature.is_empty() { "—".to_owned() } else { r.feature.clone() }}</td>
+                                <td class="num">{count(r.events)}</td>
+                                <td class="num">{rate(r.error_rate)}</td>
+                                <td class="num"><span class=badge_class(r.level)>{r.label.clone()}</span></td>
+                            </tr>
+                        </For>
+                    </tbody>
+                </table>
+                <Show when=move || rows.get().is_empty()>
+                    <p class="muted">"No feature had events in this range."</p>
+                </Show>
+            </div>
+        </section>
+    }
+}

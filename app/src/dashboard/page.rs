@@ -1,0 +1,270 @@
+//! The Dashboard page: range and service in the URL, refreshed every 30 s
+//! while keeping the previous numbers on screen.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use super::components::error_analysis::ErrorAnalysisPanel;
+use super::components::maturity_table::MaturityTable;
+use super::components::onboarding::Onboarding;
+use super::kpi::formula;
+use super::server_fns::get_dashboard;
+use super::types::{Dashboard, DashboardQuery};
+use super::window::Range;
+use crate::components::format::{count, delta_count, delta_points, percent};
+use crate::components::kpi_card::{Better, KpiCard};
+use crate::components::timeline_chart::TimelineChart;
+use crate::events::live_widget::LiveWidget;
+
+/// Seconds between automatic refreshes.
+pub const REFRESH_SECONDS: u32 = 30;
+
+fn href(range: Range, service: Option<&str>) -> String {
+    match service {
+        Some(s) => format!("/?range={}&service={}", range.as_str(), s),
+        None => format!("/?range={}", range.as_str()),
+    }
+}
+
+fn direction(current: f64, previous: f64) -> i8 {
+    let d = current - previous;
+    if d.abs() < 0.05 {
+        0
+    } else if d > 0.0 {
+        1
+    } else {
+        -1
+    }
+}
+
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let query_map = use_query_map();
+    let query = Memo::new(move |_| {
+        let q = query_map.get();
+        DashboardQuery {
+            range: q
+                .get("range")
+                .and_then(|r| Range::parse(&r))
+                .unwrap_or_default(),
+            service: q.get("service").filter(|s| !s.is_empty()),
+        }
+    });
+    let tick = RwSignal::new(0u64);
+    let dashboard = Resource::new(move || (query.get(), tick.get()), |(q, _)| get_dashboard(q));
+    let refreshing = RwSignal::new(false);
+
+    // Auto-refresh; the timer lives only in the browser.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        let interval = gloo_timers::callback::Interval::new(REFRESH_SECONDS * 1000, move || {
+            tick.update(|t| *t += 1);
+        });
+        let interval = send_wrapper::SendWrapper::new(interval);
+        on_cleanup(move || drop(interval));
+    });
+
+    let refresh = move |_| tick.update(|t| *t += 1);
+
+    view! {
+        <Title text="Dashboard" />
+        <header class="page-header">
+            <h1>"Dashboard"</h1>
+            <RangePicker query />
+            <button class="btn" on:click=refresh aria-label="Refresh now">
+                <span class="refresh-dot" class:spinning=move || refreshing.get() aria-hidden="true"></span>
+                "Refresh"
+            </button>
+        </header>
+        <div class="dash-layout">
+        <div class="dash-main">
+        <Transition
+            fallback=|| view! { <DashboardSkeleton /> }
+            set_pending=refreshing.write_only()
+        >
+            <ErrorBoundary fallback=|errors| view! {
+                <section class="panel" role="alert">
+                    <h2>"The dashboard could not be loaded"</h2>
+                    <ul class="error-text">
+                        {move || errors.get().into_iter().map(|(_, e)| view! { <li>{e.to_string()}</li> }).collect_view()}
+                    </ul>
+                </section>
+            }>
+                {move || Suspend::new(async move {
+                    dashboard.await.map(|d| view! { <DashboardBody d on_loaded=Callback::new(move |_| tick.update(|t| *t += 1)) /> })
+                })}
+            </ErrorBoundary>
+        </Transition>
+        </div>
+        <aside class="dash-aside">
+            <LiveWidget service=Signal::derive(move || query.get().service) />
+        </aside>
+        </div>
+    }
+}
+
+#[component]
+fn RangePicker(query: Memo<DashboardQuery>) -> impl IntoView {
+    view! {
+        <nav class="segmented" aria-label="Range">
+            {Range::ALL
+                .into_iter()
+                .map(|r| {
+                    view! {
+                        <a
+                            href=move || href(r, query.get().service.as_deref())
+                            aria-current=move || (query.get().range == r).then_some("true")
+                            title=format!("Last {}", r.label())
+                        >
+                            {r.as_str()}
+                        </a>
+                    }
+                })
+                .collect_view()}
+        </nav>
+    }
+}
+
+#[component]
+fn ServiceFilter(range: Range, current: Option<String>, services: Vec<String>) -> impl IntoView {
+    let navigate = use_navigate();
+    let mut list = services;
+    if let Some(c) = &current
+        && !list.contains(c)
+    {
+        list.push(c.clone());
+    }
+    view! {
+        <label class="inline-field">
+            <span>"Service"</span>
+            <select
+                class="service-filter"
+                on:change=move |ev| {
+                    let value = event_target_value(&ev);
+                    let service = (!value.is_empty()).then_some(value);
+                    navigate(&href(range, service.as_deref()), Default::default());
+                }
+            >
+                <option value="" selected=current.is_none()>"All services"</option>
+                {list
+                    .into_iter()
+                    .map(|s| {
+                        let selected = current.as_deref() == Some(s.as_str());
+                        let label = s.clone();
+                        view! { <option value=s selected=selected>{label}</option> }
+                    })
+                    .collect_view()}
+            </select>
+        </label>
+    }
+}
+
+#[component]
+fn DashboardBody(d: Dashboard, on_loaded: Callback<()>) -> impl IntoView {
+    let export = |format: &str| {
+        let mut url = format!(
+            "/export/dashboard?format={format}&range={}",
+            d.range.as_str()
+        );
+        if let Some(s) = &d.service {
+            url.push_str("&service=");
+            url.push_str(s);
+        }
+        url
+    };
+    let k = d.kpis;
+    let p = d.previous;
+    let weights = d.settings.weights;
+    let readiness_formula = formula::READINESS
+        .replace("{a}", &weights[0].to_string())
+        .replace("{q}", &weights[1].to_string())
+        .replace("{s}", &weights[2].to_string());
+    let usage_formula = formula::USAGE.replace("{target}", &d.settings.activity_target.to_string());
+    let range_label = d.range.label();
+    let updated = d.generated_at.get(11..19).unwrap_or_default().to_owned();
+    let empty = d.empty;
+    view! {
+        <div class="toolbar">
+            <ServiceFilter range=d.range current=d.service.clone() services=d.services.clone() />
+            <span class="muted small">{format!("Range: last {range_label}")}</span>
+        </div>
+        {empty.then(|| view! { <Onboarding on_loaded /> })}
+        <div class="dash-figures" class:hidden=empty>
+        <section class="kpi-grid" aria-label="Key figures">
+            <KpiCard
+                id="readiness"
+                label="Production readiness"
+                value=percent(k.readiness)
+                gauge=k.readiness
+                trend=delta_points(k.readiness, p.readiness)
+                direction=direction(k.readiness, p.readiness)
+                better=Better::Up
+                formula=readiness_formula
+                detail=format!("activity {}", percent(k.activity))
+            />
+            <KpiCard
+                id="quality"
+                label="Quality"
+                value=percent(k.quality)
+                gauge=k.quality
+                trend=delta_points(k.quality, p.quality)
+                direction=direction(k.quality, p.quality)
+                better=Better::Up
+                formula=formula::QUALITY.to_owned()
+                detail=format!("{} errors in {}", count(k.errors), range_label)
+            />
+            <KpiCard
+                id="stability"
+                label="Stability"
+                value=percent(k.stability)
+                gauge=k.stability
+                trend=delta_points(k.stability, p.stability)
+                direction=direction(k.stability, p.stability)
+                better=Better::Up
+                formula=formula::STABILITY.to_owned()
+                detail="last 7 days".to_owned()
+            />
+            <KpiCard
+                id="usage"
+                label="Usage · 24 h"
+                value=count(k.usage_24h)
+                trend=delta_count(k.usage_24h, p.usage_24h)
+                direction=direction(k.usage_24h as f64, p.usage_24h as f64)
+                better=Better::Neutral
+                formula=usage_formula
+                detail=format!("{} events in {}", count(k.events), range_label)
+            />
+        </section>
+        <div class="dash-grid">
+            <section class="panel timeline" aria-labelledby="timeline-title">
+                <div class="panel-header">
+                    <h2 id="timeline-title">"Last 7 days"</h2>
+                    <span class="muted small">{format!("days in {}", d.settings.time_zone)}</span>
+                </div>
+                <TimelineChart days=d.timeline.clone() />
+            </section>
+            <ErrorAnalysisPanel errors=d.errors.clone() kpis=d.kpis />
+        </div>
+        <MaturityTable rows=d.maturity.clone() />
+        </div>
+        <footer class="dash-footer muted small">
+            <span>"Updated " <time datetime=d.generated_at.clone() data-testid="generated-at">{updated}</time> " UTC · refreshes every 30 s"</span>
+            <span class="export">
+                "Export: "
+                <a href=export("csv") download>"CSV"</a>
+                " · "
+                <a href=export("json") download>"JSON"</a>
+            </span>
+        </footer>
+    }
+}
+
+#[component]
+fn DashboardSkeleton() -> impl IntoView {
+    view! {
+        <section class="kpi-grid" aria-busy="true">
+            {(0..4).map(|_| view! { <article class="card kpi skeleton"><h2>" "</h2><p class="kpi-value">" "</p></article> }).collect_view()}
+        </section>
+    }
+}

@@ -1,0 +1,343 @@
+//! The Events pages: a filterable explorer (filters in the URL, keyset
+//! pagination, live tail) and the detail view of one event.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Form;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use super::live_widget::{Connection, level_class};
+use super::server_fns::{event_facets, get_event, search_events};
+use super::types::{EVENT_RANGES, EventPage, EventQuery, EventView, Level};
+
+fn query_from_url(q: &leptos_router::params::ParamsMap) -> EventQuery {
+    let get = |k: &str| q.get(k).filter(|v| !v.is_empty());
+    EventQuery {
+        service: get("service"),
+        feature: get("feature"),
+        level: get("level").and_then(|l| Level::parse(&l)),
+        kind: get("kind"),
+        q: get("q"),
+        range: get("range").unwrap_or_default(),
+        cursor: get("cursor"),
+    }
+}
+
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+/// Whether a live event belongs in the current list (the stream filters by
+/// service, level and type; feature and text are checked here).
+fn matches(q: &EventQuery, e: &EventView) -> bool {
+    q.feature.as_ref().is_none_or(|f| *f == e.feature)
+        && q.q
+            .as_ref()
+            .is_none_or(|t| e.message.to_lowercase().contains(&t.to_lowercase()))
+}
+
+#[component]
+pub fn EventsPage() -> impl IntoView {
+    let query_map = use_query_map();
+    let query = Memo::new(move |_| query_from_url(&query_map.get()));
+    let page = Resource::new(move || query.get(), search_events);
+    let facets = Resource::new(|| (), |_| event_facets());
+
+    view! {
+        <Title text="Events" />
+        <header class="page-header">
+            <h1>"Events"</h1>
+        </header>
+        <section class="panel">
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let facets = facets.await.ok();
+                    view! { <Filters query=query.get_untracked() facets /> }
+                })}
+            </Suspense>
+        </section>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <ErrorBoundary fallback=|errors| view! {
+                <section class="panel" role="alert">
+                    <ul class="error-text">
+                        {move || errors.get().into_iter().map(|(_, e)| view! { <li>{e.to_string()}</li> }).collect_view()}
+                    </ul>
+                </section>
+            }>
+                {move || Suspend::new(async move {
+                    page.await.map(|p| view! { <Results page=p query=query.get_untracked() /> })
+                })}
+            </ErrorBoundary>
+        </Transition>
+    }
+}
+
+#[component]
+fn Filters(query: EventQuery, facets: Option<super::types::Facets>) -> impl IntoView {
+    let (services, features) = facets.map(|f| (f.services, f.features)).unwrap_or_default();
+    let option = |value: String, current: Option<&str>| {
+        let selected = current == Some(value.as_str());
+        let label = value.clone();
+        view! { <option value=value selected=selected>{label}</option> }
+    };
+    let range = if query.range.is_empty() {
+        "24h".to_owned()
+    } else {
+        query.range.clone()
+    };
+    view! {
+        <Form method="GET" action="/events">
+            <div class="filters">
+                <label>
+                    <span>"Service"</span>
+                    <select name="service">
+                        <option value="">"All"</option>
+                        {services.into_iter().map(|s| option(s, query.service.as_deref())).collect_view()}
+                    </select>
+                </label>
+                <label>
+                    <span>"Feature"</span>
+                    <select name="feature">
+                        <option value="">"All"</option>
+                        {features.into_iter().map(|f| option(f, query.feature.as_deref())).collect_view()}
+                    </select>
+                </label>
+                <label>
+                    <span>"Level at least"</span>
+                    <select name="level">
+                        <option value="">"Any"</option>
+                        {Level::ALL
+                            .into_iter()
+                            .map(|l| option(l.as_str().to_owned(), query.level.map(Level::as_str)))
+                            .collect_view()}
+                    </select>
+                </label>
+                <label>
+                    <span>"Type starts with"</span>
+                    <input type="text" name="kind" placeholder="payment." value=query.kind.clone().unwrap_or_default() />
+                </label>
+                <label class="grow">
+                    <span>"Message contains"</span>
+                    <input type="search" name="q" placeholder="timeout" value=query.q.clone().unwrap_or_default() />
+                </label>
+                <label>
+                    <span>"Time"</span>
+                    <select name="range">
+                        {EVENT_RANGES
+                            .iter()
+                            .map(|(value, label)| {
+                                let selected = *value == range;
+                                view! { <option value=*value selected=selected>{*label}</option> }
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
+                <div class="filter-actions">
+                    <button type="submit" class="btn primary">"Apply"</button>
+                    <a class="btn" href="/events">"Reset"</a>
+                </div>
+            </div>
+        </Form>
+    }
+}
+
+#[component]
+fn Results(page: EventPage, query: EventQuery) -> impl IntoView {
+    let first_page = query.cursor.is_none();
+    let rows = RwSignal::new(page.events);
+    let tail = RwSignal::new(false);
+    let connection = RwSignal::new(Connection::Connecting);
+    let next = page.next.map(|cursor| {
+        let q = EventQuery {
+            cursor: Some(cursor),
+            ..query.clone()
+        };
+        format!("/events?{}", q.to_query_string())
+    });
+    let newest = EventQuery {
+        cursor: None,
+        ..query.clone()
+    };
+    let newest_href = format!("/events?{}", newest.to_query_string());
+
+    // Live tail: a child that exists only while switched on, so switching
+    // off closes the stream.
+    let tail_view = move || {
+        tail.get().then(|| {
+            let query = query.clone();
+            view! { <LiveTail query rows connection cursor=page.cursor /> }
+        })
+    };
+
+    view! {
+        <section class="panel">
+            <div class="panel-header">
+                <h2>{move || format!("{} events shown, newest first{}", rows.get().len(), if first_page { "" } else { " (older page)" })}</h2>
+                {first_page.then(|| view! {
+                    <label class="switch">
+                        <input
+                            type="checkbox"
+                            data-testid="live-tail"
+                            prop:checked=move || tail.get()
+                            on:change=move |ev| tail.set(event_target_checked(&ev))
+                        />
+                        <span>"Live tail"</span>
+                    </label>
+                    <Show when=move || tail.get()>
+                        <span class=move || match connection.get() {
+                            Connection::Live => "status live",
+                            Connection::Reconnecting => "status reconnecting",
+                            Connection::Connecting => "status connecting",
+                        } role="status">
+                            <span class="dot" aria-hidden="true"></span>
+                            {move || match connection.get() {
+                                Connection::Live => "live",
+                                Connection::Reconnecting => "reconnecting…",
+                                Connection::Connecting => "connecting…",
+                            }}
+                        </span>
+                    </Show>
+                })}
+            </div>
+            {tail_view}
+            <div class="table-wrap">
+                <table class="events-table" data-testid="events-table">
+                    <thead>
+                        <tr>
+                            <th>"Time (UTC)"</th>
+                            <th>"Level"</th>
+                            <th>"Service · feature"</th>
+                            <th class="hide-sm">"Type"</th>
+                            <th>"Message"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        <For each=move || rows.get() key=|e| e.seq let:e>
+                            <tr>
+                                <td class="nowrap mono small">
+                                    <a href=format!("/events/{}", e.id)>{e.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string()}</a>
+                                </td>
+                                <td><span class=level_class(e.level)>{e.level.as_str()}</span></td>
+                                <td class="nowrap">
+                                    {e.service.clone()}
+                                    {(!e.feature.is_empty()).then(|| view! { <span class="muted">" · " {e.feature.clone()}</span> })}
+                                </td>
+                                <td class="mono small hide-sm">{e.kind.clone()}</td>
+                                <td class="message">{e.message.clone()}</td>
+                            </tr>
+                        </For>
+                    </tbody>
+                </table>
+            </div>
+            <Show when=move || rows.get().is_empty()>
+                <p class="muted">"No events match these filters in this time range."</p>
+            </Show>
+            <nav class="pager" aria-label="Pages">
+                {(!first_page).then(|| view! { <a class="btn" href=newest_href.clone()>"← Newest"</a> })}
+                {next.map(|href| view! { <a class="btn" href=href rel="next">"Older →"</a> })}
+            </nav>
+        </section>
+    }
+}
+
+#[component]
+fn LiveTail(
+    query: EventQuery,
+    rows: RwSignal<Vec<EventView>>,
+    connection: RwSignal<Connection>,
+    cursor: i64,
+) -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    {
+        let mut params = Vec::new();
+        if let Some(s) = &query.service {
+            params.push(format!("service={}", super::types::encode(s)));
+        }
+        if let Some(l) = query.level {
+            params.push(format!("level={}", l.as_str()));
+        }
+        if let Some(k) = &query.kind {
+            params.push(format!("type={}", super::types::encode(k)));
+        }
+        super::live_client::connect(params.join("&"), cursor, connection, move |event| {
+            if matches(&query, &event) {
+                rows.update(|list| {
+                    if !list.iter().any(|e| e.seq == event.seq) {
+                        list.insert(0, event);
+                        list.truncate(500);
+                    }
+                });
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (query, rows, connection, cursor);
+    view! { <p class="muted small">"New matching events appear at the top as they arrive."</p> }
+}
+
+#[component]
+pub fn EventDetailPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| {
+        params
+            .get()
+            .get("id")
+            .and_then(|s| uuid::Uuid::parse_str(&s).ok())
+    });
+    let event = Resource::new(
+        move || id.get(),
+        |id| async move {
+            match id {
+                Some(id) => get_event(id).await,
+                None => Err(crate::error::AppError::NotFound("event".into())),
+            }
+        },
+    );
+    view! {
+        <Title text="Event" />
+        <header class="page-header">
+            <h1>"Event"</h1>
+            <a class="btn" href="/events">"← All events"</a>
+        </header>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match event.await {
+                    Ok(e) => view! { <EventDetail e /> }.into_any(),
+                    Err(err) => view! { <section class="panel" role="alert"><p class="error-text">{err.to_string()}</p></section> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn EventDetail(e: EventView) -> impl IntoView {
+    let attributes = serde_json::to_string_pretty(&e.attributes).unwrap_or_default();
+    let row = |label: &'static str, value: String| {
+        view! { <div><dt>{label}</dt><dd>{value}</dd></div> }
+    };
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
+    view! {
+        <section class="panel" data-testid="event-detail">
+            <div class="panel-header">
+                <h2>
+                    <span class=level_class(e.level)>{e.level.as_str()}</span>
+                    " "
+                    <span class="mono">{e.kind.clone()}</span>
+                </h2>
+            </div>
+            <p class="event-message">{if e.message.is_empty() { "(no message)".to_owned() } else { e.message.clone() }}</p>
+            <dl class="fields">
+                {row("Service", e.service.clone())}
+                {row("Feature", if e.feature.is_empty() { "—".into() } else { e.feature.clone() })}
+                {row("Occurred", e.occurred_at.to_rfc3339())}
+                {row("Received", e.received_at.to_rfc3339())}
+                {row("Release", opt(&e.release))}
+                {row("Environment", opt(&e.environment))}
+                {row("User", opt(&e.user))}
+                {row("Fingerprint", opt(&e.fingerprint))}
+                {row("Event id", e.id.to_string())}
+                {row("Stream cursor", e.seq.to_string())}
+            </dl>
+            <h3 class="subhead">"Attributes"</h3>
+            <pre class="json" data-testid="event-attributes"><code>{attributes}</code></pre>
+        </section>
+    }
+}

@@ -1,0 +1,214 @@
+//! Group commit: concurrent ingest requests share transactions.
+//!
+//! Each request hands its validated events to the writer and waits. A few
+//! writer tasks take whatever is queued (up to a batch limit) and store it
+//! in one transaction, then answer every request of that batch. Under load
+//! that turns thousands of commits per second into a few dozen, with no
+//! fixed timer: an idle server commits a lone request at once.
+//!
+//! A request is answered only after its transaction committed, so a 202
+//! means durable. If a batch fails for a reason that may lie in one
+//! request's data, its requests are retried one by one so a single bad
+//! request cannot fail the others.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::PgPool;
+use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::store::{self, PartitionCache, ServiceCache};
+use super::types::{IngestOutcome, NewEvent};
+use crate::error::{AppError, AppResult};
+
+/// Tunables of the writer.
+#[derive(Debug, Clone, Copy)]
+pub struct WriterConfig {
+    /// Concurrent writer tasks (transactions in flight).
+    pub writers: usize,
+    /// Most events in one transaction.
+    pub max_batch: usize,
+    /// Requests that may wait for a writer before new ones are refused (503).
+    pub queue: usize,
+}
+
+impl Default for WriterConfig {
+    fn default() -> Self {
+        Self {
+            writers: 2,
+            max_batch: 5000,
+            queue: 20_000,
+        }
+    }
+}
+
+struct Job {
+    events: Vec<NewEvent>,
+    reply: oneshot::Sender<AppResult<IngestOutcome>>,
+}
+
+/// Handle for submitting events; cheap to clone.
+#[derive(Clone)]
+pub struct IngestWriter {
+    tx: mpsc::Sender<Job>,
+    services: Arc<ServiceCache>,
+}
+
+impl IngestWriter {
+    /// Starts the writer tasks on `tracker`; they finish the queued work and
+    /// stop when `shutdown` is cancelled.
+    pub fn start(
+        pool: PgPool,
+        config: WriterConfig,
+        tracker: &TaskTracker,
+        shutdown: CancellationToken,
+    ) -> Self {
+        let (tx, rx) = mpsc::channel(config.queue.max(1));
+        let rx = Arc::new(Mutex::new(rx));
+        let services = Arc::new(ServiceCache::default());
+        let partitions = Arc::new(PartitionCache::default());
+        for n in 0..config.writers.max(1) {
+            let worker = Worker {
+                pool: pool.clone(),
+                rx: rx.clone(),
+                services: services.clone(),
+                partitions: partitions.clone(),
+                max_batch: config.max_batch.max(1),
+            };
+            let shutdown = shutdown.clone();
+            tracker.spawn(async move {
+                worker.run(shutdown).await;
+                tracing::debug!(writer = n, "ingest writer stopped");
+            });
+        }
+        Self { tx, services }
+    }
+
+    /// Stores `events`; returns once they are committed.
+    pub async fn submit(&self, events: Vec<NewEvent>) -> AppResult<IngestOutcome> {
+        if events.is_empty() {
+            return Ok(IngestOutcome::default());
+        }
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .try_send(Job { events, reply })
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => {
+                    AppError::Unavailable("ingest queue is full; retry shortly".into())
+                }
+                mpsc::error::TrySendError::Closed(_) => {
+                    AppError::Unavailable("the server is shutting down".into())
+                }
+            })?;
+        answer
+            .await
+            .map_err(|_| AppError::Unavailable("the server is shutting down".into()))?
+    }
+
+    /// Forgets cached service ids (after a restore replaced the services).
+    pub fn forget_services(&self) {
+        self.services.clear();
+    }
+}
+
+struct Worker {
+    pool: PgPool,
+    rx: Arc<Mutex<mpsc::Receiver<Job>>>,
+    services: Arc<ServiceCache>,
+    partitions: Arc<PartitionCache>,
+    max_batch: usize,
+}
+
+impl Worker {
+    async fn run(self, shutdown: CancellationToken) {
+        loop {
+            let jobs = {
+                let mut rx = self.rx.lock().await;
+                let first = tokio::select! {
+                    job = rx.recv() => job,
+                    () = shutdown.cancelled() => {
+                        // Finish what is already queued, then stop.
+                        rx.close();
+                        rx.recv().await
+                    }
+                };
+                let Some(first) = first else {
+                    return;
+                };
+                let mut size = first.events.len();
+                let mut jobs = vec![first];
+                while size < self.max_batch {
+                    match rx.try_recv() {
+                        Ok(job) => {
+                            size += job.events.len();
+                            jobs.push(job);
+                        }
+                        Err(_) => break,
+                    }
+                }
+                jobs
+            };
+            self.write(jobs).await;
+        }
+    }
+
+    async fn write(&self, jobs: Vec<Job>) {
+        let events: Vec<NewEvent> = jobs.iter().flat_map(|j| j.events.iter().cloned()).collect();
+        match self.commit(&events).await {
+            Ok(stored) => {
+                let mut offset = 0;
+                for job in jobs {
+                    let n = job.events.len();
+                    let accepted = stored[offset..offset + n].iter().filter(|s| **s).count() as u64;
+                    offset += n;
+                    let _ = job.reply.send(Ok(IngestOutcome {
+                        accepted,
+                        duplicates: n as u64 - accepted,
+                    }));
+                }
+            }
+            Err(e) if jobs.len() > 1 && !matches!(e, AppError::Unavailable(_)) => {
+                tracing::warn!(error = %e, jobs = jobs.len(), "batch failed; retrying requests one by one");
+                for job in jobs {
+                    let result = self.commit(&job.events).await.map(|stored| {
+                        let accepted = stored.iter().filter(|s| **s).count() as u64;
+                        IngestOutcome {
+                            accepted,
+                            duplicates: job.events.len() as u64 - accepted,
+                        }
+                    });
+                    let _ = job.reply.send(result);
+                }
+            }
+            Err(e) => {
+                for job in jobs {
+                    let _ = job.reply.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+
+    async fn commit(&self, events: &[NewEvent]) -> AppResult<Vec<bool>> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.try_commit(events).await {
+                // Serialization/deadlock failures are transient: retry.
+                Err(AppError::Conflict(_)) if attempt < 3 => {
+                    tokio::time::sleep(Duration::from_millis(10 * attempt)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn try_commit(&self, events: &[NewEvent]) -> AppResult<Vec<bool>> {
+        let mut tx = self.pool.begin().await?;
+        let result = store::write_batch(&mut tx, events, &self.services, &self.partitions).await?;
+        tx.commit().await?;
+        self.services.insert_all(result.services);
+        Ok(result.stored)
+    }
+}

@@ -1,0 +1,145 @@
+//! SQL of user-data export and erasure.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::PgPool;
+
+use crate::error::{AppError, AppResult};
+use crate::events::store::{Counts, hour_of, upsert_daily, upsert_hourly};
+use crate::events::types::{EventView, Level};
+
+fn check(user_ref: &str) -> AppResult<&str> {
+    let u = user_ref.trim();
+    if u.is_empty() || u.chars().count() > 200 {
+        return Err(AppError::validation("user", "must be 1 to 200 characters"));
+    }
+    Ok(u)
+}
+
+/// Every stored event of `user_ref`, oldest first.
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub async fn export(db: &PgPool, user_ref: &str) -> AppResult<Vec<EventView>> {
+    let user_ref = check(user_ref)?;
+    let rows = sqlx::query!(
+        r#"select e.seq, e.id, e.occurred_at, e.received_at, s.slug as service, e.feature, e.kind,
+                  e.level, e.message, e.fingerprint, e.release, e.environment, e.user_ref, e.attributes
+           from events e join services s on s.id = e.service_id
+           where e.user_ref = $1
+           order by e.occurred_at, e.id"#,
+        user_ref
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| EventView {
+            id: r.id,
+            seq: r.seq,
+            occurred_at: r.occurred_at,
+            received_at: r.received_at,
+            service: r.service,
+            feature: r.feature,
+            kind: r.kind,
+            level: Level::from_i16(r.level),
+            message: r.message,
+            fingerprint: r.fingerprint,
+            release: r.release,
+            environment: r.environment,
+            user: r.user_ref,
+            attributes: r.attributes,
+        })
+        .collect())
+}
+
+/// Deletes every event of `user_ref` in one transaction, subtracting them
+/// from the rollups and error groups; returns how many were erased.
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub async fn erase(db: &PgPool, user_ref: &str) -> AppResult<u64> {
+    let user_ref = check(user_ref)?;
+    let mut tx = db.begin().await?;
+    let gone = sqlx::query!(
+        r#"delete from events where user_ref = $1
+           returning id, occurred_at, service_id, feature, kind, level, fingerprint"#,
+        user_ref
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    if gone.is_empty() {
+        tx.commit().await?;
+        return Ok(0);
+    }
+    let ids: Vec<uuid::Uuid> = gone.iter().map(|r| r.id).collect();
+    sqlx::query!("delete from event_ids where id = any($1)", &ids)
+        .execute(&mut *tx)
+        .await?;
+
+    let mut hourly: BTreeMap<(DateTime<Utc>, i64, &str), Counts> = BTreeMap::new();
+    let mut daily: BTreeMap<(NaiveDate, i64, &str), Counts> = BTreeMap::new();
+    let mut groups: BTreeMap<(i64, &str), i64> = BTreeMap::new();
+    for r in &gone {
+        let level = Level::from_i16(r.level);
+        hourly
+            .entry((hour_of(r.occurred_at), r.service_id, r.feature.as_str()))
+            .or_default()
+            .remove(level, &r.kind);
+        daily
+            .entry((r.occurred_at.date_naive(), r.service_id, r.feature.as_str()))
+            .or_default()
+            .remove(level, &r.kind);
+        if level.is_error()
+            && let Some(fp) = r.fingerprint.as_deref()
+        {
+            *groups.entry((r.service_id, fp)).or_default() += 1;
+        }
+    }
+    upsert_hourly(&mut tx, &hourly).await?;
+    upsert_daily(&mut tx, &daily).await?;
+    sqlx::query!("delete from event_rollups where events = 0")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query!("delete from event_rollups_daily where events = 0")
+        .execute(&mut *tx)
+        .await?;
+
+    // Error groups: fewer events, one user fewer, and first/last seen from
+    // what remains.
+    let mut touched = HashSet::new();
+    for ((service_id, fp), n) in &groups {
+        let id = sqlx::query_scalar!(
+            "update error_groups set event_count = greatest(event_count - $3, 0)
+             where service_id = $1 and fingerprint = $2 returning id",
+            service_id,
+            fp,
+            n
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(id) = id {
+            touched.insert((id, *service_id, (*fp).to_owned()));
+        }
+    }
+    sqlx::query!(
+        r#"with gone as (delete from error_group_users where user_ref = $1 returning group_id)
+           update error_groups g set users_affected = greatest(users_affected - 1, 0)
+           from gone where g.id = gone.group_id"#,
+        user_ref
+    )
+    .execute(&mut *tx)
+    .await?;
+    for (id, service_id, fp) in touched {
+        sqlx::query!(
+            r#"update error_groups g set first_seen = r.first, last_seen = r.last
+               from (select min(occurred_at) as first, max(occurred_at) as last from events
+                     where service_id = $2 and fingerprint = $3 and level >= 3) r
+               where g.id = $1"#,
+            id,
+            service_id,
+            fp
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(gone.len() as u64)
+}

@@ -1,0 +1,3 @@
+//! Settings (admin): users, API keys, audit log, privacy.
+
+pub mod page;

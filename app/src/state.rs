@@ -1,0 +1,56 @@
+//! Server state shared by every request, render and server function.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::limiter::FailureLimiter;
+use crate::auth::store::SessionPolicy;
+use crate::dashboard::kpi::KpiSettings;
+use crate::events::live::LiveHub;
+use crate::events::writer::IngestWriter;
+use crate::keys::store::KeyCache;
+
+/// Everything a handler needs; cheap to clone.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub pool: PgPool,
+    pub kpi: Arc<KpiSettings>,
+    /// Group-commit writer for ingested events.
+    pub ingest: IngestWriter,
+    /// Fan-out of committed events to live streams.
+    pub live: LiveHub,
+    /// Recently verified API keys.
+    pub keys: Arc<KeyCache>,
+    /// Failed sign-ins and unknown API keys, per address and account.
+    pub auth_failures: Arc<FailureLimiter>,
+    /// Session lifetimes.
+    pub sessions: SessionPolicy,
+    /// Transport facts the security layer needs.
+    pub security: SecuritySettings,
+    /// Cancelled when the server shuts down: long-lived streams end on it.
+    pub shutdown: CancellationToken,
+}
+
+impl AppState {
+    /// The state from the Leptos context (renders and server functions).
+    pub fn from_context() -> Result<Self, crate::error::AppError> {
+        leptos::prelude::use_context::<Self>().ok_or_else(|| {
+            tracing::error!("AppState missing from the Leptos context");
+            crate::error::AppError::Internal
+        })
+    }
+}
+
+/// How requests reach the server.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SecuritySettings {
+    /// Served over TLS by Leitstand itself.
+    pub tls: bool,
+    /// Behind a reverse proxy whose X-Forwarded-For/-Proto headers are trusted.
+    pub trust_proxy: bool,
+}

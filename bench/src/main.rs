@@ -1,0 +1,485 @@
+//! Measurements behind `make bench`. Each subcommand prints one JSON object
+//! per result on stdout; scripts/bench-*.sh turn them into BENCHMARKS.md rows.
+#![forbid(unsafe_code)]
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use serde_json::json;
+
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// POST events over HTTP from concurrent clients for a fixed time.
+    Ingest {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        key: String,
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        /// Events per request (1 = single-event requests).
+        #[arg(long, default_value_t = 1)]
+        batch: usize,
+        #[arg(long, default_value_t = 15)]
+        seconds: u64,
+    },
+    /// COPY the same kind of rows into `events` from one client: the ceiling.
+    Copy {
+        #[arg(long)]
+        database_url: String,
+        #[arg(long, default_value_t = 300_000)]
+        rows: usize,
+    },
+    /// GET /api/v1/dashboard repeatedly; latency percentiles.
+    Dashboard {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        key: String,
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+        #[arg(long, default_value = "30d")]
+        range: String,
+    },
+    /// Hold idle SSE connections open; prints when all are open, then waits.
+    StreamIdle {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        key: String,
+        #[arg(long, default_value_t = 10_000)]
+        connections: usize,
+        /// Seconds to hold them after all are open.
+        #[arg(long, default_value_t = 5)]
+        hold: u64,
+        /// Server process id, to read its resident memory.
+        #[arg(long)]
+        server_pid: u32,
+    },
+    /// Time from sending an event to its arrival at every subscriber.
+    StreamLatency {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        key: String,
+        #[arg(long, default_value_t = 1000)]
+        subscribers: usize,
+        #[arg(long, default_value_t = 200)]
+        events: usize,
+    },
+    /// The same 30-day figures computed by scanning raw events (baseline).
+    RawScan {
+        #[arg(long)]
+        database_url: String,
+        #[arg(long, default_value_t = 5)]
+        repeats: usize,
+    },
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+fn event(i: usize, seq: u64) -> serde_json::Value {
+    let level = if i % 50 == 0 { "error" } else { "info" };
+    json!({
+        "id": uuid::Uuid::new_v4(),
+        "service": format!("bench-{}", i % 5),
+        "feature": format!("feature-{}", i % 12),
+        "type": "bench.request",
+        "level": level,
+        "message": format!("request {seq} handled"),
+        "release": "2026.11.1",
+        "environment": "production",
+        "user": format!("u-{}", i % 500),
+        "attributes": { "duration_ms": i % 300, "path": "/api/orders" }
+    })
+}
+
+async fn ingest(
+    url: String,
+    key: String,
+    clients: usize,
+    batch: usize,
+    seconds: u64,
+) -> anyhow::Result<()> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let endpoint = format!("{url}/api/v1/events");
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let client = client.clone();
+        let endpoint = endpoint.clone();
+        let key = key.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut accepted = 0u64;
+            let mut failed = 0u64;
+            let mut n = c;
+            while Instant::now() < deadline {
+                let body = if batch == 1 {
+                    event(n, n as u64)
+                } else {
+                    serde_json::Value::Array(
+                        (0..batch).map(|k| event(n + k, (n + k) as u64)).collect(),
+                    )
+                };
+                n += clients * batch;
+                let t = Instant::now();
+                let res = client
+                    .post(&endpoint)
+                    .bearer_auth(&key)
+                    .json(&body)
+                    .send()
+                    .await;
+                match res {
+                    Ok(r) if r.status() == 202 => {
+                        let v: serde_json::Value = r.json().await.unwrap_or_default();
+                        accepted += v["accepted"].as_u64().unwrap_or(0);
+                        latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+                    }
+                    _ => failed += 1,
+                }
+            }
+            (latencies, accepted, failed)
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut accepted = 0;
+    let mut failed = 0;
+    for t in tasks {
+        let (l, a, f) = t.await?;
+        latencies.extend(l);
+        accepted += a;
+        failed += f;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort_by(f64::total_cmp);
+    println!(
+        "{}",
+        json!({
+            "kind": if batch == 1 { "ingest_single" } else { "ingest_batch" },
+            "clients": clients, "batch": batch, "seconds": elapsed,
+            "requests": latencies.len(), "failed": failed, "events": accepted,
+            "events_per_s": accepted as f64 / elapsed,
+            "p50_ms": percentile(&latencies, 0.50), "p99_ms": percentile(&latencies, 0.99),
+        })
+    );
+    Ok(())
+}
+
+async fn copy(database_url: String, rows: usize) -> anyhow::Result<()> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(&database_url).await?;
+    let service: i64 = sqlx::query_scalar(
+        "insert into services (slug, name) values ('bench-copy', 'bench-copy')
+         on conflict (slug) do update set slug = excluded.slug returning id",
+    )
+    .fetch_one(&mut conn)
+    .await?;
+    let seq_base: i64 = sqlx::query_scalar("select nextval('events_seq') + 1000000000")
+        .fetch_one(&mut conn)
+        .await?;
+    let now = chrono::Utc::now();
+    // Build the same rows the HTTP benchmark sends, in COPY text format.
+    let mut chunks = Vec::new();
+    let mut buf = String::new();
+    for i in 0..rows {
+        let e = event(i, i as u64);
+        let t = now - chrono::Duration::milliseconds(i as i64);
+        let level = if e["level"] == "error" { 3 } else { 1 };
+        buf.push_str(&format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t\\N\t{}\t{}\t{}\t{}\n",
+            t.to_rfc3339(),
+            e["id"].as_str().unwrap_or_default(),
+            seq_base + i as i64,
+            service,
+            e["feature"].as_str().unwrap_or_default(),
+            e["type"].as_str().unwrap_or_default(),
+            level,
+            e["message"].as_str().unwrap_or_default(),
+            e["release"].as_str().unwrap_or_default(),
+            e["environment"].as_str().unwrap_or_default(),
+            e["user"].as_str().unwrap_or_default(),
+            e["attributes"],
+        ));
+        if buf.len() > 1 << 20 {
+            chunks.push(std::mem::take(&mut buf));
+        }
+    }
+    chunks.push(buf);
+    let started = Instant::now();
+    let mut copy = conn
+        .copy_in_raw(
+            "copy events (occurred_at, id, seq, service_id, feature, kind, level, message, fingerprint,
+                          release, environment, user_ref, attributes) from stdin",
+        )
+        .await?;
+    for c in chunks {
+        copy.send(c.into_bytes()).await?;
+    }
+    let copied = copy.finish().await?;
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "{}",
+        json!({ "kind": "copy_ceiling", "rows": copied, "seconds": elapsed, "rows_per_s": copied as f64 / elapsed })
+    );
+    Ok(())
+}
+
+async fn dashboard(url: String, key: String, requests: usize, range: String) -> anyhow::Result<()> {
+    let client = reqwest::Client::new();
+    let endpoint = format!("{url}/api/v1/dashboard?range={range}");
+    // Warm up (connections, caches).
+    for _ in 0..5 {
+        client
+            .get(&endpoint)
+            .bearer_auth(&key)
+            .send()
+            .await?
+            .error_for_status()?;
+    }
+    let mut latencies = Vec::with_capacity(requests);
+    let mut events = 0;
+    for _ in 0..requests {
+        let t = Instant::now();
+        let res = client
+            .get(&endpoint)
+            .bearer_auth(&key)
+            .send()
+            .await?
+            .error_for_status()?;
+        let body: serde_json::Value = res.json().await?;
+        latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+        events = body["kpis"]["events"].as_i64().unwrap_or(0);
+    }
+    latencies.sort_by(f64::total_cmp);
+    println!(
+        "{}",
+        json!({ "kind": "dashboard", "range": range, "requests": requests, "events_in_range": events,
+                "p50_ms": percentile(&latencies, 0.5), "p95_ms": percentile(&latencies, 0.95),
+                "max_ms": latencies.last().copied().unwrap_or(f64::NAN) })
+    );
+    Ok(())
+}
+
+async fn raw_scan(database_url: String, repeats: usize) -> anyhow::Result<()> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(&database_url).await?;
+    let mut latencies = Vec::new();
+    for _ in 0..repeats {
+        let t = Instant::now();
+        let _: (i64, i64) = sqlx::query_as(
+            "select count(*), count(*) filter (where level >= 3) from events
+             where occurred_at >= now() - interval '30 days' and occurred_at < now()",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .context("raw scan")?;
+        let _ = sqlx::query(
+            "select service_id, feature, count(*), count(*) filter (where level >= 3) from events
+             where occurred_at >= now() - interval '30 days' group by 1, 2",
+        )
+        .fetch_all(&mut conn)
+        .await?;
+        latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    latencies.sort_by(f64::total_cmp);
+    println!(
+        "{}",
+        json!({ "kind": "raw_scan", "repeats": repeats, "p50_ms": percentile(&latencies, 0.5) })
+    );
+    Ok(())
+}
+
+fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .context("VmRSS not found")
+}
+
+async fn stream_idle(
+    url: String,
+    key: String,
+    connections: usize,
+    hold: u64,
+    pid: u32,
+) -> anyhow::Result<()> {
+    let before = rss_kib(pid)?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()?;
+    let mut open = Vec::with_capacity(connections);
+    let started = Instant::now();
+    for chunk in (0..connections).collect::<Vec<_>>().chunks(200) {
+        let batch = futures::future::join_all(chunk.iter().map(|_| {
+            client
+                .get(format!("{url}/api/v1/stream"))
+                .bearer_auth(&key)
+                .send()
+        }))
+        .await;
+        for r in batch {
+            let r = r?;
+            anyhow::ensure!(r.status() == 200, "stream refused: {}", r.status());
+            open.push(r);
+        }
+    }
+    let opened_in = started.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_secs(hold)).await;
+    let during = rss_kib(pid)?;
+    drop(open);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = rss_kib(pid)?;
+    println!(
+        "{}",
+        json!({ "kind": "stream_idle", "connections": connections, "opened_in_s": opened_in,
+                "rss_before_mib": before as f64 / 1024.0, "rss_open_mib": during as f64 / 1024.0,
+                "rss_after_close_mib": after as f64 / 1024.0,
+                "growth_mib": (during as f64 - before as f64) / 1024.0,
+                "per_connection_kib": (during as f64 - before as f64) / connections as f64 })
+    );
+    Ok(())
+}
+
+async fn stream_latency(
+    url: String,
+    key: String,
+    subscribers: usize,
+    events: usize,
+) -> anyhow::Result<()> {
+    use eventsource_stream::Eventsource;
+    use futures::StreamExt;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()?;
+    let epoch = Instant::now();
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<Vec<(u64, f64)>>();
+    let mut ready = Vec::new();
+    for _ in 0..subscribers {
+        let res = client
+            .get(format!("{url}/api/v1/stream?type=bench.latency"))
+            .bearer_auth(&key)
+            .send()
+            .await?;
+        anyhow::ensure!(res.status() == 200, "stream refused: {}", res.status());
+        let done_tx = done_tx.clone();
+        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<()>();
+        ready.push(ready_rx);
+        tokio::spawn(async move {
+            let mut stream = res.bytes_stream().eventsource();
+            let _ = ready_tx.send(());
+            let mut arrivals = Vec::with_capacity(events);
+            while arrivals.len() < events {
+                match tokio::time::timeout(Duration::from_secs(30), stream.next()).await {
+                    Ok(Some(Ok(m))) => {
+                        let v: serde_json::Value =
+                            serde_json::from_str(&m.data).unwrap_or_default();
+                        let n = v["attributes"]["n"].as_u64().unwrap_or(u64::MAX);
+                        arrivals.push((n, epoch.elapsed().as_secs_f64() * 1000.0));
+                    }
+                    _ => break,
+                }
+            }
+            let _ = done_tx.send(arrivals);
+        });
+    }
+    drop(done_tx);
+    for r in ready {
+        let _ = r.await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut sent_at = Vec::with_capacity(events);
+    let mut ingest_ms = Vec::with_capacity(events);
+    for n in 0..events {
+        let t = epoch.elapsed().as_secs_f64() * 1000.0;
+        sent_at.push(t);
+        let res = client
+            .post(format!("{url}/api/v1/events"))
+            .bearer_auth(&key)
+            .json(&json!({ "service": "bench", "type": "bench.latency", "attributes": { "n": n } }))
+            .send()
+            .await?;
+        anyhow::ensure!(res.status() == 202, "ingest refused: {}", res.status());
+        ingest_ms.push(epoch.elapsed().as_secs_f64() * 1000.0 - t);
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let mut latencies = Vec::new();
+    let mut complete = 0;
+    while let Some(arrivals) = done_rx.recv().await {
+        if arrivals.len() == events {
+            complete += 1;
+        }
+        for (n, at) in arrivals {
+            if let Some(sent) = sent_at.get(n as usize) {
+                latencies.push(at - sent);
+            }
+        }
+    }
+    latencies.sort_by(f64::total_cmp);
+    ingest_ms.sort_by(f64::total_cmp);
+    println!(
+        "{}",
+        json!({ "kind": "stream_latency", "subscribers": subscribers, "events": events,
+                "complete_subscribers": complete, "deliveries": latencies.len(),
+                "p50_ms": percentile(&latencies, 0.5), "p95_ms": percentile(&latencies, 0.95),
+                "max_ms": latencies.last().copied().unwrap_or(f64::NAN),
+                "ingest_p50_ms": percentile(&ingest_ms, 0.5) })
+    );
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Cmd::Ingest {
+            url,
+            key,
+            clients,
+            batch,
+            seconds,
+        } => ingest(url, key, clients, batch, seconds).await,
+        Cmd::Copy { database_url, rows } => copy(database_url, rows).await,
+        Cmd::Dashboard {
+            url,
+            key,
+            requests,
+            range,
+        } => dashboard(url, key, requests, range).await,
+        Cmd::RawScan {
+            database_url,
+            repeats,
+        } => raw_scan(database_url, repeats).await,
+        Cmd::StreamIdle {
+            url,
+            key,
+            connections,
+            hold,
+            server_pid,
+        } => stream_idle(url, key, connections, hold, server_pid).await,
+        Cmd::StreamLatency {
+            url,
+            key,
+            subscribers,
+            events,
+        } => stream_latency(url, key, subscribers, events).await,
+    }
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Live stream: memory for 10 000 idle SSE connections held by one process,
+# and the time from sending an event to its arrival at each of 1 000
+# subscribers.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib-bench.sh"
+ulimit -n 20000 2>/dev/null || true
+
+DB="$(new_db)"
+trap 'stop_server; drop_db "$DB"' EXIT
+URL="$(bench_db_url "$DB")"
+start_server "$URL"
+KEY="$(DATABASE_URL="$URL" "$BIN" key create --name bench --scopes ingest,read --quiet)"
+
+echo "10 000 idle connections…"
+IDLE="$("$BENCH_BIN" stream-idle --url "$SERVER_URL" --key "$KEY" --connections 10000 --server-pid "$SERVER_PID")"
+echo "$IDLE"
+echo "latency with 1 000 subscribers…"
+LAT="$("$BENCH_BIN" stream-latency --url "$SERVER_URL" --key "$KEY" --subscribers 1000 --events 200)"
+echo "$LAT"
+
+bench_header "Live stream"
+{
+  echo "| measurement | result | target |"
+  echo "|---|---|---|"
+  echo "| server RSS growth with 10 000 idle SSE connections | $(fmt "$(json_field "$IDLE" growth_mib)" 1) MiB ($(fmt "$(json_field "$IDLE" per_connection_kib)" 1) KiB each; $(fmt "$(json_field "$IDLE" rss_before_mib)" 1) → $(fmt "$(json_field "$IDLE" rss_open_mib)" 1) MiB, $(fmt "$(json_field "$IDLE" rss_after_close_mib)" 1) MiB after closing) | < 100 MiB |"
+  echo "| event sent → received, 1 000 subscribers, p50 | $(fmt "$(json_field "$LAT" p50_ms)" 1) ms | – |"
+  echo "| event sent → received, 1 000 subscribers, p95 | $(fmt "$(json_field "$LAT" p95_ms)" 1) ms | < 250 ms |"
+  echo "| the ingest request alone (sent → 202), p50 | $(fmt "$(json_field "$LAT" ingest_p50_ms)" 1) ms | – |"
+  echo ""
+  echo "$(json_field "$LAT" deliveries) deliveries to $(json_field "$LAT" complete_subscribers) of 1 000 subscribers that each received all $(json_field "$LAT" events) events. Latency is measured from just before the POST is sent, so it includes the ingest request and its commit; subscribers and the sender share one client process and the machine with the server."
+} | tee -a "$ROOT/BENCHMARKS.md"

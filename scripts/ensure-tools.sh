@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Installs the build and test tools Leitstand needs when they are missing.
+# Every tool comes from crates.io, npm or Debian; versions are pinned here.
+#
+# usage: scripts/ensure-tools.sh [build|e2e|all]
+#   build  wasm target, cargo-leptos, wasm-bindgen-cli, sass, wasm-opt
+#   e2e    build tools + Playwright (npm) + Debian's chromium
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+WHAT="${1:-build}"
+
+CARGO_LEPTOS_VERSION="0.3.10"
+WASM_BINDGEN_VERSION="0.2.130"   # must equal the pin in Cargo.toml
+WEBPKI_ROOTS_PIN="1.0.10"        # 1.0.11 is not served by the crates mirror
+
+say() { printf '\033[1m[tools]\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31m[tools] %s\033[0m\n' "$*" >&2; exit 1; }
+
+CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
+export PATH="$CARGO_BIN:$PATH"
+
+command -v cargo >/dev/null || die "cargo not found: install Rust with rustup (https://rustup.rs) and run again"
+
+ensure_wasm_target() {
+  if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    say "adding rust target wasm32-unknown-unknown"
+    rustup target add wasm32-unknown-unknown || die "could not add the wasm32-unknown-unknown target (rustup target add wasm32-unknown-unknown)"
+  fi
+}
+
+ensure_cargo_leptos() {
+  if command -v cargo-leptos >/dev/null && cargo-leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+    return
+  fi
+  say "installing cargo-leptos $CARGO_LEPTOS_VERSION (takes about 15 minutes on 2 cores, once per machine)"
+  cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION" \
+    || die "could not install cargo-leptos $CARGO_LEPTOS_VERSION from crates.io"
+}
+
+ensure_wasm_bindgen() {
+  if command -v wasm-bindgen >/dev/null && wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
+    return
+  fi
+  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 5 minutes, once per machine)"
+  local scratch
+  scratch="$(mktemp -d)"
+  # The crate's lock file names a webpki-roots release the mirror cannot serve;
+  # unpack it and pin that one dependency to the release before.
+  cargo info "wasm-bindgen-cli@$WASM_BINDGEN_VERSION" >/dev/null 2>&1 || true
+  local crate
+  crate="$(ls "${CARGO_HOME:-$HOME/.cargo}"/registry/cache/*/wasm-bindgen-cli-"$WASM_BINDGEN_VERSION".crate 2>/dev/null | head -n1 || true)"
+  [ -n "$crate" ] || die "could not download wasm-bindgen-cli $WASM_BINDGEN_VERSION from crates.io"
+  tar xzf "$crate" -C "$scratch"
+  (
+    cd "$scratch/wasm-bindgen-cli-$WASM_BINDGEN_VERSION"
+    cargo update -p webpki-roots --precise "$WEBPKI_ROOTS_PIN" >/dev/null 2>&1 || true
+    CARGO_TARGET_DIR="$scratch/target" cargo install --path . --locked
+  ) || { rm -rf "$scratch"; die "could not build wasm-bindgen-cli $WASM_BINDGEN_VERSION"; }
+  rm -rf "$scratch"
+}
+
+ensure_npm_dir() {
+  local dir="$1"
+  command -v npm >/dev/null || die "npm not found: install Node.js 20 and npm (apt-get install nodejs npm) and run again"
+  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    say "installing npm packages in ${dir#$ROOT/}"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed in $dir"
+  fi
+}
+
+ensure_chromium() {
+  if [ -n "${CHROMIUM_PATH:-}" ] && [ -x "$CHROMIUM_PATH" ]; then return; fi
+  if command -v chromium >/dev/null; then return; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "installing Debian's chromium for the browser tests"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+      || die "could not install chromium with apt-get"
+  else
+    die "chromium is missing: run 'sudo apt-get install chromium' or set CHROMIUM_PATH to a Chromium binary"
+  fi
+}
+
+case "$WHAT" in
+  build)
+    ensure_wasm_target; ensure_wasm_bindgen; ensure_cargo_leptos; ensure_npm_dir "$ROOT/tools" ;;
+  e2e)
+    ensure_wasm_target; ensure_wasm_bindgen; ensure_cargo_leptos; ensure_npm_dir "$ROOT/tools"
+    ensure_npm_dir "$ROOT/end2end"; ensure_chromium ;;
+  *) die "unknown argument '$WHAT' (build|e2e)" ;;
+esac

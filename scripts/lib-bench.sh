@@ -1,0 +1,56 @@
+# Shared by scripts/bench-*.sh: a fresh database and a release server.
+# Sourced, not run. Needs LEITSTAND_TEST_PG (scripts/with-test-pg.sh).
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BIN="$ROOT/target/release/leitstand"
+BENCH_BIN="$ROOT/target/release/leitstand-bench"
+ADMIN_URL="${LEITSTAND_TEST_PG:?set LEITSTAND_TEST_PG (use scripts/with-test-pg.sh)}"
+export RUST_LOG="${RUST_LOG:-warn}"
+
+[ -x "$BIN" ] || { echo "missing $BIN: run 'make build'" >&2; exit 1; }
+if [ ! -x "$BENCH_BIN" ] || [ -n "$(find "$ROOT/bench/src" -newer "$BENCH_BIN" -print -quit)" ]; then
+  (cd "$ROOT" && SQLX_OFFLINE=true cargo build --release -p bench --quiet)
+fi
+
+bench_db_url() { echo "${ADMIN_URL%/*}/$1"; }
+
+new_db() {
+  local name="bench_$(date +%s)_$RANDOM"
+  psql "$ADMIN_URL" -qAtX -c "create database $name" >/dev/null
+  echo "$name"
+}
+
+drop_db() { psql "$ADMIN_URL" -qAtX -c "drop database if exists $1 with (force)" >/dev/null 2>&1 || true; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# start_server DB_URL -> sets SERVER_PID, SERVER_URL
+start_server() {
+  local port; port="$(free_port)"
+  # Rate limits off: these benchmarks measure throughput, not the limiters.
+  DATABASE_URL="$1" LEITSTAND_LISTEN="127.0.0.1:$port" LEITSTAND_RATE_LIMIT_PER_IP=0 LEITSTAND_INGEST_RATE_PER_KEY=0 \
+    "$BIN" serve >/tmp/leitstand-bench-server.log 2>&1 &
+  SERVER_PID=$!
+  SERVER_URL="http://127.0.0.1:$port"
+  for _ in $(seq 1 100); do
+    curl -sf "$SERVER_URL/readyz" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  echo "server did not start:" >&2; cat /tmp/leitstand-bench-server.log >&2; return 1
+}
+
+stop_server() { [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""; }
+
+json_field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
+fmt() { python3 -c "import sys; print(f'{float(sys.argv[1]):,.${2:-0}f}'.replace(',', ' '))" "$1"; }
+
+bench_header() {
+  local title="$1"
+  {
+    echo ""
+    echo "### $title — $(date -u +%Y-%m-%dT%H:%MZ)"
+    echo ""
+    echo "Commit \`$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)\`, $(nproc) cores, load average at start $(cut -d' ' -f1-3 /proc/loadavg), PostgreSQL $(psql "$ADMIN_URL" -qAtX -c 'show server_version' | cut -d' ' -f1). Client and server share the machine."
+    echo ""
+  } >> "$ROOT/BENCHMARKS.md"
+}

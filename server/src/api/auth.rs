@@ -1,0 +1,109 @@
+//! API key authentication for the REST API.
+
+use app::keys::store::{self as keys};
+use app::keys::{KeyPrincipal, Scope};
+use app::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+
+use super::error::ApiError;
+
+/// The API key a request presented (`Authorization: Bearer <key>`).
+#[derive(Debug, Clone)]
+pub struct ApiKey(pub KeyPrincipal);
+
+impl ApiKey {
+    /// 403 unless the key has `scope` (or `admin`).
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        if self.0.has(scope) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                format!("this API key lacks the `{scope}` scope"),
+            ))
+        }
+    }
+
+    /// 403 when the key is bound to another service.
+    pub fn require_service(&self, service_id: i64, slug: &str) -> Result<(), ApiError> {
+        match self.0.service_id {
+            Some(bound) if bound != service_id => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                format!("this API key is bound to another service than `{slug}`"),
+            )
+            .with_field("service")),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn too_many(seconds: u64) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        format!("too many failed authentications from this address; retry in {seconds} s"),
+    )
+    .with_retry_after(seconds)
+}
+
+fn unauthorized(message: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+pub fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
+    let header = parts
+        .headers
+        .get(AUTHORIZATION)
+        .ok_or_else(|| unauthorized("missing API key: send `Authorization: Bearer <key>`"))?;
+    let value = header
+        .to_str()
+        .map_err(|_| unauthorized("malformed Authorization header"))?;
+    let (scheme, token) = value
+        .split_once(' ')
+        .ok_or_else(|| unauthorized("malformed Authorization header: expected `Bearer <key>`"))?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(unauthorized(
+            "malformed Authorization header: expected `Bearer <key>`",
+        ));
+    }
+    Ok(token.trim())
+}
+
+impl FromRequestParts<AppState> for ApiKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer_token(parts)?;
+        if let Some(principal) = state.keys.get(token) {
+            return Ok(Self(principal));
+        }
+        // Unknown keys count as failed authentication of the address.
+        let ip = parts
+            .extensions
+            .get::<app::auth::guard::Auth>()
+            .and_then(|a| a.ip);
+        let limiter_keys = app::auth::limiter::keys(ip, None);
+        let now = std::time::Instant::now();
+        if let Err(seconds) = state.auth_failures.check(&limiter_keys, now) {
+            return Err(too_many(seconds));
+        }
+        match keys::authenticate(&state.pool, token).await? {
+            Some(principal) => {
+                state.keys.put(token, principal.clone());
+                Ok(Self(principal))
+            }
+            None => {
+                if let Some(seconds) = state.auth_failures.fail(&limiter_keys, now) {
+                    return Err(too_many(seconds));
+                }
+                Err(unauthorized("unknown or revoked API key"))
+            }
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! The machine interface: health endpoints and the versioned REST API.
+
+pub mod auth;
+pub mod dashboard;
+pub mod error;
+pub mod health;
+pub mod ingest;
+pub mod privacy;
+pub mod stream;
+
+use app::state::AppState;
+use axum::Router;
+
+/// Routes served with the normal request timeout.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(health::router())
+        .merge(dashboard::router())
+        .merge(privacy::router())
+}
+
+/// Long-lived routes (the live stream): no request timeout.
+pub fn streaming_router() -> Router<AppState> {
+    Router::new().merge(stream::router())
+}

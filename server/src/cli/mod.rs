@@ -1,0 +1,131 @@
+//! The `leitstand` command line: dispatches subcommands.
+
+mod demo;
+mod keys;
+mod users;
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::config::{Cli, Command};
+use crate::database::Database;
+use crate::startup::Application;
+use crate::telemetry;
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::load() {
+        Ok(cli) => cli,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(cli.settings.log_format, &cli.settings.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let settings = cli.settings;
+    match cli.command {
+        Command::Serve => {
+            tracing::debug!(?settings, "starting");
+            let app = Application::build(settings).await?;
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate => {
+            let db = Database::open(&settings).await.context("migrating")?;
+            let version = crate::database::latest_migration();
+            db.close().await;
+            println!("database is at migration {version}");
+        }
+        Command::Key(cmd) => {
+            let db = Database::open(&settings).await?;
+            let result = keys::run(cmd, &db.pool).await;
+            db.close().await;
+            return result;
+        }
+        Command::User(cmd) => {
+            let db = Database::open(&settings).await?;
+            let result = users::run(cmd, &db.pool).await;
+            db.close().await;
+            return result;
+        }
+        Command::Privacy(cmd) => {
+            let db = Database::open(&settings).await?;
+            let result = privacy(cmd, &db.pool).await;
+            db.close().await;
+            return result;
+        }
+        Command::Demo(args) => {
+            let db = Database::open(&settings).await?;
+            let result = demo::run(args, &db.pool).await;
+            db.close().await;
+            return result;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn privacy(
+    cmd: crate::config::PrivacyCommand,
+    pool: &sqlx::PgPool,
+) -> anyhow::Result<ExitCode> {
+    use crate::config::PrivacyCommand;
+    match cmd {
+        PrivacyCommand::Export { user } => {
+            let events = app::privacy::store::export(pool, &user)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            app::audit::store::record(
+                pool,
+                "cli",
+                "privacy.export",
+                Some(&user),
+                None,
+                serde_json::json!({ "events": events.len() }),
+            )
+            .await?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &serde_json::json!({ "user": user, "events": events })
+                )?
+            );
+        }
+        PrivacyCommand::Erase { user } => {
+            let n = app::privacy::store::erase(pool, &user)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            app::audit::store::record(
+                pool,
+                "cli",
+                "privacy.erase",
+                Some(&user),
+                None,
+                serde_json::json!({ "events": n }),
+            )
+            .await?;
+            println!("erased {n} events of {user}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,526 @@
+//! Command line and configuration.
+//!
+//! Every setting is a flag with an environment variable (`LEITSTAND_*`,
+//! `DATABASE_URL`) and may also come from a TOML file given with `--config`.
+//! Precedence: flag, then environment, then file, then the built-in default.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use secrecy::{ExposeSecret, SecretString};
+
+/// Leitstand: production readiness and operations dashboard.
+#[derive(Debug, Parser)]
+#[command(
+    name = "leitstand",
+    version,
+    about = "Leitstand: production readiness and operations dashboard",
+    long_about = None,
+    args_override_self = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the dashboard, the REST API and the live stream (runs migrations first).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage API keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Generate realistic demo traffic.
+    Demo(DemoArgs),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Export or erase everything stored about one user reference (GDPR).
+    #[command(subcommand)]
+    Privacy(PrivacyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PrivacyCommand {
+    /// Print every event of a user reference as JSON.
+    Export {
+        #[arg(long)]
+        user: String,
+    },
+    /// Delete every event of a user reference (rollups and error groups adjusted).
+    Erase {
+        #[arg(long)]
+        user: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user; the password is read from standard input (one line).
+    Add {
+        #[arg(long)]
+        email: String,
+        /// viewer, operator or admin.
+        #[arg(long, default_value = "viewer")]
+        role: String,
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// List users.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create a key and print its secret once.
+    Create(KeyCreateArgs),
+    /// List keys (never their secrets).
+    List,
+    /// Revoke a key by its prefix or name.
+    Revoke {
+        /// The key's visible prefix (e.g. `lst_ab12cd34`) or its name.
+        key: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct KeyCreateArgs {
+    /// A name that says who uses the key.
+    #[arg(long)]
+    pub name: String,
+    /// Comma-separated scopes: ingest, read, backup, admin.
+    #[arg(long, value_delimiter = ',', default_value = "ingest")]
+    pub scopes: Vec<String>,
+    /// Bind the key to one service (slug): events for other services are refused.
+    #[arg(long)]
+    pub service: Option<String>,
+    /// Print only the secret.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Number of events to back-fill over the last 30 days.
+    #[arg(long, default_value_t = 20_000)]
+    pub events: u64,
+    /// Stop after back-filling instead of sending live events.
+    #[arg(long)]
+    pub no_live: bool,
+    /// Live events per second after back-filling.
+    #[arg(long, default_value_t = 2.0)]
+    pub rate: f64,
+    /// Seed for the random generator (same seed, same data).
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable, coloured on a terminal.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Settings shared by every subcommand.
+#[derive(Clone, Args)]
+pub struct Settings {
+    /// TOML file with settings (keys as the long flags, e.g. `listen = "0.0.0.0:3000"`).
+    #[arg(long, env = "LEITSTAND_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+
+    /// Address to serve HTTP on.
+    #[arg(
+        long,
+        env = "LEITSTAND_LISTEN",
+        default_value = "127.0.0.1:3000",
+        global = true
+    )]
+    pub listen: SocketAddr,
+
+    /// PostgreSQL URL. Without it Leitstand runs its own PostgreSQL under <data-dir>/postgres.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<SecretString>,
+
+    /// Directory for the embedded database and backups.
+    #[arg(
+        long,
+        env = "LEITSTAND_DATA_DIR",
+        default_value = "./data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+
+    /// Log format.
+    #[arg(
+        long,
+        env = "LEITSTAND_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: LogFormat,
+
+    /// Log filter (tracing env-filter syntax).
+    #[arg(
+        long,
+        env = "RUST_LOG",
+        default_value = "info,sqlx=warn",
+        global = true
+    )]
+    pub log: String,
+
+    /// Directory with the built web assets (cargo-leptos output).
+    #[arg(
+        long,
+        env = "LEITSTAND_SITE_ROOT",
+        default_value = "target/site",
+        global = true
+    )]
+    pub site_root: PathBuf,
+
+    /// Time zone for day boundaries (timeline, schedules), an IANA name.
+    #[arg(
+        long,
+        env = "LEITSTAND_TIME_ZONE",
+        default_value = "UTC",
+        global = true
+    )]
+    pub time_zone: chrono_tz::Tz,
+
+    /// Events per day at which the activity KPI reaches 100 %.
+    #[arg(
+        long,
+        env = "LEITSTAND_ACTIVITY_TARGET",
+        default_value_t = 100.0,
+        global = true
+    )]
+    pub activity_target: f64,
+
+    /// Readiness weights for activity, quality and stability (must add up to 1).
+    #[arg(
+        long,
+        env = "LEITSTAND_READINESS_WEIGHTS",
+        value_delimiter = ',',
+        default_value = "0.3,0.4,0.3",
+        global = true
+    )]
+    pub readiness_weights: Vec<f64>,
+
+    /// Largest number of database connections per process.
+    #[arg(
+        long,
+        env = "LEITSTAND_DB_MAX_CONNECTIONS",
+        default_value_t = 16,
+        global = true
+    )]
+    pub db_max_connections: u32,
+
+    /// Failed sign-ins or unknown API keys per minute from one address (or
+    /// for one account from one address) before 429s with growing lockouts; 0 = no limit.
+    #[arg(
+        long,
+        env = "LEITSTAND_AUTH_FAILURES_PER_MINUTE",
+        default_value_t = 20,
+        global = true
+    )]
+    pub auth_failures_per_minute: usize,
+
+    /// Requests per second allowed from one address (bursts up to 10x); 0 = no limit.
+    /// Ingest and the live stream are limited per API key instead.
+    #[arg(
+        long,
+        env = "LEITSTAND_RATE_LIMIT_PER_IP",
+        default_value_t = 100,
+        global = true
+    )]
+    pub rate_limit_per_ip: u32,
+
+    /// Ingest requests per second allowed for one API key (bursts up to 2x); 0 = no limit.
+    #[arg(
+        long,
+        env = "LEITSTAND_INGEST_RATE_PER_KEY",
+        default_value_t = 20_000,
+        global = true
+    )]
+    pub ingest_rate_per_key: u32,
+
+    /// Exports per minute allowed for one user or key.
+    #[arg(
+        long,
+        env = "LEITSTAND_EXPORTS_PER_MINUTE",
+        default_value_t = 10,
+        global = true
+    )]
+    pub exports_per_minute: u32,
+
+    /// Hours a session may stay unused before it ends.
+    #[arg(
+        long,
+        env = "LEITSTAND_SESSION_IDLE_HOURS",
+        default_value_t = 12,
+        global = true
+    )]
+    pub session_idle_hours: u32,
+
+    /// Days after sign-in when a session ends, used or not.
+    #[arg(
+        long,
+        env = "LEITSTAND_SESSION_MAX_DAYS",
+        default_value_t = 7,
+        global = true
+    )]
+    pub session_max_days: u32,
+
+    /// Trust X-Forwarded-For / X-Forwarded-Proto from a reverse proxy in front.
+    #[arg(long, env = "LEITSTAND_TRUST_PROXY", global = true)]
+    pub trust_proxy: bool,
+
+    /// TLS certificate chain (PEM); with --tls-key, Leitstand serves HTTPS itself.
+    #[arg(long, env = "LEITSTAND_TLS_CERT", global = true, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// TLS private key (PEM).
+    #[arg(long, env = "LEITSTAND_TLS_KEY", global = true, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Concurrent ingest transactions (group-commit writers) per process.
+    #[arg(
+        long,
+        env = "LEITSTAND_INGEST_WRITERS",
+        default_value_t = 2,
+        global = true
+    )]
+    pub ingest_writers: usize,
+
+    /// Seconds to wait for requests and streams to finish on shutdown.
+    #[arg(
+        long,
+        env = "LEITSTAND_SHUTDOWN_TIMEOUT",
+        default_value_t = 10,
+        global = true
+    )]
+    pub shutdown_timeout: u64,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("config", &self.config)
+            .field("listen", &self.listen)
+            .field(
+                "database_url",
+                &self
+                    .database_url
+                    .as_ref()
+                    .map(|u| redact_url(u.expose_secret())),
+            )
+            .field("data_dir", &self.data_dir)
+            .field("log_format", &self.log_format)
+            .field("site_root", &self.site_root)
+            .field("time_zone", &self.time_zone)
+            .field("activity_target", &self.activity_target)
+            .field("readiness_weights", &self.readiness_weights)
+            .field("db_max_connections", &self.db_max_connections)
+            .field("ingest_writers", &self.ingest_writers)
+            .field("auth_failures_per_minute", &self.auth_failures_per_minute)
+            .field("rate_limit_per_ip", &self.rate_limit_per_ip)
+            .field("ingest_rate_per_key", &self.ingest_rate_per_key)
+            .field("session_idle_hours", &self.session_idle_hours)
+            .field("session_max_days", &self.session_max_days)
+            .field("trust_proxy", &self.trust_proxy)
+            .field("tls_cert", &self.tls_cert)
+            .finish()
+    }
+}
+
+impl Settings {
+    /// Checks what clap cannot: relations between values.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.readiness_weights.len() != 3 {
+            bail!("--readiness-weights needs three numbers: activity,quality,stability");
+        }
+        let sum: f64 = self.readiness_weights.iter().sum();
+        if self
+            .readiness_weights
+            .iter()
+            .any(|w| !(0.0..=1.0).contains(w))
+            || (sum - 1.0).abs() > 1e-9
+        {
+            bail!("--readiness-weights must be between 0 and 1 and add up to 1 (got {sum})");
+        }
+        if !(self.activity_target.is_finite() && self.activity_target > 0.0) {
+            bail!("--activity-target must be a positive number");
+        }
+        if !(1..=32).contains(&self.ingest_writers) {
+            bail!("--ingest-writers must be between 1 and 32");
+        }
+        if self.session_idle_hours == 0 || self.session_max_days == 0 {
+            bail!("session lifetimes must be at least 1");
+        }
+        if self.db_max_connections < 2 {
+            bail!("--db-max-connections must be at least 2");
+        }
+        Ok(())
+    }
+}
+
+/// Hides the password in a database URL, for logs and `Debug`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &userinfo[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl Cli {
+    /// Parses the command line, filling unset settings from the TOML file.
+    pub fn load() -> anyhow::Result<Self> {
+        Self::load_from(std::env::args_os())
+    }
+
+    pub fn load_from<I, T>(args: I) -> anyhow::Result<Self>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+        let first = match Self::try_parse_from(&args) {
+            Ok(cli) => cli,
+            Err(e) => e.exit(),
+        };
+        let Some(path) = first.settings.config.clone() else {
+            first.settings.validate()?;
+            return Ok(first);
+        };
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading config file {}", path.display()))?;
+        let file_args = toml_to_args(&text, |env| std::env::var_os(env).is_some())
+            .with_context(|| format!("in config file {}", path.display()))?;
+        // File values go first so that flags given on the command line win.
+        let mut merged = Vec::with_capacity(args.len() + file_args.len());
+        merged.push(args.first().cloned().unwrap_or_else(|| "leitstand".into()));
+        merged.extend(file_args.into_iter().map(OsString::from));
+        merged.extend(args.into_iter().skip(1));
+        let matches = match Self::command().try_get_matches_from(merged) {
+            Ok(m) => m,
+            Err(e) => e.exit(),
+        };
+        let cli = Self::from_arg_matches(&matches).map_err(|e| anyhow::anyhow!(e.to_string()))?;
+        cli.settings.validate()?;
+        Ok(cli)
+    }
+}
+
+/// Turns a TOML table into `--flag=value` arguments for the global settings,
+/// skipping those whose environment variable is set (environment beats file).
+fn toml_to_args(text: &str, env_is_set: impl Fn(&str) -> bool) -> anyhow::Result<Vec<String>> {
+    let table: toml::Table = text.parse().context("not valid TOML")?;
+    let command = Cli::command();
+    let mut out = Vec::new();
+    for (key, value) in table {
+        let flag = key.replace('_', "-");
+        let Some(arg) = command
+            .get_arguments()
+            .find(|a| a.get_long() == Some(flag.as_str()) && a.is_global_set())
+        else {
+            bail!("unknown setting `{key}`");
+        };
+        if flag == "config" {
+            bail!("`config` cannot be set inside a config file");
+        }
+        if let Some(env) = arg.get_env()
+            && env_is_set(&env.to_string_lossy())
+        {
+            continue;
+        }
+        let rendered = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Float(f) => f.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            toml::Value::Array(items) => items
+                .iter()
+                .map(|v| match v {
+                    toml::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(","),
+            other => bail!("setting `{key}` has an unsupported value {other}"),
+        };
+        out.push(format!("--{flag}={rendered}"));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_in_database_url_is_hidden() {
+        assert_eq!(
+            redact_url("postgres://leitstand:s3cret@db:5432/leitstand"),
+            "postgres://leitstand:***@db:5432/leitstand"
+        );
+        assert_eq!(
+            redact_url("postgres://db/leitstand"),
+            "postgres://db/leitstand"
+        );
+    }
+
+    #[test]
+    fn defaults_need_no_environment() {
+        let cli = Cli::try_parse_from(["leitstand", "serve"]).expect("parses");
+        assert_eq!(cli.settings.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(cli.settings.data_dir, PathBuf::from("./data"));
+        assert!(matches!(cli.command, Command::Serve));
+    }
+
+    #[test]
+    fn file_settings_become_flags_unless_the_environment_has_them() {
+        let args = toml_to_args(
+            "listen = \"0.0.0.0:8080\"\ndata_dir = \"/var/lib/leitstand\"\nreadiness_weights = [0.2, 0.5, 0.3]\n",
+            |env| env == "LEITSTAND_DATA_DIR",
+        )
+        .expect("valid");
+        assert!(args.contains(&"--listen=0.0.0.0:8080".to_owned()));
+        assert!(args.contains(&"--readiness-weights=0.2,0.5,0.3".to_owned()));
+        assert!(!args.iter().any(|a| a.starts_with("--data-dir")));
+    }
+
+    #[test]
+    fn unknown_file_setting_is_an_error() {
+        let err = toml_to_args("lisen = \"x\"", |_| false).expect_err("typo must fail");
+        assert!(err.to_string().contains("lisen"));
+    }
+
+    #[test]
+    fn readiness_weights_must_add_up_to_one() {
+        let cli = Cli::try_parse_from(["leitstand", "--readiness-weights", "0.5,0.5,0.5", "serve"])
+            .expect("parses");
+        assert!(cli.settings.validate().is_err());
+    }
+}

@@ -1,0 +1,13 @@
+//! The Leitstand server: HTTP (pages, server functions, REST, live stream),
+//! the embedded default database, background jobs and the command line.
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod database;
+pub mod embedded_pg;
+pub mod limits;
+pub mod security;
+pub mod startup;
+pub mod telemetry;

@@ -1,0 +1,5 @@
+//! The `leitstand` binary.
+
+fn main() -> std::process::ExitCode {
+    server::cli::main()
+}

@@ -1,0 +1,345 @@
+//! Building and running the HTTP server.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use app::dashboard::kpi::KpiSettings;
+use app::events::live::LiveHub;
+use app::events::writer::{IngestWriter, WriterConfig};
+use app::state::AppState;
+use app::{App, shell};
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderName, HeaderValue, Request, Response, StatusCode};
+use leptos::config::LeptosOptions;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower::ServiceBuilder;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use tracing::Span;
+
+use crate::api;
+use crate::config::Settings;
+use crate::database::Database;
+
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    listener: TcpListener,
+    tls: Option<axum_server::tls_rustls::RustlsConfig>,
+    router: Router,
+    state: AppState,
+    database: Database,
+    tracker: TaskTracker,
+    shutdown_timeout: Duration,
+}
+
+impl Application {
+    /// Opens the database (migrating it), binds the listener (port 0 picks a
+    /// free port) and assembles the router. Serves nothing until run.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let database = Database::open(&settings).await?;
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("binding {}", settings.listen))?;
+        let addr = listener.local_addr()?;
+        let tls = match (&settings.tls_cert, &settings.tls_key) {
+            (Some(cert), Some(key)) => {
+                // One process-wide crypto provider; a second install is harmless.
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                Some(
+                    axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                        .await
+                        .with_context(|| {
+                            format!(
+                                "loading TLS certificate {} and key {}",
+                                cert.display(),
+                                key.display()
+                            )
+                        })?,
+                )
+            }
+            _ => None,
+        };
+
+        let leptos_options = LeptosOptions::builder()
+            .output_name("leitstand")
+            .site_root(settings.site_root.to_string_lossy().into_owned())
+            .site_pkg_dir("pkg")
+            .site_addr(addr)
+            .build();
+
+        let weights = &settings.readiness_weights;
+        let tracker = TaskTracker::new();
+        let shutdown = CancellationToken::new();
+        let ingest = IngestWriter::start(
+            database.pool.clone(),
+            WriterConfig {
+                writers: settings.ingest_writers,
+                ..WriterConfig::default()
+            },
+            &tracker,
+            shutdown.clone(),
+        );
+        let live = LiveHub::start(database.pool.clone(), &tracker, shutdown.clone());
+        let state = AppState {
+            leptos_options,
+            pool: database.pool.clone(),
+            kpi: Arc::new(KpiSettings {
+                activity_target: settings.activity_target,
+                weights: [weights[0], weights[1], weights[2]],
+                time_zone: settings.time_zone.name().to_owned(),
+            }),
+            keys: Arc::default(),
+            auth_failures: Arc::new(app::auth::limiter::FailureLimiter::new(
+                settings.auth_failures_per_minute,
+            )),
+            sessions: app::auth::store::SessionPolicy {
+                idle: chrono::Duration::hours(i64::from(settings.session_idle_hours)),
+                absolute: chrono::Duration::days(i64::from(settings.session_max_days)),
+            },
+            security: app::state::SecuritySettings {
+                tls: settings.tls_cert.is_some(),
+                trust_proxy: settings.trust_proxy,
+            },
+            ingest,
+            live,
+            shutdown,
+        };
+        let router = router(state.clone(), &settings);
+        Ok(Self {
+            listener,
+            tls,
+            router,
+            state,
+            database,
+            tracker,
+            shutdown_timeout: Duration::from_secs(settings.shutdown_timeout),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGINT or SIGTERM, then drains and stops.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` completes: stops accepting, ends live streams and
+    /// jobs, waits for in-flight requests (at most the shutdown timeout),
+    /// then closes the database.
+    pub async fn run_until(
+        self,
+        stop: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let Self {
+            listener,
+            tls,
+            router,
+            state,
+            database,
+            tracker,
+            shutdown_timeout,
+        } = self;
+        let token = state.shutdown.clone();
+        tracing::info!(addr = %listener.local_addr()?, https = tls.is_some(), "Leitstand is serving");
+
+        let serve_token = token.clone();
+        let server = match tls {
+            None => tokio::spawn(async move {
+                axum::serve(
+                    listener,
+                    router.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .with_graceful_shutdown(serve_token.cancelled_owned())
+                .await
+            }),
+            Some(config) => {
+                let listener = listener.into_std()?;
+                let handle = axum_server::Handle::new();
+                let stopper = handle.clone();
+                tokio::spawn(async move {
+                    serve_token.cancelled().await;
+                    stopper.graceful_shutdown(None);
+                });
+                tokio::spawn(async move {
+                    axum_server::from_tcp_rustls(listener, config)?
+                        .handle(handle)
+                        .serve(router.into_make_service_with_connect_info::<SocketAddr>())
+                        .await
+                })
+            }
+        };
+
+        stop.await;
+        tracing::info!("shutting down");
+        token.cancel();
+        tracker.close();
+
+        let drain = async {
+            let _ = server.await;
+            tracker.wait().await;
+        };
+        if tokio::time::timeout(shutdown_timeout, drain).await.is_err() {
+            tracing::warn!(
+                seconds = shutdown_timeout.as_secs(),
+                "requests still running after the shutdown timeout; stopping anyway"
+            );
+        }
+        database.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// The whole HTTP surface.
+pub fn router(state: AppState, settings: &Settings) -> Router {
+    let leptos_options = state.leptos_options.clone();
+    let routes = generate_route_list(App);
+    let limits = crate::limits::Limits::from_settings(settings);
+
+    // Pages, server functions and the REST API: request timeout, and the
+    // per-address rate limit when it is on.
+    let mut timed = Router::new()
+        .merge(api::router())
+        .leptos_routes_with_context(&state, routes, || (), {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ));
+    if let Some(config) = crate::limits::per_ip_config(settings) {
+        timed = timed
+            .layer(tower_governor::GovernorLayer::new(config))
+            .layer(axum::middleware::map_response(crate::limits::json_429));
+    }
+    // Ingest is limited per API key inside its handler.
+    let ingest = api::ingest::router().layer(TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        Duration::from_secs(30),
+    ));
+
+    Router::new()
+        .merge(timed)
+        .merge(ingest)
+        .merge(api::streaming_router())
+        .layer(axum::Extension(limits))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::security::guard,
+        ))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(make_span)
+                        .on_request(())
+                        .on_response(on_response)
+                        .on_failure(()),
+                )
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+                .layer(CompressionLayer::new())
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    HeaderName::from_static("x-content-type-options"),
+                    HeaderValue::from_static("nosniff"),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    HeaderName::from_static("x-frame-options"),
+                    HeaderValue::from_static("DENY"),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    HeaderName::from_static("referrer-policy"),
+                    HeaderValue::from_static("strict-origin-when-cross-origin"),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    HeaderName::from_static("permissions-policy"),
+                    HeaderValue::from_static(crate::security::PERMISSIONS_POLICY),
+                ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    HeaderName::from_static("content-security-policy"),
+                    HeaderValue::from_static(crate::security::DEFAULT_CSP),
+                )),
+        )
+        .with_state(state)
+}
+
+fn is_probe_path(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz" | "/metrics")
+}
+
+fn make_span(req: &Request<Body>) -> Span {
+    let request_id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    let path = req.uri().path();
+    if is_probe_path(req.uri().path()) {
+        tracing::debug_span!("request", method = %req.method(), path, request_id)
+    } else {
+        tracing::info_span!("request", method = %req.method(), path, request_id)
+    }
+}
+
+fn on_response<B>(res: &Response<B>, latency: Duration, span: &Span) {
+    let status = res.status().as_u16();
+    let ms = latency.as_secs_f64() * 1000.0;
+    if span
+        .metadata()
+        .is_some_and(|m| *m.level() == tracing::Level::DEBUG)
+    {
+        tracing::debug!(status, ms, "response");
+    } else if status >= 500 {
+        tracing::warn!(status, ms, "response");
+    } else {
+        tracing::info!(status, ms, "response");
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,1001 @@
+//! Sessions, roles, rate limits, same-origin checks, security headers,
+//! privacy, and the authorization matrix over every route and server
+//! function.
+
+use std::collections::BTreeMap;
+
+use app::auth::Role;
+use app::keys::Scope;
+use reqwest::header;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, db_url, run_cli, spawn_app, spawn_app_with};
+
+const PASSWORD: &str = "correct horse battery";
+
+/// A client that keeps no cookies and follows no redirects.
+fn raw_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// The URL path of a server function by its Rust name.
+fn rpc(name: &str) -> String {
+    let prefix = format!("/rpc/{name}");
+    server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_owned())
+        .find(|p| {
+            p.strip_prefix(&prefix)
+                .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit()))
+        })
+        .unwrap_or_else(|| panic!("no server function {name}"))
+}
+
+/// Every server function's Rust name.
+fn rpc_names() -> Vec<String> {
+    let mut names: Vec<String> = server_fn::axum::server_fn_paths()
+        .filter_map(|(path, _)| path.strip_prefix("/rpc/"))
+        .map(|p| p.trim_end_matches(|c: char| c.is_ascii_digit()).to_owned())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+struct Session {
+    cookie: String,
+}
+
+impl TestApp {
+    async fn add_user(&self, email: &str, role: Role) {
+        app::auth::store::create_user(&self.pool, email, "", PASSWORD, role)
+            .await
+            .expect("user");
+    }
+
+    fn origin(&self) -> String {
+        self.base.clone()
+    }
+
+    /// POSTs a form to a server function, as a page of ours would.
+    async fn call(
+        &self,
+        session: Option<&Session>,
+        name: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut req = raw_client()
+            .post(self.url(&rpc(name)))
+            .header(header::ORIGIN, self.origin())
+            .form(form);
+        if let Some(s) = session {
+            req = req.header(header::COOKIE, &s.cookie);
+        }
+        req.send().await.expect("sent")
+    }
+
+    async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.call(
+            None,
+            "login",
+            &[("email", email), ("password", password), ("next", "/")],
+        )
+        .await
+    }
+
+    async fn session(&self, email: &str) -> Session {
+        let res = self.login(email, PASSWORD).await;
+        assert!(
+            res.status().is_success() || res.status().is_redirection(),
+            "login: {}",
+            res.status()
+        );
+        let set_cookie = res.headers()[header::SET_COOKIE]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        let cookie = set_cookie.split(';').next().expect("pair").to_owned();
+        Session { cookie }
+    }
+}
+
+#[tokio::test]
+async fn an_empty_installation_sends_everyone_to_setup_and_setup_makes_the_first_admin() {
+    let app = spawn_app().await;
+    let res = raw_client()
+        .get(app.url("/"))
+        .header(header::ACCEPT, "text/html")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()[header::LOCATION], "/setup");
+
+    let res = app
+        .call(
+            None,
+            "setup",
+            &[
+                ("email", "Ops@Example.com"),
+                ("name", "Ops"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert!(
+        res.status().is_redirection() || res.status().is_success(),
+        "{}",
+        res.status()
+    );
+    let cookie = res.headers()[header::SET_COOKIE]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains("Secure"), "plain HTTP: no Secure flag");
+
+    // A second setup is refused; the page redirects to sign-in.
+    let again = app
+        .call(
+            None,
+            "setup",
+            &[
+                ("email", "x@example.com"),
+                ("name", ""),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(again.status(), 409);
+    let res = raw_client()
+        .get(app.url("/setup"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.headers()[header::LOCATION], "/login");
+    let role: String = sqlx::query_scalar("select role from users where email = 'ops@example.com'")
+        .fetch_one(&app.pool)
+        .await
+        .expect("admin");
+    assert_eq!(role, "admin");
+}
+
+#[tokio::test]
+async fn sessions_live_on_the_server_and_logout_ends_them() {
+    let app = spawn_app().await;
+    app.add_user("viewer@example.com", Role::Viewer).await;
+    let unauthenticated = raw_client()
+        .get(app.url("/events?level=error"))
+        .header(header::ACCEPT, "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(unauthenticated.status(), 303);
+    assert_eq!(
+        unauthenticated.headers()[header::LOCATION],
+        "/login?next=%2Fevents%3Flevel%3Derror"
+    );
+
+    let session = app.session("viewer@example.com").await;
+    let page = raw_client()
+        .get(app.url("/"))
+        .header(header::COOKIE, &session.cookie)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(page.status(), 200);
+
+    let stored: i64 = sqlx::query_scalar("select count(*) from sessions")
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(stored, 1);
+    let token = session
+        .cookie
+        .split_once('=')
+        .map(|(_, t)| t.to_owned())
+        .unwrap_or_default();
+    let raw_token_stored: bool = sqlx::query_scalar(
+        "select exists (select 1 from sessions where token_sha256 = convert_to($1, 'UTF8'))",
+    )
+    .bind(&token)
+    .fetch_one(&app.pool)
+    .await
+    .expect("query");
+    assert!(!raw_token_stored, "only a hash of the token is stored");
+
+    let out = app.call(Some(&session), "logout", &[]).await;
+    assert!(out.status().is_redirection() || out.status().is_success());
+    let after = raw_client()
+        .get(app.url("/"))
+        .header(header::COOKIE, &session.cookie)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(after.status(), 401, "the old cookie no longer works");
+    let audited: Vec<String> = sqlx::query_scalar("select action from audit_log order by id")
+        .fetch_all(&app.pool)
+        .await
+        .expect("audit");
+    assert_eq!(audited, vec!["auth.login", "auth.logout"]);
+}
+
+#[tokio::test]
+async fn idle_and_expired_sessions_end() {
+    let app = spawn_app().await;
+    app.add_user("a@example.com", Role::Viewer).await;
+    let idle = app.session("a@example.com").await;
+    sqlx::query("update sessions set last_seen_at = now() - interval '13 hours'")
+        .execute(&app.pool)
+        .await
+        .expect("age");
+    let res = raw_client()
+        .get(app.url("/"))
+        .header(header::COOKIE, &idle.cookie)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), 401, "idle for longer than 12 h");
+
+    let old = app.session("a@example.com").await;
+    sqlx::query("update sessions set expires_at = now() - interval '1 second'")
+        .execute(&app.pool)
+        .await
+        .expect("expire");
+    let res = raw_client()
+        .get(app.url("/"))
+        .header(header::COOKIE, &old.cookie)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), 401, "past the absolute expiry");
+}
+
+#[tokio::test]
+async fn brute_force_logins_get_429_with_growing_delays_but_other_addresses_do_not() {
+    let app = spawn_app_with(|s| s.auth_failures_per_minute = 5).await;
+    app.add_user("ops@example.com", Role::Admin).await;
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        statuses.push(
+            app.login("ops@example.com", "wrong password!")
+                .await
+                .status()
+                .as_u16(),
+        );
+    }
+    assert_eq!(statuses, vec![401, 401, 401, 401, 401, 429, 429]);
+    let locked = app.login("ops@example.com", PASSWORD).await;
+    assert_eq!(
+        locked.status(),
+        429,
+        "even the right password waits while locked"
+    );
+    let retry: u64 = locked.headers()[header::RETRY_AFTER]
+        .to_str()
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    assert!((1..=60).contains(&retry), "{retry}");
+    let failed: i64 =
+        sqlx::query_scalar("select count(*) from audit_log where action = 'auth.login_failed'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("audit");
+    assert_eq!(
+        failed, 6,
+        "failed sign-ins are audited (not the refused ones)"
+    );
+
+    // Unknown API keys from this address count too.
+    let fake = "lst_AAAAAAAA_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+    let res = app.post_events(fake, &json!({ "service": "s" })).await;
+    assert_eq!(res.status(), 429);
+    assert!(res.headers().contains_key(header::RETRY_AFTER));
+
+    // The limiter is per address: the same account from elsewhere is fine.
+    let limiter = &app.state.auth_failures;
+    let other = app::auth::limiter::keys("198.51.100.7".parse().ok(), Some("ops@example.com"));
+    assert_eq!(limiter.check(&other, std::time::Instant::now()), Ok(()));
+}
+
+#[tokio::test]
+async fn cross_origin_state_changes_are_refused() {
+    let app = spawn_app().await;
+    app.add_user("ops@example.com", Role::Admin).await;
+    let session = app.session("ops@example.com").await;
+    for origin in [Some("http://evil.example"), Some("null"), None] {
+        let mut req = raw_client()
+            .post(app.url(&rpc("create_key")))
+            .header(header::COOKIE, &session.cookie)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(r#"{"name":"x","scopes":["admin"],"service":null}"#);
+        if let Some(o) = origin {
+            req = req.header(header::ORIGIN, o);
+        }
+        let res = req.send().await.expect("sent");
+        assert_eq!(res.status(), 403, "origin {origin:?}");
+    }
+    let keys: i64 = sqlx::query_scalar("select count(*) from api_keys")
+        .fetch_one(&app.pool)
+        .await
+        .expect("count");
+    assert_eq!(keys, 0, "nothing was created");
+    // The same request from our own origin works.
+    let res = raw_client()
+        .post(app.url(&rpc("create_key")))
+        .header(header::COOKIE, &session.cookie)
+        .header(header::ORIGIN, app.origin())
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(r#"{"name":"x","scopes":["admin"],"service":null}"#)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn security_headers_are_on_pages_api_and_static_files() {
+    let site = tempfile::tempdir().expect("dir");
+    std::fs::create_dir_all(site.path().join("pkg")).expect("pkg");
+    std::fs::write(site.path().join("pkg/leitstand.css"), "body{}").expect("css");
+    let root = site.path().to_path_buf();
+    let app = spawn_app_with(move |s| s.site_root = root).await;
+    app.add_user("v@example.com", Role::Viewer).await;
+    let session = app.session("v@example.com").await;
+
+    let page = raw_client()
+        .get(app.url("/"))
+        .header(header::COOKIE, &session.cookie)
+        .send()
+        .await
+        .expect("page");
+    let html_csp = page.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp")
+        .to_owned();
+    let body = page.text().await.expect("html");
+    let nonce = html_csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|r| r.split('\'').next())
+        .expect("the page policy names a nonce");
+    assert!(
+        body.contains(&format!("nonce=\"{nonce}\"")),
+        "the hydration script carries the nonce"
+    );
+    assert!(
+        !html_csp.contains("'unsafe-inline'")
+            || html_csp.contains("style-src 'self' 'unsafe-inline'")
+    );
+    assert!(html_csp.contains("frame-ancestors 'none'"));
+
+    let key = app.key(&[Scope::Read], None).await;
+    let api = app
+        .client
+        .get(app.url("/api/v1/dashboard"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("api");
+    let file = app.get("/pkg/leitstand.css").await;
+    assert_eq!(file.status(), 200);
+    for (what, res) in [("api", &api), ("static file", &file)] {
+        let h = res.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{what}");
+        assert_eq!(h["x-frame-options"], "DENY", "{what}");
+        assert_eq!(
+            h["referrer-policy"], "strict-origin-when-cross-origin",
+            "{what}"
+        );
+        assert!(
+            h["permissions-policy"]
+                .to_str()
+                .unwrap_or_default()
+                .contains("camera=()"),
+            "{what}"
+        );
+        assert!(
+            h["content-security-policy"]
+                .to_str()
+                .unwrap_or_default()
+                .contains("default-src 'none'"),
+            "{what}"
+        );
+        assert!(
+            !h.contains_key("strict-transport-security"),
+            "{what}: no HSTS over plain HTTP"
+        );
+    }
+}
+
+#[tokio::test]
+async fn behind_an_https_proxy_cookies_are_secure_and_hsts_is_sent() {
+    let app = spawn_app_with(|s| s.trust_proxy = true).await;
+    app.add_user("a@example.com", Role::Viewer).await;
+    let res = raw_client()
+        .post(app.url(&rpc("login")))
+        .header("x-forwarded-proto", "https")
+        .header(header::ORIGIN, app.origin().replace("http://", "https://"))
+        .form(&[
+            ("email", "a@example.com"),
+            ("password", PASSWORD),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .expect("sent");
+    let cookie = res.headers()[header::SET_COOKIE]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    assert!(res.headers().contains_key("strict-transport-security"));
+}
+
+#[tokio::test]
+async fn user_data_is_exported_and_erased_with_every_figure_adjusted() {
+    let app = spawn_app().await;
+    let key = app
+        .key(&[Scope::Ingest, Scope::Read, Scope::Admin], None)
+        .await;
+    let events = json!([
+        { "service": "shop", "feature": "cart", "level": "error", "message": "cart 1 lost", "user": "alice" },
+        { "service": "shop", "feature": "cart", "level": "error", "message": "cart 2 lost", "user": "bob" },
+        { "service": "shop", "feature": "cart", "message": "ok", "user": "alice", "attributes": { "password": "pw" } },
+        { "service": "shop", "feature": "cart", "message": "ok", "user": "bob" },
+        { "service": "shop", "feature": "cart", "message": "anonymous" }
+    ]);
+    assert_eq!(app.post_events(&key, &events).await.status(), 202);
+
+    let export: Value = app
+        .client
+        .get(app.url("/api/v1/privacy/users/alice/events"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(export["events"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        export["events"][1]["attributes"]["password"], "[Filtered]",
+        "secrets were never stored"
+    );
+
+    let erased: Value = app
+        .client
+        .delete(app.url("/api/v1/privacy/users/alice/events"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(erased, json!({ "erased": 2 }));
+
+    // Rollups equal a recount of what is left.
+    let (rolled, errors): (i64, i64) =
+        sqlx::query_as("select sum(events)::int8, sum(error)::int8 from event_rollups_daily")
+            .fetch_one(&app.pool)
+            .await
+            .expect("sums");
+    let (left, left_errors): (i64, i64) =
+        sqlx::query_as("select count(*), count(*) filter (where level >= 3) from events")
+            .fetch_one(&app.pool)
+            .await
+            .expect("recount");
+    assert_eq!((rolled, errors), (left, left_errors));
+    assert_eq!(left, 3);
+    let groups: (i64, i64) = sqlx::query_as(
+        "select sum(event_count)::int8, sum(users_affected)::int8 from error_groups",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("groups");
+    assert_eq!(groups, (1, 1), "bob's error and bob remain");
+    let d = app.get_dashboard(&key, "").await;
+    assert_eq!(d["kpis"]["events"], 3);
+    assert_eq!(d["kpis"]["errors"], 1);
+
+    let again: Value = app
+        .client
+        .get(app.url("/api/v1/privacy/users/alice/events"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(again["events"], json!([]));
+    let audited: i64 =
+        sqlx::query_scalar("select count(*) from audit_log where action like 'privacy.%'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("audit");
+    assert_eq!(audited, 3);
+
+    // The same from the command line.
+    let (ok, out, err) = run_cli(
+        &db_url(&app.db_name),
+        &["privacy", "export", "--user", "bob"],
+    );
+    assert!(ok, "{err}");
+    let cli_export: Value = serde_json::from_str(&out).expect("json on stdout");
+    assert_eq!(cli_export["events"].as_array().map(Vec::len), Some(2));
+    let (ok, out, _) = run_cli(
+        &db_url(&app.db_name),
+        &["privacy", "erase", "--user", "bob"],
+    );
+    assert!(ok && out.contains("erased 2"), "{out}");
+}
+
+#[tokio::test]
+async fn user_add_reads_the_password_from_stdin() {
+    use std::io::Write;
+    let app = spawn_app().await;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_leitstand"))
+        .args([
+            "user",
+            "add",
+            "--email",
+            "root@example.com",
+            "--role",
+            "admin",
+        ])
+        .env("DATABASE_URL", db_url(&app.db_name))
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("done");
+    assert!(out.status.success());
+    let res = app.login("root@example.com", PASSWORD).await;
+    assert!(res.status().is_redirection() || res.status().is_success());
+}
+
+/// Who may call what. A route or server function without an entry here
+/// fails the matrix test, so none can be added unguarded by accident.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Needs {
+    Public,
+    AtLeast(Role),
+    Key(Scope),
+}
+
+fn rpc_expectations() -> BTreeMap<&'static str, (Needs, &'static str)> {
+    use Needs::*;
+    // (needs, form body or "json:<body>" or "get:<query>")
+    BTreeMap::from([
+        ("me", (Public, "get:")),
+        ("needs_setup", (Public, "get:")),
+        (
+            "setup",
+            (
+                Public,
+                "email=x%40example.com&name=&password=correct%20horse%20battery",
+            ),
+        ),
+        ("login", (Public, "")),
+        ("logout", (AtLeast(Role::Viewer), "")),
+        (
+            "get_dashboard",
+            (AtLeast(Role::Viewer), "get:query[range]=30d"),
+        ),
+        ("onboarding_info", (AtLeast(Role::Viewer), "get:")),
+        ("create_first_key", (AtLeast(Role::Admin), "")),
+        ("load_demo", (AtLeast(Role::Admin), "")),
+        ("recent_events", (AtLeast(Role::Viewer), "get:")),
+        (
+            "search_events",
+            (AtLeast(Role::Viewer), "get:query[range]=24h"),
+        ),
+        (
+            "get_event",
+            (
+                AtLeast(Role::Viewer),
+                "get:id=00000000-0000-0000-0000-000000000000",
+            ),
+        ),
+        ("event_facets", (AtLeast(Role::Viewer), "get:")),
+        ("list_users", (AtLeast(Role::Admin), "get:")),
+        (
+            "add_user",
+            (
+                AtLeast(Role::Admin),
+                "email=new%40example.com&name=&password=correct%20horse%20battery&role=viewer",
+            ),
+        ),
+        (
+            "change_user",
+            (
+                AtLeast(Role::Admin),
+                "json:{\"id\":999999,\"change\":{\"Disabled\":false}}",
+            ),
+        ),
+        ("list_keys", (AtLeast(Role::Admin), "get:")),
+        (
+            "create_key",
+            (
+                AtLeast(Role::Admin),
+                "json:{\"name\":\"m\",\"scopes\":[\"read\"],\"service\":null}",
+            ),
+        ),
+        (
+            "revoke_key",
+            (AtLeast(Role::Admin), "json:{\"prefix\":\"lst_nothere\"}"),
+        ),
+        (
+            "audit_entries",
+            (AtLeast(Role::Admin), "get:query[range]=24h"),
+        ),
+        (
+            "count_user_events",
+            (AtLeast(Role::Admin), "get:user=nobody"),
+        ),
+        (
+            "erase_user_events",
+            (
+                AtLeast(Role::Admin),
+                "json:{\"user\":\"nobody\",\"confirm\":\"nobody\"}",
+            ),
+        ),
+    ])
+}
+
+fn rest_expectations() -> BTreeMap<(&'static str, &'static str), Needs> {
+    use Needs::*;
+    BTreeMap::from([
+        (("GET", "/healthz"), Public),
+        (("GET", "/readyz"), Public),
+        (("POST", "/api/v1/events"), Key(app::keys::Scope::Ingest)),
+        (("GET", "/api/v1/dashboard"), Key(app::keys::Scope::Read)),
+        (("GET", "/api/v1/export"), Key(app::keys::Scope::Read)),
+        (("GET", "/api/v1/stream"), Key(app::keys::Scope::Read)),
+        (
+            ("GET", "/api/v1/privacy/users/{user}/events"),
+            Key(app::keys::Scope::Admin),
+        ),
+        (
+            ("DELETE", "/api/v1/privacy/users/{user}/events"),
+            Key(app::keys::Scope::Admin),
+        ),
+        (("GET", "/export/dashboard"), AtLeast(Role::Viewer)),
+        (("GET", "/live/stream"), AtLeast(Role::Viewer)),
+        (("GET", "/privacy/export"), AtLeast(Role::Admin)),
+    ])
+}
+
+/// (method, path) of every `.route(...)` in the API sources.
+fn declared_routes() -> Vec<(String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("api dir") {
+        let text = std::fs::read_to_string(entry.expect("entry").path()).expect("source");
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find(".route(") {
+            rest = &rest[i + 7..];
+            let Some(path) = rest.split('"').nth(1) else {
+                continue;
+            };
+            let call_end = rest
+                .find("\n        .")
+                .unwrap_or(rest.len())
+                .min(rest.find(");\n").unwrap_or(rest.len()));
+            let call = &rest[..call_end];
+            for (needle, method) in [
+                ("get(", "GET"),
+                ("post(", "POST"),
+                ("delete(", "DELETE"),
+                ("put(", "PUT"),
+                ("patch(", "PATCH"),
+            ] {
+                if call.contains(needle) {
+                    out.push((method.to_owned(), path.to_owned()));
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[tokio::test]
+async fn every_route_and_server_function_has_an_authorization_rule() {
+    let rpc = rpc_expectations();
+    let missing: Vec<String> = rpc_names()
+        .into_iter()
+        .filter(|n| !rpc.contains_key(n.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "server functions without an authorization rule: {missing:?}"
+    );
+    let rest = rest_expectations();
+    let missing: Vec<(String, String)> = declared_routes()
+        .into_iter()
+        .filter(|(m, p)| !rest.contains_key(&(m.as_str(), p.as_str())))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "routes without an authorization rule: {missing:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_authorization_matrix_holds() {
+    let app = spawn_app().await;
+    for (email, role) in [
+        ("viewer@example.com", Role::Viewer),
+        ("operator@example.com", Role::Operator),
+        ("admin@example.com", Role::Admin),
+    ] {
+        app.add_user(email, role).await;
+    }
+    let viewer = app.session("viewer@example.com").await;
+    let operator = app.session("operator@example.com").await;
+    let admin = app.session("admin@example.com").await;
+    // An event, so demo loading answers 409 quickly instead of loading.
+    let seed_key = app.key(&[Scope::Ingest], None).await;
+    app.post_events(&seed_key, &json!({ "service": "shop" }))
+        .await;
+
+    // Server functions: anonymous, then each role, lowest first.
+    for (name, (needs, body)) in rpc_expectations() {
+        for (who, session) in [
+            ("anonymous", None),
+            ("viewer", Some(&viewer)),
+            ("operator", Some(&operator)),
+            ("admin", Some(&admin)),
+        ] {
+            if name == "logout" || name == "login" {
+                continue; // signing out would end the session the next rows use; login answers 401 by design
+            }
+            let url = app.url(&rpc(name));
+            let client = raw_client();
+            let mut req = if let Some(q) = body.strip_prefix("get:") {
+                client.get(format!("{url}?{q}"))
+            } else if let Some(json) = body.strip_prefix("json:") {
+                client
+                    .post(&url)
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(json.to_owned())
+            } else {
+                client
+                    .post(&url)
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(body.to_owned())
+            };
+            req = req.header(header::ORIGIN, app.origin());
+            if let Some(s) = session {
+                req = req.header(header::COOKIE, &s.cookie);
+            }
+            let status = req.send().await.expect("sent").status().as_u16();
+            let role = match who {
+                "viewer" => Some(Role::Viewer),
+                "operator" => Some(Role::Operator),
+                "admin" => Some(Role::Admin),
+                _ => None,
+            };
+            match (needs, role) {
+                (Needs::Public, _) => {
+                    assert!(status != 401 && status != 403, "{name} as {who}: {status}")
+                }
+                (Needs::AtLeast(_), None) => assert_eq!(status, 401, "{name} as {who}"),
+                (Needs::AtLeast(min), Some(r)) if !r.allows(min) => {
+                    assert_eq!(status, 403, "{name} as {who}")
+                }
+                (Needs::AtLeast(_), Some(_)) => {
+                    assert!(status != 401 && status != 403, "{name} as {who}: {status}")
+                }
+                (Needs::Key(_), _) => unreachable!(),
+            }
+        }
+    }
+
+    // REST routes with each key scope; UI routes with each role.
+    let mut keys: Vec<(Scope, String)> = Vec::new();
+    for s in Scope::ALL {
+        keys.push((s, app.key(&[s], None).await));
+    }
+    for ((method, path), needs) in rest_expectations() {
+        let concrete = path.replace("{user}", "nobody");
+        let send = |auth: Option<(&str, String)>| {
+            let mut req = raw_client()
+                .request(method.parse().expect("method"), app.url(&concrete))
+                .header(header::ORIGIN, app.origin());
+            if method == "POST" {
+                req = req.json(&json!({ "service": "shop" }));
+            }
+            if let Some((name, value)) = auth {
+                req = req.header(name, value);
+            }
+            async move {
+                let res = req.send().await.expect("sent");
+                res.status().as_u16()
+            }
+        };
+        match needs {
+            Needs::Public => assert_eq!(send(None).await, 200, "{method} {path}"),
+            Needs::Key(scope) => {
+                assert_eq!(send(None).await, 401, "{method} {path} anonymous");
+                for (have, key) in &keys {
+                    let status = send(Some(("authorization", format!("Bearer {key}")))).await;
+                    let allowed = *have == Scope::Admin || *have == scope;
+                    if allowed {
+                        assert!(
+                            status != 401 && status != 403,
+                            "{method} {path} with {have}: {status}"
+                        );
+                    } else {
+                        assert_eq!(status, 403, "{method} {path} with {have}");
+                    }
+                }
+            }
+            Needs::AtLeast(min) => {
+                assert_eq!(send(None).await, 401, "{method} {path} anonymous");
+                for (role, s) in [
+                    (Role::Viewer, &viewer),
+                    (Role::Operator, &operator),
+                    (Role::Admin, &admin),
+                ] {
+                    let status = send(Some(("cookie", s.cookie.clone()))).await;
+                    if role.allows(min) {
+                        assert!(
+                            status != 401 && status != 403,
+                            "{method} {path} as {role}: {status}"
+                        );
+                    } else {
+                        assert_eq!(status, 403, "{method} {path} as {role}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn over_the_per_address_limit_requests_get_a_json_429() {
+    let app = spawn_app_with(|s| s.rate_limit_per_ip = 1).await;
+    let mut statuses = Vec::new();
+    let mut last = None;
+    for _ in 0..15 {
+        let res = app.get("/healthz").await;
+        statuses.push(res.status().as_u16());
+        if res.status() == 429 {
+            last = Some(res);
+        }
+    }
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert_eq!(statuses[0], 200, "the burst allows the first requests");
+    let res = last.expect("a 429");
+    assert!(res.headers().contains_key(header::RETRY_AFTER));
+    let body: Value = res.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "rate_limited");
+    // Ingest is limited per key, not per address.
+    let key = app.ingest_key().await;
+    assert_eq!(
+        app.post_events(&key, &json!({ "service": "s" }))
+            .await
+            .status(),
+        202
+    );
+}
+
+#[tokio::test]
+async fn exports_are_limited_per_key() {
+    let app = spawn_app_with(|s| s.exports_per_minute = 3).await;
+    let key = app.key(&[Scope::Read], None).await;
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let res = app
+            .client
+            .get(app.url("/api/v1/export?format=csv"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .expect("sent");
+        statuses.push(res.status().as_u16());
+    }
+    assert_eq!(statuses, vec![200, 200, 200, 429]);
+}
+
+#[tokio::test]
+async fn ingest_is_limited_per_key() {
+    let app = spawn_app_with(|s| s.ingest_rate_per_key = 1).await;
+    let key = app.ingest_key().await;
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(
+            app.post_events(&key, &json!({ "service": "s" }))
+                .await
+                .status()
+                .as_u16(),
+        );
+    }
+    assert_eq!(&statuses[..2], &[202, 202], "a burst of two");
+    assert!(statuses[2..].contains(&429), "{statuses:?}");
+    let other = app.ingest_key().await;
+    assert_eq!(
+        app.post_events(&other, &json!({ "service": "s" }))
+            .await
+            .status(),
+        202,
+        "another key is unaffected"
+    );
+}
+
+#[tokio::test]
+async fn with_a_certificate_leitstand_serves_https() {
+    let dir = tempfile::tempdir().expect("dir");
+    let cert = dir.path().join("cert.pem");
+    let key = dir.path().join("key.pem");
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let (c, k) = (cert.clone(), key.clone());
+    let app = spawn_app_with(move |s| {
+        s.tls_cert = Some(c);
+        s.tls_key = Some(k);
+    })
+    .await;
+    // Asynchronously: the server runs on this test's runtime.
+    let out = tokio::process::Command::new("curl")
+        .args(["-sk", "--max-time", "10", "-D", "-", "-o", "/dev/null"])
+        .arg(format!("https://127.0.0.1:{}/healthz", app.addr.port()))
+        .output()
+        .await
+        .expect("curl runs");
+    let headers = String::from_utf8_lossy(&out.stdout).to_lowercase();
+    assert!(
+        headers.starts_with("http/") && headers.contains(" 200"),
+        "{headers}"
+    );
+    assert!(
+        headers.contains("strict-transport-security: max-age="),
+        "{headers}"
+    );
+    // Plain HTTP on the TLS port is not served.
+    let plain = app
+        .client
+        .get(format!("http://127.0.0.1:{}/healthz", app.addr.port()))
+        .send()
+        .await;
+    assert!(plain.map(|r| !r.status().is_success()).unwrap_or(true));
+}

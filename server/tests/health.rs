@@ -1,0 +1,123 @@
+//! /healthz and /readyz, including readiness following the database.
+
+use std::time::Duration;
+
+use server::embedded_pg::{EmbeddedPostgres, ensure_database};
+
+use crate::helpers::{eventually, shared_tempdir, spawn_app, spawn_app_on};
+
+#[tokio::test]
+async fn healthz_answers_200() {
+    let app = spawn_app().await;
+    let res = app.get("/healthz").await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers().contains_key("x-request-id"),
+        "every response carries a request id"
+    );
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["status"], "ok");
+}
+
+#[tokio::test]
+async fn readyz_is_200_when_database_is_migrated() {
+    let app = spawn_app().await;
+    let res = app.get("/readyz").await;
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["status"], "ready");
+}
+
+#[tokio::test]
+async fn readyz_is_503_when_a_migration_is_missing() {
+    let app = spawn_app().await;
+    let latest = server::database::latest_migration();
+    sqlx::query("delete from _sqlx_migrations where version = $1")
+        .bind(latest)
+        .execute(&app.pool)
+        .await
+        .expect("delete");
+    let res = app.get("/readyz").await;
+    assert_eq!(res.status(), 503);
+    assert!(res.headers().contains_key("retry-after"));
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert!(
+        body["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("migrations pending"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn readyz_follows_the_database_down_and_up_again() {
+    // A PostgreSQL of our own that this test may stop and start.
+    let dir = shared_tempdir();
+    let root = dir.path().join("pg");
+    let mut pg = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&root))
+        .await
+        .expect("join")
+        .expect("cluster starts");
+    ensure_database(&pg).await.expect("database");
+    let app = spawn_app_on(&pg.url(), String::new(), |_| {}).await;
+    assert_eq!(app.get("/readyz").await.status(), 200);
+    // Liveness does not depend on the database.
+    let pg_handle = tokio::task::spawn_blocking(move || {
+        pg.stop().expect("stop");
+        pg
+    });
+    let mut pg = pg_handle.await.expect("join");
+
+    let went_down = eventually(Duration::from_secs(5), || async {
+        app.get("/readyz").await.status() == 503
+    })
+    .await;
+    assert!(
+        went_down,
+        "/readyz must be 503 within 5 s of the database stopping"
+    );
+    assert_eq!(app.get("/healthz").await.status(), 200);
+
+    let pg = tokio::task::spawn_blocking(move || {
+        pg.restart_on_same_port().expect("restart");
+        pg
+    })
+    .await
+    .expect("join");
+    let came_back = eventually(Duration::from_secs(10), || async {
+        app.get("/readyz").await.status() == 200
+    })
+    .await;
+    assert!(
+        came_back,
+        "/readyz must recover without restarting Leitstand"
+    );
+    app.stop().await;
+    drop(pg);
+}
+
+#[tokio::test]
+async fn logs_are_json_lines_when_asked() {
+    let app = crate::helpers::spawn_app().await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leitstand"))
+        .arg("migrate")
+        .env("DATABASE_URL", crate::helpers::db_url(&app.db_name))
+        .env("LEITSTAND_LOG_FORMAT", "json")
+        .env("RUST_LOG", "debug,sqlx=warn")
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty(), "some log lines");
+    for line in lines {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(
+            v.get("level").is_some() && v.get("timestamp").is_some(),
+            "{line}"
+        );
+    }
+    assert!(!stderr.contains("password"), "no secrets in logs");
+}

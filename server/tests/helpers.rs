@@ -1,0 +1,407 @@
+//! Test harness: `spawn_app()` starts Leitstand on port 0 with a database
+//! of its own, cloned from a migrated template (fast), dropped afterwards.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use server::config::{LogFormat, Settings};
+use server::startup::Application;
+use sqlx::{Connection, Executor, PgConnection, PgPool};
+use tokio::sync::{OnceCell, oneshot};
+
+/// Admin URL of the PostgreSQL the tests create databases on.
+pub fn admin_url() -> String {
+    std::env::var("LEITSTAND_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+pub fn db_url(name: &str) -> String {
+    let admin = admin_url();
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+    format!("{base}/{name}")
+}
+
+static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+
+/// A migrated template database, named after the migrations it holds so
+/// that later runs reuse it and a changed migration makes a new one.
+async fn template() -> String {
+    TEMPLATE
+        .get_or_init(|| async {
+            let mut hash = 0u64;
+            for m in server::database::MIGRATOR.iter() {
+                for b in m.checksum.iter().chain(m.version.to_le_bytes().iter()) {
+                    hash = hash.wrapping_mul(1_099_511_628_211) ^ u64::from(*b);
+                }
+            }
+            let name = format!("leitstand_tpl_{hash:016x}");
+            let mut admin = PgConnection::connect(&admin_url())
+                .await
+                .expect("test PostgreSQL reachable (set LEITSTAND_TEST_PG)");
+            let exists: bool =
+                sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
+                    .bind(&name)
+                    .fetch_one(&mut admin)
+                    .await
+                    .expect("query pg_database");
+            if !exists {
+                let building = format!("leitstand_tplb_{}", uuid::Uuid::new_v4().simple());
+                admin
+                    .execute(sqlx::AssertSqlSafe(format!("create database {building}")))
+                    .await
+                    .expect("create template");
+                let pool = PgPool::connect(&db_url(&building))
+                    .await
+                    .expect("connect template");
+                server::database::MIGRATOR
+                    .run(&pool)
+                    .await
+                    .expect("migrate template");
+                pool.close().await;
+                let renamed = admin
+                    .execute(sqlx::AssertSqlSafe(format!(
+                        "alter database {building} rename to {name}"
+                    )))
+                    .await;
+                if renamed.is_err() {
+                    // Another test process finished first; use theirs.
+                    let _ = admin
+                        .execute(sqlx::AssertSqlSafe(format!("drop database {building}")))
+                        .await;
+                }
+            }
+            name
+        })
+        .await
+        .clone()
+}
+
+/// Creates a fresh, migrated database; returns its name.
+pub async fn fresh_database() -> String {
+    let template = template().await;
+    let name = format!("leitstand_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = PgConnection::connect(&admin_url())
+        .await
+        .expect("admin connection");
+    admin
+        .execute(sqlx::AssertSqlSafe(format!(
+            "create database {name} template {template}"
+        )))
+        .await
+        .expect("create test database");
+    name
+}
+
+pub fn drop_database_blocking(name: String) {
+    let _ = std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async {
+            if let Ok(mut admin) = PgConnection::connect(&admin_url()).await {
+                let _ = admin
+                    .execute(sqlx::AssertSqlSafe(format!(
+                        "drop database if exists {name} with (force)"
+                    )))
+                    .await;
+            }
+        });
+    })
+    .join();
+}
+
+pub fn test_settings(database_url: &str, data_dir: PathBuf) -> Settings {
+    Settings {
+        config: None,
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        database_url: Some(SecretString::from(database_url.to_owned())),
+        data_dir,
+        log_format: LogFormat::Text,
+        log: std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+        site_root: PathBuf::from("target/site"),
+        time_zone: chrono_tz::UTC,
+        activity_target: 100.0,
+        readiness_weights: vec![0.3, 0.4, 0.3],
+        db_max_connections: 8,
+        ingest_writers: 2,
+        auth_failures_per_minute: 20,
+        rate_limit_per_ip: 0,
+        ingest_rate_per_key: 0,
+        exports_per_minute: 1000,
+        session_idle_hours: 12,
+        session_max_days: 7,
+        trust_proxy: false,
+        tls_cert: None,
+        tls_key: None,
+        shutdown_timeout: 5,
+    }
+}
+
+/// A running Leitstand with its own database.
+pub struct TestApp {
+    pub state: app::state::AppState,
+    pub addr: SocketAddr,
+    pub base: String,
+    pub pool: PgPool,
+    pub db_name: String,
+    pub client: reqwest::Client,
+    pub data_dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
+    let db_name = fresh_database().await;
+    spawn_app_on(&db_url(&db_name), db_name, customise).await
+}
+
+/// Starts Leitstand against an existing database URL.
+pub async fn spawn_app_on(
+    database_url: &str,
+    db_name: String,
+    customise: impl FnOnce(&mut Settings),
+) -> TestApp {
+    server::telemetry::init(
+        LogFormat::Text,
+        &std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+    );
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = test_settings(database_url, data_dir.path().to_path_buf());
+    customise(&mut settings);
+    let app = Application::build(settings)
+        .await
+        .expect("application builds");
+    let addr = app.local_addr();
+    let pool = app.state().pool.clone();
+    let state = app.state().clone();
+    let (tx, rx) = oneshot::channel();
+    let server = tokio::spawn(app.run_until(async move {
+        let _ = rx.await;
+    }));
+    TestApp {
+        state,
+        addr,
+        base: format!("http://{addr}"),
+        pool,
+        db_name,
+        client: reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client"),
+        data_dir,
+        stop: Some(tx),
+        server: Some(server),
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(15), server).await;
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+        if !self.db_name.is_empty() {
+            drop_database_blocking(std::mem::take(&mut self.db_name));
+        }
+    }
+}
+
+/// Polls `check` every 100 ms until it returns true or `limit` passes.
+pub async fn eventually<F, Fut>(limit: Duration, mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if check().await {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A temp dir the `postgres` system user can reach (tests may run as root).
+pub fn shared_tempdir() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    dir
+}
+
+impl TestApp {
+    /// Creates an API key directly in the database; returns the secret.
+    pub async fn key(&self, scopes: &[app::keys::Scope], service: Option<&str>) -> String {
+        let mut conn = self.pool.acquire().await.expect("connection");
+        let service_id = match service {
+            Some(slug) => Some(
+                app::services::store::ensure(&mut *conn, slug)
+                    .await
+                    .expect("service"),
+            ),
+            None => None,
+        };
+        app::keys::store::create(&mut conn, "test", scopes, service_id, "test")
+            .await
+            .expect("key")
+            .secret
+    }
+
+    pub async fn ingest_key(&self) -> String {
+        self.key(&[app::keys::Scope::Ingest, app::keys::Scope::Read], None)
+            .await
+    }
+
+    /// POSTs a JSON body to /api/v1/events.
+    pub async fn post_events(&self, key: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/events"))
+            .bearer_auth(key)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn get_dashboard(&self, key: &str, query: &str) -> serde_json::Value {
+        let res = self
+            .client
+            .get(self.url(&format!("/api/v1/dashboard{query}")))
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(res.status(), 200, "dashboard status");
+        res.json().await.expect("json")
+    }
+
+    /// Row counts of every table ingest writes to.
+    pub async fn stored_counts(&self) -> [i64; 6] {
+        let row = sqlx::query_as::<_, (i64, i64, i64, i64, i64, i64)>(
+            "select (select count(*) from events), (select count(*) from event_ids),
+                    (select count(*) from event_rollups), (select count(*) from event_rollups_daily),
+                    (select count(*) from error_groups), (select count(*) from services)",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .expect("counts");
+        [row.0, row.1, row.2, row.3, row.4, row.5]
+    }
+}
+
+/// Runs the `leitstand` binary against a database; returns (status, stdout, stderr).
+pub fn run_cli(database_url: &str, args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leitstand"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("leitstand runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// One SSE message.
+#[derive(Debug, Clone)]
+pub struct SseMessage {
+    pub id: i64,
+    pub event: String,
+    pub data: serde_json::Value,
+}
+
+pub type SseStream = std::pin::Pin<Box<dyn futures::Stream<Item = SseMessage> + Send>>;
+
+impl TestApp {
+    /// Opens /api/v1/stream with a query (e.g. "?service=shop") and an
+    /// optional Last-Event-ID.
+    pub async fn open_stream(
+        &self,
+        key: &str,
+        query: &str,
+        last_event_id: Option<i64>,
+    ) -> SseStream {
+        use eventsource_stream::Eventsource;
+        use futures::StreamExt;
+        let mut req = reqwest::Client::new()
+            .get(self.url(&format!("/api/v1/stream{query}")))
+            .bearer_auth(key);
+        if let Some(id) = last_event_id {
+            req = req.header("last-event-id", id.to_string());
+        }
+        let res = req.send().await.expect("stream opened");
+        assert_eq!(res.status(), 200, "stream status");
+        assert_eq!(res.headers()["content-type"], "text/event-stream");
+        Box::pin(res.bytes_stream().eventsource().filter_map(|m| async move {
+            let m = m.ok()?;
+            Some(SseMessage {
+                id: m.id.parse().unwrap_or(-1),
+                event: m.event,
+                data: serde_json::from_str(&m.data).unwrap_or_default(),
+            })
+        }))
+    }
+}
+
+/// The next `n` messages, failing after `limit`.
+pub async fn next_messages(stream: &mut SseStream, n: usize, limit: Duration) -> Vec<SseMessage> {
+    use futures::StreamExt;
+    let mut out = Vec::new();
+    let deadline = tokio::time::Instant::now() + limit;
+    while out.len() < n {
+        match tokio::time::timeout_at(deadline, stream.next()).await {
+            Ok(Some(m)) => out.push(m),
+            Ok(None) => panic!("stream ended after {} of {n} messages", out.len()),
+            Err(_) => panic!("only {} of {n} messages within {limit:?}", out.len()),
+        }
+    }
+    out
+}
+
+/// Asserts that nothing more arrives within `wait`.
+pub async fn expect_quiet(stream: &mut SseStream, wait: Duration) {
+    use futures::StreamExt;
+    if let Ok(Some(m)) = tokio::time::timeout(wait, stream.next()).await {
+        panic!("unexpected message {m:?}");
+    }
+}

@@ -1,0 +1,12 @@
+//! Integration tests: the real server on a random port against a fresh
+//! PostgreSQL database per test.
+
+mod auth;
+mod dashboard;
+mod embedded;
+mod health;
+#[allow(dead_code)] // not every test uses every helper
+mod helpers;
+mod ingest;
+mod keys;
+mod stream;
