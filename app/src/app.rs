@@ -6,6 +6,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::auth::page::{LoginPage, SetupPage};
+use crate::backups::page::BackupsPage;
 use crate::components::layout::Layout;
 use crate::dashboard::page::DashboardPage;
 use crate::events::page::{EventDetailPage, EventsPage};
@@ -83,7 +84,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/errors") view=|| view! { <ComingSoon title="Errors" /> } />
                     <Route path=path!("/events") view=EventsPage />
                     <Route path=path!("/events/:id") view=EventDetailPage />
-                    <Route path=path!("/backups") view=|| view! { <ComingSoon title="Backups" /> } />
+                    <Route path=path!("/backups") view=BackupsPage />
                     <Route path=path!("/alerts") view=|| view! { <ComingSoon title="Alerts" /> } />
                     <Route path=path!("/settings") view=UsersPage />
                     <Route path=path!("/settings/keys") view=KeysPage />

@@ -279,11 +279,12 @@ impl DemoGenerator {
         let mut out = Vec::with_capacity(n);
         for _ in 0..n {
             // Interleave the planned events evenly with the background.
-            if !self.special.is_empty() && self.rng.random::<f64>() < 0.02 {
-                if let Some(e) = self.special.pop() {
-                    out.push(e);
-                    continue;
-                }
+            if !self.special.is_empty()
+                && self.rng.random::<f64>() < 0.02
+                && let Some(e) = self.special.pop()
+            {
+                out.push(e);
+                continue;
             }
             let at = self.pick_time();
             out.push(self.background_event(at));

@@ -8,6 +8,7 @@
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod backups;
 pub mod components;
 pub mod dashboard;
 #[cfg(feature = "ssr")]

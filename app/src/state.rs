@@ -32,6 +32,8 @@ pub struct AppState {
     pub sessions: SessionPolicy,
     /// Transport facts the security layer needs.
     pub security: SecuritySettings,
+    /// Where backups go and when they are taken.
+    pub backups: Arc<crate::backups::store::BackupSettings>,
     /// Cancelled when the server shuts down: long-lived streams end on it.
     pub shutdown: CancellationToken,
 }

@@ -92,7 +92,11 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 fn event(i: usize, seq: u64) -> serde_json::Value {
-    let level = if i % 50 == 0 { "error" } else { "info" };
+    let level = if i.is_multiple_of(50) {
+        "error"
+    } else {
+        "info"
+    };
     json!({
         "id": uuid::Uuid::new_v4(),
         "service": format!("bench-{}", i % 5),

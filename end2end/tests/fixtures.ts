@@ -3,7 +3,9 @@
 import { test as base, expect, Page } from "@playwright/test";
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
 import * as net from "node:net";
+import * as os from "node:os";
 import * as path from "node:path";
 
 export const PASSWORD = "correct horse battery";
@@ -87,11 +89,13 @@ export const test = base.extend<{
     psql(`create database ${db}`);
     const databaseUrl = adminUrl.replace(/\/[^/]*$/, `/${db}`);
     const port = await freePort();
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "leitstand-e2e-"));
     const env = {
       ...process.env,
       DATABASE_URL: databaseUrl,
       LEITSTAND_LISTEN: `127.0.0.1:${port}`,
       LEITSTAND_SITE_ROOT: siteRoot,
+      LEITSTAND_DATA_DIR: dataDir,
       RUST_LOG: "info",
       RUST_BACKTRACE: "0",
     };
@@ -123,6 +127,7 @@ export const test = base.extend<{
       } catch {
         // best effort
       }
+      fs.rmSync(dataDir, { recursive: true, force: true });
     }
   },
   baseURL: async ({ server }, use) => {

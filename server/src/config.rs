@@ -47,6 +47,43 @@ pub enum Command {
     /// Export or erase everything stored about one user reference (GDPR).
     #[command(subcommand)]
     Privacy(PrivacyCommand),
+    /// Create, list, verify, restore and delete backups.
+    #[command(subcommand)]
+    Backup(BackupCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackupCommand {
+    /// Take a backup now and print its name.
+    Create,
+    /// List backups, newest first.
+    List {
+        /// As JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Re-read a backup and check every checksum.
+    Verify {
+        /// Backup id or file name.
+        backup: String,
+    },
+    /// Replace all data with a backup's (a safety backup is taken first).
+    Restore {
+        /// Backup id or file name from `backup list`.
+        #[arg(required_unless_present = "file")]
+        backup: Option<String>,
+        /// Restore from a backup file instead (e.g. one copied from another machine).
+        #[arg(long, conflicts_with = "backup")]
+        file: Option<PathBuf>,
+        /// Do not ask for confirmation.
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Delete a backup's file and catalog entry.
+    Delete {
+        /// Backup id or file name.
+        backup: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -303,6 +340,55 @@ pub struct Settings {
     )]
     pub ingest_writers: usize,
 
+    /// When scheduled backups run: `HH:MM` daily in the time zone, `every 6h`, or `off`.
+    #[arg(
+        long,
+        env = "LEITSTAND_BACKUP_SCHEDULE",
+        default_value = "02:00",
+        global = true
+    )]
+    pub backup_schedule: String,
+
+    /// Scheduled backups to keep (the newest N), unless daily/monthly tiers are set.
+    #[arg(
+        long,
+        env = "LEITSTAND_BACKUP_KEEP",
+        default_value_t = 10,
+        global = true
+    )]
+    pub backup_keep: u32,
+
+    /// Keep the newest scheduled backup of each of the last N days (a tier; replaces --backup-keep).
+    #[arg(
+        long,
+        env = "LEITSTAND_BACKUP_KEEP_DAILY",
+        default_value_t = 0,
+        global = true
+    )]
+    pub backup_keep_daily: u32,
+
+    /// Keep the newest scheduled backup of each of the last N months (a tier).
+    #[arg(
+        long,
+        env = "LEITSTAND_BACKUP_KEEP_MONTHLY",
+        default_value_t = 0,
+        global = true
+    )]
+    pub backup_keep_monthly: u32,
+
+    /// Directory for backup files (default: <data-dir>/backups).
+    #[arg(long, env = "LEITSTAND_BACKUP_DIR", global = true)]
+    pub backup_dir: Option<PathBuf>,
+
+    /// Restores allowed per minute for one user or API key; 0 = no limit.
+    #[arg(
+        long,
+        env = "LEITSTAND_RESTORES_PER_MINUTE",
+        default_value_t = 5,
+        global = true
+    )]
+    pub restores_per_minute: u32,
+
     /// Seconds to wait for requests and streams to finish on shutdown.
     #[arg(
         long,
@@ -340,11 +426,36 @@ impl fmt::Debug for Settings {
             .field("session_max_days", &self.session_max_days)
             .field("trust_proxy", &self.trust_proxy)
             .field("tls_cert", &self.tls_cert)
+            .field("backup_schedule", &self.backup_schedule)
+            .field("backup_keep", &self.backup_keep)
+            .field("backup_keep_daily", &self.backup_keep_daily)
+            .field("backup_keep_monthly", &self.backup_keep_monthly)
+            .field("backup_dir", &self.backup_dir)
             .finish()
     }
 }
 
 impl Settings {
+    /// Where backups go and when they are taken.
+    pub fn backup_settings(&self) -> app::backups::store::BackupSettings {
+        use app::backups::schedule::{Retention, Schedule};
+        app::backups::store::BackupSettings {
+            dir: self
+                .backup_dir
+                .clone()
+                .unwrap_or_else(|| self.data_dir.join("backups")),
+            schedule: Schedule::parse(&self.backup_schedule).unwrap_or(Schedule::Off),
+            schedule_text: self.backup_schedule.trim().to_owned(),
+            retention: Retention {
+                last: self.backup_keep,
+                daily: self.backup_keep_daily,
+                monthly: self.backup_keep_monthly,
+            },
+            time_zone: self.time_zone,
+            restores_per_minute: self.restores_per_minute,
+        }
+    }
+
     /// Checks what clap cannot: relations between values.
     pub fn validate(&self) -> anyhow::Result<()> {
         if self.readiness_weights.len() != 3 {
@@ -367,6 +478,13 @@ impl Settings {
         }
         if self.session_idle_hours == 0 || self.session_max_days == 0 {
             bail!("session lifetimes must be at least 1");
+        }
+        app::backups::schedule::Schedule::parse(&self.backup_schedule)
+            .map_err(|e| anyhow::anyhow!("--backup-schedule {e}"))?;
+        if self.backup_keep == 0 && self.backup_keep_daily == 0 && self.backup_keep_monthly == 0 {
+            bail!(
+                "--backup-keep must be at least 1 (or set --backup-keep-daily/--backup-keep-monthly)"
+            );
         }
         if self.db_max_connections < 2 {
             bail!("--db-max-connections must be at least 2");

@@ -91,6 +91,12 @@ impl Application {
             shutdown.clone(),
         );
         let live = LiveHub::start(database.pool.clone(), &tracker, shutdown.clone());
+        let backups = Arc::new(settings.backup_settings());
+        tracker.spawn(app::backups::store::run_scheduler(
+            database.pool.clone(),
+            backups.clone(),
+            shutdown.clone(),
+        ));
         let state = AppState {
             leptos_options,
             pool: database.pool.clone(),
@@ -113,6 +119,7 @@ impl Application {
             },
             ingest,
             live,
+            backups,
             shutdown,
         };
         let router = router(state.clone(), &settings);
@@ -239,9 +246,15 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         Duration::from_secs(30),
     ));
 
+    let backups = api::backup_router().layer(TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        Duration::from_secs(6 * 3600),
+    ));
+
     Router::new()
         .merge(timed)
         .merge(ingest)
+        .merge(backups)
         .merge(api::streaming_router())
         .layer(axum::Extension(limits))
         .layer(axum::middleware::from_fn_with_state(

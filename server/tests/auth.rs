@@ -644,6 +644,24 @@ fn rpc_expectations() -> BTreeMap<&'static str, (Needs, &'static str)> {
             "audit_entries",
             (AtLeast(Role::Admin), "get:query[range]=24h"),
         ),
+        ("list_backups", (AtLeast(Role::Viewer), "get:")),
+        ("get_backup_health", (AtLeast(Role::Viewer), "get:")),
+        ("create_backup", (AtLeast(Role::Operator), "json:{}")),
+        (
+            "verify_backup",
+            (AtLeast(Role::Operator), "json:{\"id\":999999}"),
+        ),
+        (
+            "delete_backup",
+            (AtLeast(Role::Admin), "json:{\"id\":999999}"),
+        ),
+        (
+            "restore_backup",
+            (
+                AtLeast(Role::Admin),
+                "json:{\"id\":999999,\"confirm\":\"x\"}",
+            ),
+        ),
         (
             "count_user_events",
             (AtLeast(Role::Admin), "get:user=nobody"),
@@ -675,6 +693,30 @@ fn rest_expectations() -> BTreeMap<(&'static str, &'static str), Needs> {
             ("DELETE", "/api/v1/privacy/users/{user}/events"),
             Key(app::keys::Scope::Admin),
         ),
+        (("GET", "/api/v1/backups"), Key(app::keys::Scope::Backup)),
+        (("POST", "/api/v1/backups"), Key(app::keys::Scope::Backup)),
+        (
+            ("GET", "/api/v1/backups/{id}/download"),
+            Key(app::keys::Scope::Backup),
+        ),
+        (
+            ("POST", "/api/v1/backups/{id}/verify"),
+            Key(app::keys::Scope::Backup),
+        ),
+        (
+            ("POST", "/api/v1/backups/{id}/restore"),
+            Key(app::keys::Scope::Admin),
+        ),
+        (
+            ("POST", "/api/v1/backups/restore"),
+            Key(app::keys::Scope::Admin),
+        ),
+        (
+            ("DELETE", "/api/v1/backups/{id}"),
+            Key(app::keys::Scope::Admin),
+        ),
+        (("GET", "/backups/{id}/download"), AtLeast(Role::Admin)),
+        (("POST", "/backups/upload"), AtLeast(Role::Admin)),
         (("GET", "/export/dashboard"), AtLeast(Role::Viewer)),
         (("GET", "/live/stream"), AtLeast(Role::Viewer)),
         (("GET", "/privacy/export"), AtLeast(Role::Admin)),
@@ -696,7 +738,8 @@ fn declared_routes() -> Vec<(String, String)> {
             let call_end = rest
                 .find("\n        .")
                 .unwrap_or(rest.len())
-                .min(rest.find(");\n").unwrap_or(rest.len()));
+                .min(rest.find(");\n").unwrap_or(rest.len()))
+                .min(rest.find("\n}").unwrap_or(rest.len()));
             let call = &rest[..call_end];
             for (needle, method) in [
                 ("get(", "GET"),
@@ -815,7 +858,7 @@ async fn the_authorization_matrix_holds() {
         keys.push((s, app.key(&[s], None).await));
     }
     for ((method, path), needs) in rest_expectations() {
-        let concrete = path.replace("{user}", "nobody");
+        let concrete = path.replace("{user}", "nobody").replace("{id}", "999999");
         let send = |auth: Option<(&str, String)>| {
             let mut req = raw_client()
                 .request(method.parse().expect("method"), app.url(&concrete))

@@ -139,6 +139,12 @@ pub fn test_settings(database_url: &str, data_dir: PathBuf) -> Settings {
         tls_cert: None,
         tls_key: None,
         shutdown_timeout: 5,
+        backup_schedule: "off".into(),
+        backup_keep: 10,
+        backup_keep_daily: 0,
+        backup_keep_monthly: 0,
+        backup_dir: None,
+        restores_per_minute: 100,
     }
 }
 

@@ -2,6 +2,7 @@
 //! PostgreSQL database per test.
 
 mod auth;
+mod backups;
 mod dashboard;
 mod embedded;
 mod health;

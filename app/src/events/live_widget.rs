@@ -50,7 +50,7 @@ pub fn push_newest(list: &mut Vec<EventView>, new: Vec<EventView>) {
         }
         list.insert(0, e);
     }
-    list.sort_by(|a, b| b.seq.cmp(&a.seq));
+    list.sort_by_key(|e| std::cmp::Reverse(e.seq));
     list.truncate(SHOWN);
 }
 

@@ -781,18 +781,6 @@ pub async fn get(db: impl sqlx::PgExecutor<'_>, id: Uuid) -> AppResult<super::ty
         .ok_or_else(|| crate::error::AppError::NotFound(format!("event {id}")))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn like_patterns_escape_wildcards() {
-        assert_eq!(like_prefix("payment."), "payment.%");
-        assert_eq!(like_prefix("50%_off\\"), "50\\%\\_off\\\\%");
-        assert_eq!(like_contains("a_b"), "%a\\_b%");
-    }
-}
-
 /// The newest `limit` events (optionally of one service), newest first,
 /// with the cursor to resume a live stream from.
 #[tracing::instrument(skip_all, err(level = "debug"))]
@@ -849,4 +837,16 @@ pub async fn facets(db: impl sqlx::PgExecutor<'_>) -> AppResult<super::types::Fa
     features.sort();
     features.dedup();
     Ok(super::types::Facets { services, features })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_prefix("payment."), "payment.%");
+        assert_eq!(like_prefix("50%_off\\"), "50\\%\\_off\\\\%");
+        assert_eq!(like_contains("a_b"), "%a\\_b%");
+    }
 }

@@ -373,7 +373,7 @@ fn luhn(digits: &[u32]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Replaces secret-looking attribute values by [`FILTERED`], in place.

@@ -196,6 +196,13 @@ impl KeyCache {
         }
     }
 
+    /// Forgets every key (after a restore replaced the keys).
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+    }
+
     /// Forgets a key at once (after revoking it in this process).
     pub fn forget_prefix(&self, prefix: &str) {
         if let Ok(mut entries) = self.entries.lock() {

@@ -1,6 +1,7 @@
 //! The machine interface: health endpoints and the versioned REST API.
 
 pub mod auth;
+pub mod backups;
 pub mod dashboard;
 pub mod error;
 pub mod health;
@@ -17,6 +18,11 @@ pub fn router() -> Router<AppState> {
         .merge(health::router())
         .merge(dashboard::router())
         .merge(privacy::router())
+}
+
+/// Backups: files of any size, so a long timeout of their own.
+pub fn backup_router() -> Router<AppState> {
+    backups::router()
 }
 
 /// Long-lived routes (the live stream): no request timeout.

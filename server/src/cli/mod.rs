@@ -1,5 +1,6 @@
 //! The `leitstand` command line: dispatches subcommands.
 
+mod backups;
 mod demo;
 mod keys;
 mod users;
@@ -72,6 +73,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Privacy(cmd) => {
             let db = Database::open(&settings).await?;
             let result = privacy(cmd, &db.pool).await;
+            db.close().await;
+            return result;
+        }
+        Command::Backup(cmd) => {
+            let db = Database::open(&settings).await?;
+            let result = backups::run(cmd, &db.pool, &settings.backup_settings()).await;
             db.close().await;
             return result;
         }
