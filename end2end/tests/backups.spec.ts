@@ -12,7 +12,7 @@ test("create a backup, change the data, restore it with the typed name, and the 
   await expect(page.getByTestId("no-backups")).toBeVisible();
   await expect(page.getByTestId("backup-health")).toHaveText("critical");
   await page.getByTestId("create-backup").click();
-  await expect(page.getByTestId("create-result")).toContainText("5 events".replace("5 events", "written"));
+  await expect(page.getByTestId("create-result")).toContainText("written");
   const row = page.getByTestId("backup-row").first();
   await expect(row).toContainText("manual");
   await expect(page.getByTestId("backup-health")).toHaveText("healthy");

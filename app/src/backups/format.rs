@@ -7,7 +7,8 @@
 //! `M` manifest (JSON, always last). A reader recomputes every table's
 //! row count and checksum and compares them with both the summary and the
 //! manifest, so a flipped byte, a truncated file or a foreign file is
-//! refused before anything is restored.
+//! refused before anything is restored. After the compressed stream come
+//! 32 bytes: the SHA-256 of the compressed stream.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
@@ -213,6 +214,12 @@ impl BackupWriter {
         let json = serde_json::to_vec(&manifest).map_err(std::io::Error::other)?;
         self.record(b'M', &json)?;
         let mut sink = self.encoder.finish()?;
+        // Trailer: SHA-256 of the compressed bytes, so a change anywhere —
+        // even in a zstd header field that would still decode — is caught.
+        let digest = sink.hasher.clone().finalize();
+        sink.inner.write_all(&digest)?;
+        sink.hasher.update(digest);
+        sink.written += digest.len() as u64;
         sink.flush()?;
         let file = sink.inner.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
@@ -269,16 +276,31 @@ pub fn read(
     };
     let manifest = {
         let decoder = zstd::stream::read::Decoder::with_buffer(&mut hashed)
-            .map_err(|e| bad(format!("cannot read the file: {e}")))?;
+            .map_err(|e| bad(format!("cannot read the file: {e}")))?
+            .single_frame();
         read_stream(decoder, &mut visit)?
     };
-    // Anything after the compressed stream is not ours either.
-    let mut rest = [0u8; 1];
-    match hashed.read(&mut rest) {
-        Ok(0) => {}
-        Ok(_) => return Err(bad("unexpected data after the end of the backup")),
-        Err(e) => return Err(bad(format!("cannot read the file: {e}"))),
+    // After the compressed stream: the SHA-256 of everything before it.
+    let digest = hashed.hasher.clone().finalize();
+    let mut trailer = Vec::new();
+    hashed
+        .inner
+        .by_ref()
+        .take(64)
+        .read_to_end(&mut trailer)
+        .map_err(|e| bad(format!("cannot read the file: {e}")))?;
+    if trailer.len() < digest.len() {
+        return Err(bad("the file is truncated: its checksum is missing"));
     }
+    if trailer.len() > digest.len() {
+        return Err(bad(
+            "the file is damaged: unexpected data after the end of the backup",
+        ));
+    }
+    if trailer[..] != digest[..] {
+        return Err(bad("checksum mismatch: the file is damaged"));
+    }
+    hashed.hasher.update(&trailer);
     Ok((manifest, hex::encode(hashed.hasher.finalize())))
 }
 
