@@ -9,27 +9,9 @@ use super::server_fns::{
 };
 use super::types::{BackupHealth, BackupInfo};
 use crate::auth::Role;
-use crate::components::format::{count, duration};
+use crate::components::format::{bytes, count, duration, timestamp as when};
 use crate::components::layout::{IfRole, use_user};
 use crate::error::AppError;
-
-/// `1.4 MB`, `532 kB`, `12 B`.
-pub fn bytes(n: i64) -> String {
-    let n = n.max(0) as f64;
-    if n >= 1e9 {
-        format!("{:.2} GB", n / 1e9)
-    } else if n >= 1e6 {
-        format!("{:.1} MB", n / 1e6)
-    } else if n >= 1e3 {
-        format!("{:.0} kB", n / 1e3)
-    } else {
-        format!("{n} B")
-    }
-}
-
-fn when(rfc3339: &str) -> String {
-    rfc3339.get(..16).unwrap_or(rfc3339).replace('T', " ")
-}
 
 fn error_text(e: &AppError) -> String {
     match e {
@@ -317,18 +299,5 @@ pub fn BackupHealthWidget(#[prop(into)] tick: Signal<u64>) -> impl IntoView {
                 })}
             </Transition>
         </section>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_read_naturally() {
-        assert_eq!(bytes(12), "12 B");
-        assert_eq!(bytes(532_000), "532 kB");
-        assert_eq!(bytes(1_400_000), "1.4 MB");
-        assert_eq!(bytes(2_500_000_000), "2.50 GB");
     }
 }

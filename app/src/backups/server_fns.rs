@@ -49,24 +49,23 @@ pub async fn create_backup() -> Result<BackupInfo, AppError> {
             let user = require(Role::Operator)?;
             let state = crate::state::AppState::from_context()?;
             let ip = auth().ip;
-            let task = {
-                let state = state.clone();
-                tokio::spawn(async move {
-                    super::store::create(
-                        &state.pool,
-                        &state.backups,
-                        super::store::Kind::Manual,
-                        &actor(&user),
-                        ip,
-                        None,
-                    )
-                    .await
-                })
-            };
-            match tokio::time::timeout(WAIT, task).await {
-                Ok(Ok(result)) => result?.ok_or(AppError::Internal),
-                Ok(Err(_)) => Err(AppError::Internal),
-                Err(_) => super::store::list(&state.pool)
+            let pool = state.pool.clone();
+            let finished = in_background(&state, move |state| async move {
+                super::store::create(
+                    &state.pool,
+                    &state.backups,
+                    super::store::Kind::Manual,
+                    &actor(&user),
+                    ip,
+                    None,
+                )
+                .await?
+                .ok_or(AppError::Internal)
+            })
+            .await;
+            match finished {
+                Some(result) => result,
+                None => super::store::list(&pool)
                     .await?
                     .into_iter()
                     .find(|b| b.status == "running")
@@ -119,44 +118,50 @@ pub async fn restore_backup(id: i64, confirm: String) -> Result<RestoreReport, A
                     format!("type the backup's name ({}) to confirm", info.name),
                 ));
             }
-            if info.status != "ok" {
-                return Err(AppError::Conflict(format!(
-                    "backup {} is {}, it cannot be restored",
-                    info.name, info.status
-                )));
-            }
             let ip = auth().ip;
-            let task = {
-                let state = state.clone();
-                tokio::spawn(async move {
-                    let path = state.backups.path_of(&info.name);
-                    let result = super::store::restore(
-                        &state.pool,
-                        &state.backups,
-                        &path,
-                        &info.name,
-                        &who,
-                        ip,
-                    )
-                    .await;
-                    if result.is_ok() {
-                        after_restore(&state);
-                    }
-                    result
-                })
-            };
-            match tokio::time::timeout(WAIT, task).await {
-                Ok(Ok(result)) => result,
-                Ok(Err(_)) => Err(AppError::Internal),
-                Err(_) => Err(AppError::Unavailable(
+            in_background(&state, move |state| async move {
+                let report = super::store::restore_from_catalog(
+                    &state.pool,
+                    &state.backups,
+                    &info,
+                    &who,
+                    ip,
+                )
+                .await?;
+                after_restore(&state);
+                Ok(report)
+            })
+            .await
+            .unwrap_or_else(|| {
+                Err(AppError::Unavailable(
                     "the restore takes longer than usual and continues in the background; \
                      the audit log records its outcome"
                         .into(),
-                )),
-            }
+                ))
+            })
         }
         .await,
     )
+}
+
+/// Runs `job` on its own task and waits for it at most [`WAIT`]: `None`
+/// when it is still running (it then finishes in the background).
+#[cfg(feature = "ssr")]
+async fn in_background<T, F, Fut>(
+    state: &crate::state::AppState,
+    job: F,
+) -> Option<Result<T, AppError>>
+where
+    T: Send + 'static,
+    F: FnOnce(crate::state::AppState) -> Fut,
+    Fut: std::future::Future<Output = Result<T, AppError>> + Send + 'static,
+{
+    let task = tokio::spawn(job(state.clone()));
+    match tokio::time::timeout(WAIT, task).await {
+        Ok(Ok(result)) => Some(result),
+        Ok(Err(_)) => Some(Err(AppError::Internal)),
+        Err(_) => None,
+    }
 }
 
 /// Caches that name rows a restore may have replaced.

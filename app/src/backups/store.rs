@@ -38,6 +38,19 @@ pub const TABLES: &[&str] = &[
 /// migration history.
 pub const NOT_BACKED_UP: &[&str] = &["backups", "sessions", "_sqlx_migrations"];
 
+/// The tables a restore replaces, comma-separated in lock order: every
+/// backed-up table but the (merged) audit log, plus the sessions, which
+/// are re-created for the users that still exist.
+fn replaced_tables() -> String {
+    TABLES
+        .iter()
+        .filter(|t| **t != "audit_log")
+        .chain(std::iter::once(&"sessions"))
+        .map(|t| quote_ident(t))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Where backups go and when they are taken.
 #[derive(Debug, Clone)]
 pub struct BackupSettings {
@@ -422,14 +435,18 @@ async fn write_snapshot(conn: &mut PgConnection, path: PathBuf, kind: Kind) -> A
     written.map_err(io)
 }
 
-/// Reads a whole file and checks it (format, checksums, manifest).
-pub async fn validate_file(path: &Path) -> AppResult<Manifest> {
+/// Reads a whole file and checks it (format, checksums, manifest);
+/// returns the manifest and the file's SHA-256.
+async fn read_checked(path: &Path) -> AppResult<Result<(Manifest, String), FormatError>> {
     let path = path.to_owned();
     tokio::task::spawn_blocking(move || format::read(&path, |_| Ok(())))
         .await
-        .map_err(|_| AppError::Internal)?
-        .map(|(m, _)| m)
-        .map_err(invalid)
+        .map_err(|_| AppError::Internal)
+}
+
+/// Reads a whole file and checks it (format, checksums, manifest).
+pub async fn validate_file(path: &Path) -> AppResult<Manifest> {
+    read_checked(path).await?.map(|(m, _)| m).map_err(invalid)
 }
 
 /// Re-reads a backup and checks its manifest, every table checksum and
@@ -450,10 +467,7 @@ pub async fn verify(
     }
     let path = settings.path_of(&info.name);
     let result = if path.exists() {
-        let p = path.clone();
-        tokio::task::spawn_blocking(move || format::read(&p, |_| Ok(())))
-            .await
-            .map_err(|_| AppError::Internal)?
+        read_checked(&path).await?
     } else {
         Err(FormatError(format!(
             "the file {} is missing",
@@ -615,6 +629,24 @@ pub async fn check_restore_rate(
     Ok(())
 }
 
+/// Restores a backup from the catalog (only a finished, good one).
+pub async fn restore_from_catalog(
+    pool: &PgPool,
+    settings: &BackupSettings,
+    info: &BackupInfo,
+    actor: &str,
+    ip: Option<IpAddr>,
+) -> AppResult<RestoreReport> {
+    if info.status != "ok" {
+        return Err(AppError::Conflict(format!(
+            "backup {} is {}, it cannot be restored",
+            info.name, info.status
+        )));
+    }
+    let path = settings.path_of(&info.name);
+    restore(pool, settings, &path, &info.name, actor, ip).await
+}
+
 /// Checks that this installation can take the backup's data.
 async fn check_compatible(pool: &PgPool, manifest: &Manifest) -> AppResult<()> {
     let current = schema_version(pool).await?;
@@ -731,14 +763,11 @@ async fn restore_validated(
         sqlx::query("set local lock_timeout = '60s'")
             .execute(&mut *tx)
             .await?;
-        // The order ingest takes its locks in, so the two cannot deadlock.
-        sqlx::query(
-            "lock table event_ids, services, events, event_rollups, event_rollups_daily, \
-             error_groups, error_group_users, error_resolutions, users, api_keys, sessions \
-             in access exclusive mode",
-        )
-        .execute(&mut *tx)
-        .await?;
+        // TABLES is in the order ingest takes its locks, so the two cannot deadlock.
+        let sql = format!("lock table {} in access exclusive mode", replaced_tables());
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut *tx)
+            .await?;
         Ok::<_, AppError>(())
     }
     .await;
@@ -766,11 +795,13 @@ async fn restore_validated(
         "create temp table restore_keep_sessions on commit drop as \
          select s.*, u.email from sessions s join users u on u.id = s.user_id",
         "create temp table restore_audit (like audit_log) on commit drop",
-        "truncate event_ids, services, events, event_rollups, event_rollups_daily, \
-         error_groups, error_group_users, error_resolutions, users, api_keys, sessions",
     ] {
         sqlx::query(sql).execute(&mut *tx).await?;
     }
+    let sql = format!("truncate {}", replaced_tables());
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .execute(&mut *tx)
+        .await?;
     if let (Some(from), Some(to)) = (&manifest.events_from, &manifest.events_to) {
         let parse = |s: &str| {
             DateTime::parse_from_rfc3339(s)
@@ -893,28 +924,27 @@ async fn restore_validated(
     for sql in statements {
         sqlx::query(sql).execute(&mut *tx).await?;
     }
-    for table in [
-        "services",
-        "users",
-        "api_keys",
-        "error_groups",
-        "error_resolutions",
-        "audit_log",
-    ] {
-        let seq: Option<String> = sqlx::query_scalar("select pg_get_serial_sequence($1, 'id')")
-            .bind(table)
-            .fetch_one(&mut *tx)
+    // Identity sequences never move backwards: ids handed out since the
+    // backup are not handed out again.
+    let identities: Vec<(String, String, String)> = sqlx::query_as(
+        "select c.relname::text, a.attname::text, pg_get_serial_sequence(c.relname::text, a.attname::text)
+         from pg_attribute a join pg_class c on c.oid = a.attrelid
+         where c.relname = any($1) and c.relnamespace = 'public'::regnamespace
+           and a.attidentity <> '' and not a.attisdropped",
+    )
+    .bind(TABLES)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (table, column, seq) in identities {
+        let sql = format!(
+            "select setval('{seq}', greatest((select coalesce(max({c}), 1) from {t}), \
+             (select last_value from {seq})))",
+            c = quote_ident(&column),
+            t = quote_ident(&table)
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut *tx)
             .await?;
-        if let Some(seq) = seq {
-            let sql = format!(
-                "select setval('{seq}', greatest((select coalesce(max(id), 1) from {t}), \
-                 (select last_value from {seq})))",
-                t = quote_ident(table)
-            );
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .execute(&mut *tx)
-                .await?;
-        }
     }
     crate::audit::store::record(
         &mut *tx,

@@ -112,6 +112,25 @@ pub fn axis_max(v: f64, intervals: u32) -> f64 {
     step * intervals
 }
 
+/// A file size: `12 B`, `532 kB`, `1.4 MB`, `2.50 GB`.
+pub fn bytes(n: i64) -> String {
+    let n = n.max(0) as f64;
+    if n >= 1e9 {
+        format!("{:.2} GB", n / 1e9)
+    } else if n >= 1e6 {
+        format!("{:.1} MB", n / 1e6)
+    } else if n >= 1e3 {
+        format!("{:.0} kB", n / 1e3)
+    } else {
+        format!("{n} B")
+    }
+}
+
+/// An RFC 3339 time to the minute, as stored (UTC): `2026-11-22 10:55`.
+pub fn timestamp(rfc3339: &str) -> String {
+    rfc3339.get(..16).unwrap_or(rfc3339).replace('T', " ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,5 +177,18 @@ mod tests {
         assert_eq!(axis_max(90.0, 4), 100.0);
         assert_eq!(axis_max(7611.0, 4), 8000.0);
         assert_eq!(axis_max(230.0, 4), 400.0);
+    }
+
+    #[test]
+    fn sizes_and_timestamps_read_naturally() {
+        assert_eq!(bytes(12), "12 B");
+        assert_eq!(bytes(532_000), "532 kB");
+        assert_eq!(bytes(1_400_000), "1.4 MB");
+        assert_eq!(bytes(2_500_000_000), "2.50 GB");
+        assert_eq!(
+            timestamp("2026-11-22T10:55:26.123+00:00"),
+            "2026-11-22 10:55"
+        );
+        assert_eq!(timestamp("short"), "short");
     }
 }

@@ -8,6 +8,7 @@ use crate::audit::server_fns::audit_entries;
 use crate::audit::types::AuditQuery;
 use crate::auth::Role;
 use crate::auth::server_fns::{AddUser, ChangeUser, UserChange, list_users};
+use crate::components::format::timestamp;
 use crate::components::layout::{IfRole, use_user};
 use crate::keys::Scope;
 use crate::keys::server_fns::{CreateKey, RevokeKey, list_keys};
@@ -102,7 +103,7 @@ pub fn UsersPage() -> impl IntoView {
                                                             </select>
                                                         </td>
                                                         <td>{if disabled { view! { <span class="badge bad">"disabled"</span> } } else { view! { <span class="badge ok">"active"</span> } }}</td>
-                                                        <td class="hide-sm small muted">{u.last_login_at.clone().map(|t| t.get(..16).unwrap_or_default().replace('T', " ")).unwrap_or_else(|| "never".into())}</td>
+                                                        <td class="hide-sm small muted">{u.last_login_at.clone().map(|t| timestamp(&t)).unwrap_or_else(|| "never".into())}</td>
                                                         <td class="actions">
                                                             {(!own).then(|| view! {
                                                                 <button class="btn small" on:click=move |_| {
@@ -255,7 +256,7 @@ pub fn KeysPage() -> impl IntoView {
                                                         <td class="mono small">{format!("{}_…", k.prefix)}</td>
                                                         <td>{k.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")}</td>
                                                         <td class="hide-sm">{k.service.clone().unwrap_or_else(|| "all".into())}</td>
-                                                        <td class="hide-sm small muted">{k.last_used_at.clone().map(|t| t.get(..16).unwrap_or_default().replace('T', " ")).unwrap_or_else(|| "never".into())}</td>
+                                                        <td class="hide-sm small muted">{k.last_used_at.clone().map(|t| timestamp(&t)).unwrap_or_else(|| "never".into())}</td>
                                                         <td>
                                                             {if revoked {
                                                                 view! { <span class="badge bad">"revoked"</span> }.into_any()

@@ -4,8 +4,8 @@ use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
 use anyhow::bail;
-use app::backups::page::bytes;
 use app::backups::store::{self, BackupSettings, Kind};
+use app::components::format::bytes;
 use sqlx::PgPool;
 
 use crate::config::BackupCommand;
