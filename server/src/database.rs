@@ -62,7 +62,11 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<PgPool> 
     let options: PgConnectOptions = url
         .parse()
         .with_context(|| format!("invalid DATABASE_URL {}", redact_url(url)))?;
-    let options = options.application_name("leitstand");
+    // JIT compilation costs more than it saves on Leitstand's short, index-driven
+    // queries (measured: ~2 s of JIT for a 5 ms dashboard query at 10 M events).
+    let options = options
+        .application_name("leitstand")
+        .options([("jit", "off")]);
     PgPoolOptions::new()
         .max_connections(max_connections)
         .min_connections(0)

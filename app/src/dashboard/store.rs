@@ -73,14 +73,21 @@ async fn count_segments(
                    and r.day < (s.hi at time zone 'UTC')::date
                where $5::int8 is null or r.service_id = $5
                union all
-               select s.idx, e.service_id, e.feature,
-                      (case when s.src = 3 then 1 else -1 end) * count(*),
-                      (case when s.src = 3 then 1 else -1 end) * count(*) filter (where e.level >= 3),
-                      (case when s.src = 3 then 1 else -1 end) * count(*) filter (where e.level = 4)
-               from seg s join events e
-                    on s.src in (3, 4) and e.occurred_at >= s.lo and e.occurred_at < s.hi
-               where $5::int8 is null or e.service_id = $5
-               group by s.idx, s.src, e.service_id, e.feature
+               -- One index range scan per raw segment (LATERAL): a plain join
+               -- lets the planner scan every event once per segment list.
+               select s.idx, x.service_id, x.feature, sign * x.events, sign * x.errors,
+                      sign * x.criticals
+               from (select *, case when src = 3 then 1 else -1 end as sign
+                     from seg where src in (3, 4)) s
+               cross join lateral (
+                   select e.service_id, e.feature, count(*) as events,
+                          count(*) filter (where e.level >= 3) as errors,
+                          count(*) filter (where e.level = 4) as criticals
+                   from events e
+                   where e.occurred_at >= s.lo and e.occurred_at < s.hi
+                     and ($5::int8 is null or e.service_id = $5)
+                   group by e.service_id, e.feature
+               ) x
            )
            select idx, service_id, feature,
                   sum(events)::int8 as events, sum(errors)::int8 as errors,
