@@ -51,6 +51,19 @@ fn replaced_tables() -> String {
         .join(", ")
 }
 
+/// Switches the user-defined triggers of the replaced tables off or on
+/// (for the restoring transaction only: the change is rolled back with it).
+async fn set_triggers(conn: &mut PgConnection, enabled: bool) -> AppResult<()> {
+    let verb = if enabled { "enable" } else { "disable" };
+    for table in TABLES.iter().filter(|t| **t != "audit_log") {
+        let sql = format!("alter table {} {verb} trigger user", quote_ident(table));
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Where backups go and when they are taken.
 #[derive(Debug, Clone)]
 pub struct BackupSettings {
@@ -802,6 +815,9 @@ async fn restore_validated(
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .execute(&mut *tx)
         .await?;
+    // Counters in the copied rows are already right (e.g. users_affected):
+    // the triggers that keep them must not count the copied rows again.
+    set_triggers(&mut tx, false).await?;
     if let (Some(from), Some(to)) = (&manifest.events_from, &manifest.events_to) {
         let parse = |s: &str| {
             DateTime::parse_from_rfc3339(s)
@@ -905,6 +921,7 @@ async fn restore_validated(
     drop(rx);
     let _ = reader.await;
     copied?;
+    set_triggers(&mut tx, true).await?;
 
     let statements = [
         // The audit log only grows.

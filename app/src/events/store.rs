@@ -1,8 +1,8 @@
-//! SQL of events: the ingest transaction and event queries.
+//! SQL of events: the ingest statement and event queries.
 //!
-//! `write_batch` stores a batch of validated events in the caller's
-//! transaction: idempotency ids, hourly and daily rollups, error groups and
-//! their resolutions, then the events themselves. Rollup and group rows are
+//! `write_batch` stores a batch of validated events with one statement:
+//! idempotency ids, hourly and daily rollups, error groups, their users and
+//! resolutions, then the events themselves. Rollup and group rows are
 //! upserted in sorted key order so concurrent writers never deadlock, and
 //! the events take their stream cursor (`seq`) under an advisory lock held
 //! until commit, so cursors become visible in order.
@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::RwLock;
 
 use chrono::{DateTime, Datelike, DurationRound, NaiveDate, TimeDelta, Utc};
-use sqlx::PgConnection;
+use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
 use super::types::{Level, NewEvent, is_deploy_kind, is_fix_kind};
@@ -53,6 +53,28 @@ pub struct PartitionCache {
     months: RwLock<HashSet<(i32, u32)>>,
 }
 
+impl PartitionCache {
+    /// The months of these events not known to have a partition.
+    fn missing<'a>(&self, events: impl Iterator<Item = &'a NewEvent>) -> Vec<(i32, u32)> {
+        let known = self.months.read().unwrap_or_else(|e| e.into_inner());
+        let mut missing = Vec::new();
+        for e in events {
+            let key = (e.occurred_at.year(), e.occurred_at.month());
+            if !known.contains(&key) && !missing.contains(&key) {
+                missing.push(key);
+            }
+        }
+        missing
+    }
+
+    /// Records months whose partitions now exist (after the commit).
+    fn remember(&self, months: Vec<(i32, u32)>) {
+        if let Ok(mut known) = self.months.write() {
+            known.extend(months);
+        }
+    }
+}
+
 /// What a batch write did.
 #[derive(Debug, Default)]
 pub struct BatchResult {
@@ -84,58 +106,15 @@ impl Counts {
             self.deploys -= 1;
         }
     }
-
-    fn add(&mut self, e: &NewEvent) {
-        self.events += 1;
-        self.by_level[e.level as usize] += 1;
-        if is_fix_kind(&e.kind) {
-            self.fixes += 1;
-        }
-        if is_deploy_kind(&e.kind) {
-            self.deploys += 1;
-        }
-    }
-}
-
-struct GroupDelta {
-    feature: String,
-    kind: String,
-    level: i16,
-    message: String,
-    first: DateTime<Utc>,
-    last: DateTime<Utc>,
-    count: i64,
-    users: HashSet<String>,
-}
-
-struct FixDelta {
-    at: DateTime<Utc>,
-    release: Option<String>,
-    times: Vec<DateTime<Utc>>,
-    releases: Vec<Option<String>>,
 }
 
 pub(crate) fn hour_of(t: DateTime<Utc>) -> DateTime<Utc> {
     t.duration_trunc(TimeDelta::hours(1)).unwrap_or(t)
 }
 
-/// Makes sure the monthly partitions for these events exist.
-async fn ensure_partitions(
-    conn: &mut PgConnection,
-    events: &[&NewEvent],
-    cache: &PartitionCache,
-) -> AppResult<()> {
-    let mut missing: Vec<(i32, u32)> = Vec::new();
-    {
-        let known = cache.months.read().map(|m| m.clone()).unwrap_or_default();
-        for e in events {
-            let key = (e.occurred_at.year(), e.occurred_at.month());
-            if !known.contains(&key) && !missing.contains(&key) {
-                missing.push(key);
-            }
-        }
-    }
-    for (y, m) in &missing {
+/// Creates the monthly partitions of `events` for these (year, month)s.
+async fn create_partitions(conn: &mut PgConnection, months: &[(i32, u32)]) -> AppResult<()> {
+    for (y, m) in months {
         let Some(start) = NaiveDate::from_ymd_opt(*y, *m, 1).and_then(|d| d.and_hms_opt(0, 0, 0))
         else {
             continue;
@@ -145,15 +124,15 @@ async fn ensure_partitions(
             .fetch_one(&mut *conn)
             .await?;
     }
-    if !missing.is_empty()
-        && let Ok(mut known) = cache.months.write()
-    {
-        known.extend(missing);
-    }
     Ok(())
 }
 
-/// Stores a batch in the caller's transaction (see the module docs).
+/// Stores a batch (see the module docs).
+///
+/// On a plain connection the whole batch is one statement, and so one
+/// transaction and one round trip; only when a service or a month partition
+/// has to be created first do those and the statement share an explicit
+/// transaction. Inside a caller's transaction it joins that transaction.
 #[tracing::instrument(skip_all, err(level = "debug"), fields(events = events.len()))]
 pub async fn write_batch(
     conn: &mut PgConnection,
@@ -165,141 +144,83 @@ pub async fn write_batch(
         stored: vec![false; events.len()],
         ..BatchResult::default()
     };
-    if events.is_empty() {
-        return Ok(result);
-    }
-
-    // 1. Duplicates inside the batch: the first occurrence wins.
+    // Duplicates inside the batch: the first occurrence wins.
     let mut seen = HashSet::with_capacity(events.len());
     let candidates: Vec<usize> = (0..events.len())
         .filter(|&i| seen.insert(events[i].id))
         .collect();
-
-    // 2. Duplicates of earlier requests: event_ids is the arbiter.
-    let ids: Vec<Uuid> = candidates.iter().map(|&i| events[i].id).collect();
-    let times: Vec<DateTime<Utc>> = candidates.iter().map(|&i| events[i].occurred_at).collect();
-    let fresh: HashSet<Uuid> = sqlx::query_scalar!(
-        r#"insert into event_ids (id, occurred_at)
-           select * from unnest($1::uuid[], $2::timestamptz[])
-           on conflict (id) do nothing
-           returning id"#,
-        &ids,
-        &times
-    )
-    .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .collect();
-    let new_idx: Vec<usize> = candidates
-        .into_iter()
-        .filter(|&i| fresh.contains(&events[i].id))
-        .collect();
-    for &i in &new_idx {
-        result.stored[i] = true;
-    }
-    if new_idx.is_empty() {
+    if candidates.is_empty() {
         return Ok(result);
     }
-    let new_events: Vec<&NewEvent> = new_idx.iter().map(|&i| &events[i]).collect();
 
-    ensure_partitions(conn, &new_events, partitions).await?;
-
-    // 3. Services, created on first sight.
+    let months = partitions.missing(candidates.iter().map(|&i| &events[i]));
     let mut service_ids: HashMap<&str, i64> = HashMap::new();
-    for e in &new_events {
-        if service_ids.contains_key(e.service.as_str()) {
+    let mut unknown: Vec<&str> = Vec::new();
+    for &i in &candidates {
+        let slug = events[i].service.as_str();
+        if service_ids.contains_key(slug) || unknown.contains(&slug) {
             continue;
         }
-        let id = match services_cache.get(&e.service) {
-            Some(id) => id,
-            None => {
-                let id = services::ensure(&mut *conn, &e.service).await?;
-                result.services.push((e.service.clone(), id));
-                id
+        match services_cache.get(slug) {
+            Some(id) => {
+                service_ids.insert(slug, id);
             }
-        };
-        service_ids.insert(e.service.as_str(), id);
+            None => unknown.push(slug),
+        }
     }
-    let sid = |e: &NewEvent| {
-        service_ids
-            .get(e.service.as_str())
-            .copied()
-            .unwrap_or_default()
+
+    let written = if months.is_empty() && unknown.is_empty() {
+        insert_batch(conn, events, &candidates, &service_ids).await?
+    } else {
+        let mut tx = conn.begin().await?;
+        create_partitions(&mut tx, &months).await?;
+        // Services are created on first sight, in the batch's transaction.
+        for slug in unknown {
+            let id = services::ensure(&mut *tx, slug).await?;
+            result.services.push((slug.to_owned(), id));
+            service_ids.insert(slug, id);
+        }
+        let written = insert_batch(&mut tx, events, &candidates, &service_ids).await?;
+        tx.commit().await?;
+        partitions.remember(months);
+        written
     };
-
-    // 4. Rollups, aggregated here, upserted in key order.
-    let mut hourly: BTreeMap<(DateTime<Utc>, i64, &str), Counts> = BTreeMap::new();
-    let mut daily: BTreeMap<(NaiveDate, i64, &str), Counts> = BTreeMap::new();
-    for e in &new_events {
-        hourly
-            .entry((hour_of(e.occurred_at), sid(e), e.feature.as_str()))
-            .or_default()
-            .add(e);
-        daily
-            .entry((e.occurred_at.date_naive(), sid(e), e.feature.as_str()))
-            .or_default()
-            .add(e);
-    }
-    upsert_hourly(conn, &hourly).await?;
-    upsert_daily(conn, &daily).await?;
-
-    // 5. Error groups and fixes.
-    let mut groups: BTreeMap<(i64, &str), GroupDelta> = BTreeMap::new();
-    let mut fixes: BTreeMap<(i64, &str), FixDelta> = BTreeMap::new();
-    for e in &new_events {
-        let Some(fp) = e.fingerprint.as_deref() else {
-            continue;
-        };
-        if e.level.is_error() {
-            let g = groups.entry((sid(e), fp)).or_insert_with(|| GroupDelta {
-                feature: e.feature.clone(),
-                kind: e.kind.clone(),
-                level: e.level.as_i16(),
-                message: e.message.clone(),
-                first: e.occurred_at,
-                last: e.occurred_at,
-                count: 0,
-                users: HashSet::new(),
-            });
-            g.count += 1;
-            g.first = g.first.min(e.occurred_at);
-            if e.occurred_at >= g.last {
-                g.last = e.occurred_at;
-                g.message = e.message.clone();
-                g.feature = e.feature.clone();
-                g.kind = e.kind.clone();
-            }
-            g.level = g.level.max(e.level.as_i16());
-            if let Some(u) = &e.user {
-                g.users.insert(u.clone());
-            }
-        } else if is_fix_kind(&e.kind) {
-            let f = fixes.entry((sid(e), fp)).or_insert_with(|| FixDelta {
-                at: e.occurred_at,
-                release: e.release.clone(),
-                times: Vec::new(),
-                releases: Vec::new(),
-            });
-            if e.occurred_at >= f.at {
-                f.at = e.occurred_at;
-                f.release = e.release.clone();
-            }
-            f.times.push(e.occurred_at);
-            f.releases.push(e.release.clone());
+    for i in written.stored {
+        if let Some(s) = usize::try_from(i)
+            .ok()
+            .and_then(|i| result.stored.get_mut(i))
+        {
+            *s = true;
         }
     }
-    if !groups.is_empty() {
-        upsert_groups(conn, &groups).await?;
-    }
-    if !fixes.is_empty() {
-        apply_fixes(conn, &fixes).await?;
-    }
+    result.max_seq = written.max_seq;
+    Ok(result)
+}
 
-    // 6. The events, with cursors taken in commit order.
-    sqlx::query!("select pg_advisory_xact_lock($1)", SEQ_LOCK_KEY)
-        .fetch_one(&mut *conn)
-        .await?;
-    let n = new_events.len();
+/// What the ingest statement reports.
+struct Written {
+    /// Indexes (into the batch) of the events stored now.
+    stored: Vec<i32>,
+    max_seq: Option<i64>,
+}
+
+/// The ingest statement: idempotency ids, rollups, error groups, their
+/// users and resolutions, then the events, all from one set of arrays.
+///
+/// Only events whose id is new in `event_ids` count anywhere. Rollup and
+/// group rows are upserted in key order, each step after the previous one
+/// (the `where (select count(*) from <step>) >= 0` guards), so concurrent
+/// writers lock rows in the same order and cannot deadlock. The events
+/// take their cursors under the advisory lock, after every other write,
+/// so the lock is held only for the events insert and the commit.
+async fn insert_batch(
+    conn: &mut PgConnection,
+    events: &[NewEvent],
+    candidates: &[usize],
+    service_ids: &HashMap<&str, i64>,
+) -> AppResult<Written> {
+    let n = candidates.len();
+    let mut c_idx = Vec::with_capacity(n);
     let mut c_time = Vec::with_capacity(n);
     let mut c_id = Vec::with_capacity(n);
     let mut c_service = Vec::with_capacity(n);
@@ -312,10 +233,21 @@ pub async fn write_batch(
     let mut c_env = Vec::with_capacity(n);
     let mut c_user = Vec::with_capacity(n);
     let mut c_attrs = Vec::with_capacity(n);
-    for e in &new_events {
+    let mut c_hour = Vec::with_capacity(n);
+    let mut c_day = Vec::with_capacity(n);
+    let mut c_fix = Vec::with_capacity(n);
+    let mut c_deploy = Vec::with_capacity(n);
+    for &i in candidates {
+        let e = &events[i];
+        c_idx.push(i32::try_from(i).unwrap_or(i32::MAX));
         c_time.push(e.occurred_at);
         c_id.push(e.id);
-        c_service.push(sid(e));
+        c_service.push(
+            service_ids
+                .get(e.service.as_str())
+                .copied()
+                .unwrap_or_default(),
+        );
         c_feature.push(e.feature.clone());
         c_kind.push(e.kind.clone());
         c_level.push(e.level.as_i16());
@@ -325,17 +257,119 @@ pub async fn write_batch(
         c_env.push(e.environment.clone());
         c_user.push(e.user.clone());
         c_attrs.push(e.attributes.clone());
+        c_hour.push(hour_of(e.occurred_at));
+        c_day.push(e.occurred_at.date_naive());
+        c_fix.push(is_fix_kind(&e.kind));
+        c_deploy.push(is_deploy_kind(&e.kind));
     }
-    let max_seq = sqlx::query_scalar!(
-        r#"with ins as (
+    let row = sqlx::query!(
+        r#"with input as (
+               select * from unnest($1::int4[], $2::timestamptz[], $3::uuid[], $4::int8[], $5::text[],
+                                    $6::text[], $7::int2[], $8::text[], $9::text[], $10::text[],
+                                    $11::text[], $12::text[], $13::jsonb[], $14::timestamptz[],
+                                    $15::date[], $16::bool[], $17::bool[])
+                   as t(n, o, i, s, f, k, l, m, fp, r, e, u, a, hr, dy, fix, dep)),
+           fresh as (
+               insert into event_ids (id, occurred_at)
+               select i, o from input order by i
+               on conflict (id) do nothing
+               returning id),
+           new as (
+               select * from input where i in (select id from fresh)),
+           hourly as (
+               insert into event_rollups as r
+                   (bucket, service_id, feature, events, debug, info, warning, error, critical, fixes, deploys)
+               select hr, s, f, count(*), count(*) filter (where l = 0), count(*) filter (where l = 1),
+                      count(*) filter (where l = 2), count(*) filter (where l = 3),
+                      count(*) filter (where l = 4), count(*) filter (where fix), count(*) filter (where dep)
+               from new group by hr, s, f order by hr, s, f
+               on conflict (bucket, service_id, feature) do update set
+                   events = r.events + excluded.events, debug = r.debug + excluded.debug,
+                   info = r.info + excluded.info, warning = r.warning + excluded.warning,
+                   error = r.error + excluded.error, critical = r.critical + excluded.critical,
+                   fixes = r.fixes + excluded.fixes, deploys = r.deploys + excluded.deploys
+               returning 1),
+           daily as (
+               insert into event_rollups_daily as r
+                   (day, service_id, feature, events, debug, info, warning, error, critical, fixes, deploys)
+               select dy, s, f, count(*), count(*) filter (where l = 0), count(*) filter (where l = 1),
+                      count(*) filter (where l = 2), count(*) filter (where l = 3),
+                      count(*) filter (where l = 4), count(*) filter (where fix), count(*) filter (where dep)
+               from new where (select count(*) from hourly) >= 0
+               group by dy, s, f order by dy, s, f
+               on conflict (day, service_id, feature) do update set
+                   events = r.events + excluded.events, debug = r.debug + excluded.debug,
+                   info = r.info + excluded.info, warning = r.warning + excluded.warning,
+                   error = r.error + excluded.error, critical = r.critical + excluded.critical,
+                   fixes = r.fixes + excluded.fixes, deploys = r.deploys + excluded.deploys
+               returning 1),
+           -- Errors count into their group; a fix (not itself an error)
+           -- resolves it. A fix may arrive before its errors (clocks,
+           -- queues): the group is then created empty, so the later errors
+           -- find it resolved or reopen it.
+           groups as (
+               insert into error_groups as g
+                   (service_id, fingerprint, feature, kind, level, message, first_seen, last_seen,
+                    event_count, resolved_at, resolved_in)
+               select s, fp,
+                      coalesce((array_agg(f order by o desc, n desc) filter (where l >= 3))[1], ''),
+                      coalesce((array_agg(k order by o desc, n desc) filter (where l >= 3))[1], ''),
+                      coalesce(max(l) filter (where l >= 3), 3),
+                      coalesce((array_agg(m order by o desc, n desc) filter (where l >= 3))[1], ''),
+                      min(o) filter (where l >= 3), max(o) filter (where l >= 3),
+                      count(*) filter (where l >= 3),
+                      max(o) filter (where l < 3 and fix),
+                      (array_agg(r order by o desc, n desc) filter (where l < 3 and fix))[1]
+               from new
+               where fp is not null and (l >= 3 or fix) and (select count(*) from daily) >= 0
+               group by s, fp order by s, fp
+               on conflict (service_id, fingerprint) do update set
+                   first_seen = least(g.first_seen, excluded.first_seen),
+                   last_seen = greatest(g.last_seen, excluded.last_seen),
+                   event_count = g.event_count + excluded.event_count,
+                   level = greatest(g.level, excluded.level),
+                   message = case when excluded.last_seen >= coalesce(g.last_seen, excluded.last_seen)
+                                  then excluded.message else g.message end,
+                   feature = case when excluded.last_seen >= coalesce(g.last_seen, excluded.last_seen)
+                                  then excluded.feature else g.feature end,
+                   kind = case when excluded.last_seen >= coalesce(g.last_seen, excluded.last_seen)
+                               then excluded.kind else g.kind end,
+                   resolved_at = greatest(g.resolved_at, excluded.resolved_at),
+                   resolved_in = case when excluded.resolved_at >= coalesce(g.resolved_at, excluded.resolved_at)
+                                      then excluded.resolved_in else g.resolved_in end
+               returning id, service_id, fingerprint),
+           -- users_affected follows by trigger (migration 0009).
+           users as (
+               insert into error_group_users (group_id, user_ref)
+               select distinct g.id, n.u from new n
+               join groups g on g.service_id = n.s and g.fingerprint = n.fp
+               where n.l >= 3 and n.u is not null
+               order by 1, 2
+               on conflict do nothing
+               returning 1),
+           resolutions as (
+               insert into error_resolutions (group_id, resolved_at, source, release)
+               select g.id, n.o, 'fix_event', n.r from new n
+               join groups g on g.service_id = n.s and g.fingerprint = n.fp
+               where n.l < 3 and n.fix
+               returning 1),
+           seq_lock as materialized (
+               select pg_advisory_xact_lock($18)
+               from (select count(*) from users) u, (select count(*) from resolutions) r),
+           ins as (
                insert into events (occurred_at, id, seq, service_id, feature, kind, level, message,
                                    fingerprint, release, environment, user_ref, attributes)
-               select t.o, t.i, nextval('events_seq'), t.s, t.f, t.k, t.l, t.m, t.fp, t.r, t.e, t.u, t.a
-               from unnest($1::timestamptz[], $2::uuid[], $3::int8[], $4::text[], $5::text[],
-                           $6::int2[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
-                           $12::jsonb[]) as t(o, i, s, f, k, l, m, fp, r, e, u, a)
-               returning seq)
-           select max(seq) from ins"#,
+               select n.o, n.i, nextval('events_seq'), n.s, n.f, n.k, n.l, n.m, n.fp, n.r, n.e, n.u, n.a
+               from new n, seq_lock
+               order by n.n
+               returning seq),
+           top as (select max(seq) as max_seq from ins)
+           select top.max_seq,
+                  (select coalesce(array_agg(n), '{}') from new) as "stored!: Vec<i32>",
+                  (select count(*) from (select pg_notify($19, top.max_seq::text)
+                                         where top.max_seq is not null) p) as "notified!"
+           from top"#,
+        &c_idx,
         &c_time,
         &c_id,
         &c_service,
@@ -348,16 +382,19 @@ pub async fn write_batch(
         &c_env as &[Option<String>],
         &c_user as &[Option<String>],
         &c_attrs,
+        &c_hour,
+        &c_day,
+        &c_fix,
+        &c_deploy,
+        SEQ_LOCK_KEY,
+        EVENTS_CHANNEL,
     )
     .fetch_one(&mut *conn)
     .await?;
-    if let Some(max) = max_seq {
-        sqlx::query!("select pg_notify($1, $2)", EVENTS_CHANNEL, max.to_string())
-            .fetch_one(&mut *conn)
-            .await?;
-    }
-    result.max_seq = max_seq;
-    Ok(result)
+    Ok(Written {
+        stored: row.stored,
+        max_seq: row.max_seq,
+    })
 }
 
 macro_rules! count_columns {
@@ -450,132 +487,6 @@ pub(crate) async fn upsert_daily(
         &critical,
         &fixes,
         &deploys
-    )
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-async fn upsert_groups(
-    conn: &mut PgConnection,
-    groups: &BTreeMap<(i64, &str), GroupDelta>,
-) -> AppResult<()> {
-    let services: Vec<i64> = groups.keys().map(|k| k.0).collect();
-    let fps: Vec<String> = groups.keys().map(|k| k.1.to_owned()).collect();
-    let features: Vec<String> = groups.values().map(|g| g.feature.clone()).collect();
-    let kinds: Vec<String> = groups.values().map(|g| g.kind.clone()).collect();
-    let levels: Vec<i16> = groups.values().map(|g| g.level).collect();
-    let messages: Vec<String> = groups.values().map(|g| g.message.clone()).collect();
-    let firsts: Vec<DateTime<Utc>> = groups.values().map(|g| g.first).collect();
-    let lasts: Vec<DateTime<Utc>> = groups.values().map(|g| g.last).collect();
-    let counts: Vec<i64> = groups.values().map(|g| g.count).collect();
-    let rows = sqlx::query!(
-        r#"insert into error_groups as g
-               (service_id, fingerprint, feature, kind, level, message, first_seen, last_seen, event_count)
-           select * from unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::int2[],
-                                $6::text[], $7::timestamptz[], $8::timestamptz[], $9::int8[])
-           on conflict (service_id, fingerprint) do update set
-               first_seen = least(coalesce(g.first_seen, excluded.first_seen), excluded.first_seen),
-               last_seen = greatest(coalesce(g.last_seen, excluded.last_seen), excluded.last_seen),
-               event_count = g.event_count + excluded.event_count,
-               level = greatest(g.level, excluded.level),
-               message = case when g.last_seen is null or excluded.last_seen >= g.last_seen
-                              then excluded.message else g.message end,
-               feature = case when g.last_seen is null or excluded.last_seen >= g.last_seen
-                              then excluded.feature else g.feature end,
-               kind = case when g.last_seen is null or excluded.last_seen >= g.last_seen
-                           then excluded.kind else g.kind end
-           returning id, service_id, fingerprint"#,
-        &services,
-        &fps,
-        &features,
-        &kinds,
-        &levels,
-        &messages,
-        &firsts,
-        &lasts,
-        &counts
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-
-    // Users affected: count each (group, user) pair once.
-    let mut pair_group = Vec::new();
-    let mut pair_user = Vec::new();
-    for row in rows {
-        let Some(g) = groups.get(&(row.service_id, row.fingerprint.as_str())) else {
-            continue;
-        };
-        let mut users: Vec<&String> = g.users.iter().collect();
-        users.sort();
-        for u in users {
-            pair_group.push(row.id);
-            pair_user.push(u.clone());
-        }
-    }
-    if !pair_group.is_empty() {
-        sqlx::query!(
-            r#"with new_pairs as (
-                   insert into error_group_users (group_id, user_ref)
-                   select * from unnest($1::int8[], $2::text[])
-                   on conflict do nothing
-                   returning group_id),
-               per_group as (select group_id, count(*) as n from new_pairs group by group_id)
-               update error_groups g set users_affected = g.users_affected + p.n
-               from per_group p where g.id = p.group_id"#,
-            &pair_group,
-            &pair_user
-        )
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
-}
-
-async fn apply_fixes(
-    conn: &mut PgConnection,
-    fixes: &BTreeMap<(i64, &str), FixDelta>,
-) -> AppResult<()> {
-    let services: Vec<i64> = fixes.keys().map(|k| k.0).collect();
-    let fps: Vec<String> = fixes.keys().map(|k| k.1.to_owned()).collect();
-    let ats: Vec<DateTime<Utc>> = fixes.values().map(|f| f.at).collect();
-    let releases: Vec<Option<String>> = fixes.values().map(|f| f.release.clone()).collect();
-    // A fix may arrive before its errors (clocks, queues): the group is
-    // created empty so the later errors find it resolved or reopen it.
-    let rows = sqlx::query!(
-        r#"insert into error_groups as g (service_id, fingerprint, resolved_at, resolved_in)
-           select * from unnest($1::int8[], $2::text[], $3::timestamptz[], $4::text[])
-           on conflict (service_id, fingerprint) do update set
-               resolved_at = greatest(g.resolved_at, excluded.resolved_at),
-               resolved_in = case when g.resolved_at is null or excluded.resolved_at >= g.resolved_at
-                                  then excluded.resolved_in else g.resolved_in end
-           returning id, service_id, fingerprint"#,
-        &services,
-        &fps,
-        &ats,
-        &releases as &[Option<String>]
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut r_group = Vec::new();
-    let mut r_at = Vec::new();
-    let mut r_release = Vec::new();
-    for row in rows {
-        let Some(f) = fixes.get(&(row.service_id, row.fingerprint.as_str())) else {
-            continue;
-        };
-        for (t, rel) in f.times.iter().zip(&f.releases) {
-            r_group.push(row.id);
-            r_at.push(*t);
-            r_release.push(rel.clone());
-        }
-    }
-    sqlx::query!(
-        r#"insert into error_resolutions (group_id, resolved_at, source, release)
-           select g, t, 'fix_event', r from unnest($1::int8[], $2::timestamptz[], $3::text[]) as u(g, t, r)"#,
-        &r_group,
-        &r_at,
-        &r_release as &[Option<String>]
     )
     .execute(&mut *conn)
     .await?;

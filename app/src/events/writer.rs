@@ -205,9 +205,10 @@ impl Worker {
     }
 
     async fn try_commit(&self, events: &[NewEvent]) -> AppResult<Vec<bool>> {
-        let mut tx = self.pool.begin().await?;
-        let result = store::write_batch(&mut tx, events, &self.services, &self.partitions).await?;
-        tx.commit().await?;
+        // A plain connection: write_batch is its own transaction.
+        let mut conn = self.pool.acquire().await?;
+        let result =
+            store::write_batch(&mut conn, events, &self.services, &self.partitions).await?;
         self.services.insert_all(result.services);
         Ok(result.stored)
     }

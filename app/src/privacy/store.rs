@@ -120,9 +120,8 @@ pub async fn erase(db: &PgPool, user_ref: &str) -> AppResult<u64> {
         }
     }
     sqlx::query!(
-        r#"with gone as (delete from error_group_users where user_ref = $1 returning group_id)
-           update error_groups g set users_affected = greatest(users_affected - 1, 0)
-           from gone where g.id = gone.group_id"#,
+        // users_affected follows by trigger (migration 0009).
+        "delete from error_group_users where user_ref = $1",
         user_ref
     )
     .execute(&mut *tx)
