@@ -5,6 +5,7 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod connections;
 pub mod database;
 pub mod embedded_pg;
 pub mod limits;

@@ -13,6 +13,7 @@ use app::{App, shell};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, Request, Response, StatusCode};
+use axum::serve::ListenerExt;
 use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
@@ -90,7 +91,7 @@ impl Application {
             &tracker,
             shutdown.clone(),
         );
-        let live = LiveHub::start(database.pool.clone(), &tracker, shutdown.clone());
+        let live = LiveHub::start(database.pool.clone(), &tracker, shutdown.clone()).await?;
         let backups = Arc::new(settings.backup_settings());
         tracker.spawn(app::backups::store::run_scheduler(
             database.pool.clone(),
@@ -170,14 +171,23 @@ impl Application {
 
         let serve_token = token.clone();
         let server = match tls {
-            None => tokio::spawn(async move {
-                axum::serve(
+            None => {
+                let handover = crate::connections::accept(
                     listener,
-                    router.into_make_service_with_connect_info::<SocketAddr>(),
-                )
-                .with_graceful_shutdown(serve_token.cancelled_owned())
-                .await
-            }),
+                    router.clone(),
+                    state.live.stats.clone(),
+                    &tracker,
+                    token.clone(),
+                )?;
+                tokio::spawn(async move {
+                    axum::serve(
+                        handover.tap_io(|_| {}),
+                        router.into_make_service_with_connect_info::<SocketAddr>(),
+                    )
+                    .with_graceful_shutdown(serve_token.cancelled_owned())
+                    .await
+                })
+            }
             Some(config) => {
                 let listener = listener.into_std()?;
                 let handle = axum_server::Handle::new();

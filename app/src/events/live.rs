@@ -4,9 +4,9 @@
 //! Every ingest transaction ends with `NOTIFY leitstand_events, '<max seq>'`.
 //! The hub LISTENs on its own connection and, on each notification, reads
 //! the events after the last cursor it has seen, in cursor order, and
-//! broadcasts them. Cursors are assigned in commit order (see
-//! `store::write_batch`), so "everything after N" never skips an event that
-//! commits later. When the listening connection drops (database restart),
+//! broadcasts them (or, with no stream open, just moves its cursor on).
+//! Cursors are assigned in commit order (see `store::write_batch`), so
+//! "everything after N" never skips an event that commits later. When the listening connection drops (database restart),
 //! the hub reconnects with back-off and catches up from its last cursor, so
 //! nothing is lost. (The listener future is only ever cancelled at shutdown:
 //! a half-read notification is never dropped by a racing timer.)
@@ -95,57 +95,73 @@ pub struct LiveHub {
 }
 
 impl LiveHub {
-    /// Starts the listener on `tracker`; it stops when `shutdown` fires.
-    pub fn start(pool: PgPool, tracker: &TaskTracker, shutdown: CancellationToken) -> Self {
+    /// Starts listening, then hands the listener to a task on `tracker`
+    /// that stops when `shutdown` fires. Returns once the hub listens and
+    /// knows its starting cursor, so a stream opened as soon as the server
+    /// serves misses nothing.
+    pub async fn start(
+        pool: PgPool,
+        tracker: &TaskTracker,
+        shutdown: CancellationToken,
+    ) -> AppResult<Self> {
         let (tx, _) = broadcast::channel(BUFFER);
         let hub = Self {
             tx,
             stats: Arc::default(),
         };
-        let listener = hub.clone();
-        tracker.spawn(async move { listener.run(pool, shutdown).await });
-        hub
+        // Listen first, then read the cursor: whatever commits after that
+        // read is announced to us.
+        let listener = connect(&pool).await?;
+        let last = store::max_seq(&pool).await?;
+        let task = hub.clone();
+        tracker.spawn(async move { task.run(pool, listener, last, shutdown).await });
+        Ok(hub)
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<LiveEvent>> {
         self.tx.subscribe()
     }
 
-    async fn run(self, pool: PgPool, shutdown: CancellationToken) {
-        let mut last = loop {
-            match store::max_seq(&pool).await {
-                Ok(seq) => break seq,
-                Err(e) => {
-                    tracing::warn!(error = %e, "live stream: waiting for the database");
-                    tokio::select! {
-                        () = tokio::time::sleep(Duration::from_secs(1)) => {}
-                        () = shutdown.cancelled() => return,
-                    }
-                }
-            }
-        };
+    async fn run(
+        self,
+        pool: PgPool,
+        listener: PgListener,
+        mut last: i64,
+        shutdown: CancellationToken,
+    ) {
+        let mut listening = Some(listener);
         let mut backoff = Duration::from_millis(250);
         loop {
-            let mut listener = match connect(&pool).await {
-                Ok(l) => l,
-                Err(e) => {
-                    tracing::warn!(error = %e, retry_in = ?backoff, "live stream: cannot listen");
-                    tokio::select! {
-                        () = tokio::time::sleep(backoff) => {}
-                        () = shutdown.cancelled() => return,
+            let mut listener = match listening.take() {
+                Some(l) => l,
+                None => match connect(&pool).await {
+                    Ok(l) => {
+                        backoff = Duration::from_millis(250);
+                        l
                     }
-                    backoff = (backoff * 2).min(Duration::from_secs(10));
-                    continue;
-                }
+                    Err(e) => {
+                        tracing::warn!(error = %e, retry_in = ?backoff, "live stream: cannot listen");
+                        tokio::select! {
+                            () = tokio::time::sleep(backoff) => {}
+                            () = shutdown.cancelled() => return,
+                        }
+                        backoff = (backoff * 2).min(Duration::from_secs(10));
+                        continue;
+                    }
+                },
             };
-            backoff = Duration::from_millis(250);
             // Whatever committed while we were not listening.
             last = self.catch_up(&pool, last).await;
             loop {
                 tokio::select! {
                     () = shutdown.cancelled() => return,
                     received = listener.try_recv() => match received {
-                        Ok(Some(_)) => last = self.catch_up(&pool, last).await,
+                        Ok(Some(notification)) => {
+                            last = match skip_to(notification.payload(), self.tx.receiver_count()) {
+                                Some(seq) => last.max(seq),
+                                None => self.catch_up(&pool, last).await,
+                            }
+                        }
                         Ok(None) | Err(_) => {
                             // Connection lost; notifications may be lost with it.
                             self.stats.listener_reconnects.fetch_add(1, Ordering::Relaxed);
@@ -182,6 +198,19 @@ impl LiveHub {
     }
 }
 
+/// With no stream open in this process nothing needs the events of a
+/// notification: the cursor can move past them unread. This is safe
+/// because cursors are assigned in commit order: a stream opened later
+/// wants only events that commit after it subscribed, and those carry
+/// cursors above every one announced before (its own backlog, when it
+/// resumes, comes from the database).
+fn skip_to(payload: &str, subscribers: usize) -> Option<i64> {
+    if subscribers > 0 {
+        return None;
+    }
+    payload.parse().ok()
+}
+
 async fn connect(pool: &PgPool) -> AppResult<PgListener> {
     let mut listener = PgListener::connect_with(pool).await?;
     listener.ignore_pool_close_event(true);
@@ -202,6 +231,14 @@ mod tests {
             level,
             json: String::new(),
         }
+    }
+
+    #[test]
+    fn notifications_are_skipped_only_without_subscribers() {
+        assert_eq!(skip_to("42", 0), Some(42));
+        assert_eq!(skip_to("42", 1), None);
+        // Not a cursor: read, to be safe.
+        assert_eq!(skip_to("", 0), None);
     }
 
     #[test]

@@ -6,10 +6,12 @@
 //! the hub subscription is taken before that read and events are
 //! de-duplicated by cursor, so there is neither a gap nor a duplicate.
 //!
-//! Each client has a bounded buffer; one that cannot keep up is
+//! A client's backlog is bounded by the hub's ring of `live::BUFFER`
+//! events: one whose socket cannot keep up falls out of the ring, is
 //! disconnected and catches up on reconnect. Keep-alive comments every
 //! 15 s; streams end when the server shuts down.
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -25,15 +27,13 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use serde::Deserialize;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::broadcast;
 
 use super::auth::ApiKey;
 use super::error::{ApiError, ApiResult};
 
-/// Events buffered per client before it counts as too slow.
-pub const CLIENT_BUFFER: usize = 512;
 /// Events read per replay query.
 const REPLAY_PAGE: i64 = 500;
 
@@ -134,7 +134,7 @@ async fn ui_stream(
     Ok(open(state, filter, since))
 }
 
-/// Decrements the active-stream count when the client's task ends.
+/// Decrements the active-stream count when the stream is dropped.
 struct Active(Arc<LiveStats>);
 
 impl Drop for Active {
@@ -143,89 +143,96 @@ impl Drop for Active {
     }
 }
 
+/// One client's stream: first the backlog from the database (when resuming),
+/// then live events from the hub. It lives inside the response body, with
+/// no task or queue of its own: an idle stream costs only this state.
+struct Client {
+    live: broadcast::Receiver<Arc<LiveEvent>>,
+    filter: StreamFilter,
+    pool: sqlx::PgPool,
+    stats: Arc<LiveStats>,
+    _active: Active,
+    /// Highest cursor sent (or the resume point).
+    last_sent: i64,
+    /// Still reading the backlog from the database.
+    replaying: bool,
+    /// Backlog events read but not yet sent.
+    pending: VecDeque<Arc<LiveEvent>>,
+}
+
+impl Client {
+    /// The next event to send; `None` ends the stream.
+    async fn next(&mut self) -> Option<Arc<LiveEvent>> {
+        loop {
+            if let Some(event) = self.pending.pop_front() {
+                self.last_sent = event.seq;
+                return Some(event);
+            }
+            if self.replaying {
+                // Boxed: the query's future is large and only needed here.
+                let page = Box::pin(store::events_after(
+                    &self.pool,
+                    self.last_sent,
+                    REPLAY_PAGE,
+                    &self.filter,
+                    None,
+                ))
+                .await
+                // The client reconnects and resumes from what it got.
+                .ok()?;
+                self.replaying = page.len() as i64 == REPLAY_PAGE;
+                self.pending
+                    .extend(page.iter().map(|v| Arc::new(LiveEvent::from_view(v))));
+                continue;
+            }
+            match self.live.recv().await {
+                Ok(event) => {
+                    if event.seq > self.last_sent && self.filter.matches(&event) {
+                        self.last_sent = event.seq;
+                        return Some(event);
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    // Its socket did not take the events as fast as they came.
+                    self.stats.clients_dropped.fetch_add(1, Ordering::Relaxed);
+                    tracing::info!(
+                        missed,
+                        "live stream client fell behind; disconnected (it resumes on reconnect)"
+                    );
+                    return None;
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+}
+
 fn open(state: AppState, filter: StreamFilter, since: Option<i64>) -> SseStream {
-    // Subscribe before reading the backlog: nothing can slip between.
-    let mut live = state.live.subscribe();
-    let (tx, rx) = mpsc::channel::<Arc<LiveEvent>>(CLIENT_BUFFER);
+    // Subscribe before reading the backlog: nothing can slip between, and
+    // events seen twice are skipped by cursor.
+    let live = state.live.subscribe();
     let stats = state.live.stats.clone();
     stats.active_streams.fetch_add(1, Ordering::Relaxed);
-    let active = Active(stats.clone());
-    let shutdown = state.shutdown.clone();
-    let pool = state.pool.clone();
-
-    tokio::spawn(async move {
-        let _active = active;
-        let mut last_sent = since.unwrap_or(0);
-        if since.is_some() {
-            loop {
-                let page = tokio::select! {
-                    page = store::events_after(&pool, last_sent, REPLAY_PAGE, &filter, None) => page,
-                    () = shutdown.cancelled() => return,
-                };
-                let Ok(page) = page else {
-                    // The client reconnects and resumes from what it got.
-                    return;
-                };
-                let n = page.len() as i64;
-                for view in page {
-                    let seq = view.seq;
-                    if tx
-                        .send(Arc::new(LiveEvent::from_view(&view)))
-                        .await
-                        .is_err()
-                    {
-                        return;
-                    }
-                    stats.events_sent.fetch_add(1, Ordering::Relaxed);
-                    last_sent = seq;
-                }
-                if n < REPLAY_PAGE {
-                    break;
-                }
-            }
-        }
-        loop {
-            tokio::select! {
-                () = shutdown.cancelled() => return,
-                () = tx.closed() => return,
-                received = live.recv() => match received {
-                    Ok(event) => {
-                        if event.seq <= last_sent || !filter.matches(&event) {
-                            continue;
-                        }
-                        let seq = event.seq;
-                        match tx.try_send(event) {
-                            Ok(()) => {
-                                stats.events_sent.fetch_add(1, Ordering::Relaxed);
-                                last_sent = seq;
-                            }
-                            Err(mpsc::error::TrySendError::Full(_)) => {
-                                stats.clients_dropped.fetch_add(1, Ordering::Relaxed);
-                                tracing::info!("live stream client too slow; disconnected (it resumes on reconnect)");
-                                return;
-                            }
-                            Err(mpsc::error::TrySendError::Closed(_)) => return,
-                        }
-                    }
-                    Err(broadcast::error::RecvError::Lagged(missed)) => {
-                        stats.clients_dropped.fetch_add(1, Ordering::Relaxed);
-                        tracing::info!(missed, "live stream client fell behind; disconnected (it resumes on reconnect)");
-                        return;
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return,
-                },
-            }
-        }
-    });
-
-    let events = futures::stream::unfold(rx, |mut rx| async move {
-        let event = rx.recv().await?;
+    let client = Client {
+        live,
+        filter,
+        pool: state.pool.clone(),
+        stats: stats.clone(),
+        _active: Active(stats),
+        last_sent: since.unwrap_or(0),
+        replaying: since.is_some(),
+        pending: VecDeque::new(),
+    };
+    let events = futures::stream::unfold(client, |mut client| async move {
+        let event = client.next().await?;
+        client.stats.events_sent.fetch_add(1, Ordering::Relaxed);
         let message = Event::default()
             .id(event.seq.to_string())
             .event("event")
             .data(event.json.as_str());
-        Some((Ok(message), rx))
-    });
+        Some((Ok(message), client))
+    })
+    .take_until(state.shutdown.cancelled_owned());
     Sse::new(Box::pin(events) as EventStream).keep_alive(
         KeepAlive::new()
             .interval(Duration::from_secs(15))

@@ -1,0 +1,464 @@
+//! Accepting plain-HTTP connections, and live streams on their own.
+//!
+//! Most connections go to hyper (through `axum::serve`) untouched. A
+//! connection whose first request is a live stream (`GET` of one of
+//! [`STREAM_PATHS`]) is answered here instead: the request still runs
+//! through the whole router (authentication, security headers, tracing),
+//! but the response is written straight to the socket, `Connection: close`
+//! and delimited by the close. hyper keeps two 8 KiB buffers for every
+//! connection for as long as it lives; an SSE connection lives for hours
+//! and idles almost all of that time, so this is what makes ten thousand
+//! open streams cheap.
+
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime};
+
+use app::events::live::LiveStats;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderName, HeaderValue, Method, Request, StatusCode, Version, header};
+use http_body_util::BodyExt;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower::ServiceExt;
+
+/// Requests answered here when they open a connection: the routes of
+/// `api::stream` (the REST stream and the dashboard's).
+pub const STREAM_PATHS: [&str; 2] = ["/api/v1/stream", "/live/stream"];
+/// Largest request head read here (the rest goes to hyper).
+const MAX_HEAD: usize = 16 * 1024;
+/// A request head must arrive within this.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
+/// A client whose socket takes no bytes for this long is disconnected (it
+/// resumes with `Last-Event-ID` when it comes back).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest non-stream response written here (errors such as 401).
+const MAX_PLAIN_BODY: usize = 1024 * 1024;
+
+/// Connections for hyper, fed by [`accept`]; plugs into `axum::serve`.
+pub struct Handover {
+    rx: mpsc::Receiver<(Rewind, SocketAddr)>,
+    local: SocketAddr,
+}
+
+impl axum::serve::Listener for Handover {
+    type Io = Rewind;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        match self.rx.recv().await {
+            Some(conn) => conn,
+            // The acceptor stopped (shutdown): nothing more will come.
+            None => std::future::pending().await,
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        Ok(self.local)
+    }
+}
+
+/// Starts accepting on `listener`: live streams are served on `tracker`,
+/// every other connection is handed to the returned listener. Stops
+/// accepting when `shutdown` fires.
+pub fn accept(
+    listener: TcpListener,
+    router: Router,
+    stats: Arc<LiveStats>,
+    tracker: &TaskTracker,
+    shutdown: CancellationToken,
+) -> io::Result<Handover> {
+    let local = listener.local_addr()?;
+    let (tx, rx) = mpsc::channel(1024);
+    let spawner = tracker.clone();
+    tracker.spawn(async move {
+        loop {
+            let accepted = tokio::select! {
+                accepted = listener.accept() => accepted,
+                () = shutdown.cancelled() => return,
+            };
+            let (tcp, addr) = match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off a little.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            spawner.spawn(route(
+                Conn {
+                    tcp,
+                    addr,
+                    router: router.clone(),
+                    stats: stats.clone(),
+                },
+                tx.clone(),
+                shutdown.clone(),
+            ));
+        }
+    });
+    Ok(Handover { rx, local })
+}
+
+/// Reads enough of the first request to tell a live stream from anything
+/// else, then serves the stream or hands the connection over.
+/// An accepted connection and what serving it needs.
+struct Conn {
+    tcp: TcpStream,
+    addr: SocketAddr,
+    router: Router,
+    stats: Arc<LiveStats>,
+}
+
+async fn route(
+    mut conn: Conn,
+    handover: mpsc::Sender<(Rewind, SocketAddr)>,
+    shutdown: CancellationToken,
+) {
+    let deadline = tokio::time::Instant::now() + HEAD_TIMEOUT;
+    let mut buf = Vec::new();
+    let head = loop {
+        if buf.len() >= MAX_HEAD || !could_be_stream(&buf) {
+            break None;
+        }
+        buf.reserve(1024);
+        tokio::select! {
+            read = tokio::time::timeout_at(deadline, conn.tcp.read_buf(&mut buf)) => match read {
+                Ok(Ok(n)) if n > 0 => {}
+                // Closed, failed or too slow before saying what it wants.
+                _ => return,
+            },
+            () = shutdown.cancelled() => return,
+        }
+        match parse_stream_head(&buf) {
+            Parsed::Stream(head) => break Some(head),
+            Parsed::Other => break None,
+            Parsed::Partial => {}
+        }
+    };
+    match head {
+        // Ends by itself at shutdown (the stream does), cleanly.
+        Some(head) => {
+            drop(buf);
+            serve_stream(conn, head).await;
+        }
+        None => {
+            let _ = handover.send((Rewind::new(buf, conn.tcp), conn.addr)).await;
+        }
+    }
+}
+
+/// Whether the bytes so far may still become `GET <stream path>`.
+fn could_be_stream(buf: &[u8]) -> bool {
+    STREAM_PATHS.iter().any(|path| {
+        let line = [b"GET ".as_slice(), path.as_bytes()].concat();
+        let n = buf.len().min(line.len());
+        buf[..n] == line[..n]
+    })
+}
+
+/// The parts of a live-stream request head.
+#[derive(Debug, PartialEq)]
+struct StreamHead {
+    /// Path and query.
+    target: String,
+    version: Version,
+    headers: Vec<(String, Vec<u8>)>,
+}
+
+#[derive(Debug, PartialEq)]
+enum Parsed {
+    Stream(StreamHead),
+    Other,
+    Partial,
+}
+
+fn parse_stream_head(buf: &[u8]) -> Parsed {
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut req = httparse::Request::new(&mut headers);
+    let len = match req.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return Parsed::Partial,
+        Err(_) => return Parsed::Other,
+    };
+    let (Some("GET"), Some(target)) = (req.method, req.path) else {
+        return Parsed::Other;
+    };
+    let path = target.split('?').next().unwrap_or_default();
+    // Anything after the head (a body, pipelined requests) is hyper's job.
+    if !STREAM_PATHS.contains(&path) || len != buf.len() {
+        return Parsed::Other;
+    }
+    Parsed::Stream(StreamHead {
+        target: target.to_owned(),
+        version: if req.version == Some(0) {
+            Version::HTTP_10
+        } else {
+            Version::HTTP_11
+        },
+        headers: req
+            .headers
+            .iter()
+            .map(|h| (h.name.to_owned(), h.value.to_vec()))
+            .collect(),
+    })
+}
+
+fn build_request(head: StreamHead, addr: SocketAddr) -> Option<Request<Body>> {
+    let mut req = Request::builder()
+        .method(Method::GET)
+        .uri(head.target)
+        .version(head.version)
+        .body(Body::empty())
+        .ok()?;
+    for (name, value) in head.headers {
+        let name = HeaderName::from_bytes(name.as_bytes()).ok()?;
+        let value = HeaderValue::from_bytes(&value).ok()?;
+        req.headers_mut().append(name, value);
+    }
+    req.extensions_mut().insert(ConnectInfo(addr));
+    Some(req)
+}
+
+async fn serve_stream(conn: Conn, head: StreamHead) {
+    let Conn {
+        mut tcp,
+        addr,
+        router,
+        stats,
+    } = conn;
+    let _ = tcp.set_nodelay(true);
+    let response = match build_request(head, addr) {
+        Some(req) => match router.oneshot(req).await {
+            Ok(res) => res,
+            Err(never) => match never {},
+        },
+        None => {
+            let mut res = axum::response::Response::new(Body::from("malformed request header"));
+            *res.status_mut() = StatusCode::BAD_REQUEST;
+            res
+        }
+    };
+    let (parts, body) = response.into_parts();
+    let streaming = parts.status == StatusCode::OK
+        && parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+
+    let mut out = Vec::with_capacity(512);
+    out.extend_from_slice(
+        format!(
+            "HTTP/1.1 {} {}\r\n",
+            parts.status.as_u16(),
+            parts.status.canonical_reason().unwrap_or("")
+        )
+        .as_bytes(),
+    );
+    for (name, value) in &parts.headers {
+        if matches!(
+            *name,
+            header::CONTENT_LENGTH | header::TRANSFER_ENCODING | header::CONNECTION
+        ) {
+            continue;
+        }
+        out.extend_from_slice(name.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(
+        format!(
+            "date: {}\r\nconnection: close\r\n",
+            httpdate::fmt_http_date(SystemTime::now())
+        )
+        .as_bytes(),
+    );
+
+    let (mut reader, mut writer) = tcp.split();
+    if !streaming {
+        // An error (401, 403, 422, …): small, sent whole.
+        let bytes = match http_body_util::Limited::new(body, MAX_PLAIN_BODY)
+            .collect()
+            .await
+        {
+            Ok(collected) => collected.to_bytes(),
+            Err(_) => Default::default(),
+        };
+        out.extend_from_slice(format!("content-length: {}\r\n\r\n", bytes.len()).as_bytes());
+        out.extend_from_slice(&bytes);
+        let _ = tokio::time::timeout(WRITE_TIMEOUT, writer.write_all(&out)).await;
+        let _ = writer.shutdown().await;
+        return;
+    }
+    out.extend_from_slice(b"\r\n");
+    if !matches!(
+        tokio::time::timeout(WRITE_TIMEOUT, writer.write_all(&out)).await,
+        Ok(Ok(()))
+    ) {
+        return;
+    }
+    drop(out);
+
+    let mut body = body;
+    // Whatever the client sends now is ignored; reading tells when it left.
+    let mut ignored = [0u8; 32];
+    loop {
+        tokio::select! {
+            frame = body.frame() => {
+                let data = match frame {
+                    Some(Ok(frame)) => match frame.into_data() {
+                        Ok(data) => data,
+                        Err(_) => continue,
+                    },
+                    // The stream ended (shutdown, a lagging client) or failed.
+                    Some(Err(_)) | None => break,
+                };
+                match tokio::time::timeout(WRITE_TIMEOUT, writer.write_all(&data)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(_)) => return,
+                    // A client that stopped reading is let go rather than held.
+                    Err(_) => {
+                        stats.clients_dropped.fetch_add(1, Ordering::Relaxed);
+                        tracing::info!("live stream client stopped reading; disconnected (it resumes on reconnect)");
+                        return;
+                    }
+                }
+            }
+            read = reader.read(&mut ignored) => {
+                if matches!(read, Ok(0) | Err(_)) {
+                    return;
+                }
+            }
+        }
+    }
+    let _ = writer.shutdown().await;
+}
+
+/// A connection whose first bytes were already read: hands them out again
+/// before reading on from the socket.
+pub struct Rewind {
+    prefix: Vec<u8>,
+    pos: usize,
+    inner: TcpStream,
+}
+
+impl Rewind {
+    fn new(prefix: Vec<u8>, inner: TcpStream) -> Self {
+        Self {
+            prefix,
+            pos: 0,
+            inner,
+        }
+    }
+}
+
+impl AsyncRead for Rewind {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if self.pos < self.prefix.len() {
+            let n = buf.remaining().min(self.prefix.len() - self.pos);
+            let start = self.pos;
+            buf.put_slice(&self.prefix[start..start + n]);
+            self.pos += n;
+            if self.pos == self.prefix.len() {
+                self.prefix = Vec::new();
+                self.pos = 0;
+            }
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Rewind {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_get_of_a_stream_path_may_be_a_stream() {
+        assert!(could_be_stream(b""));
+        assert!(could_be_stream(b"GE"));
+        assert!(could_be_stream(b"GET /api/v1/str"));
+        assert!(could_be_stream(
+            b"GET /live/stream?level=error HTTP/1.1\r\n"
+        ));
+        assert!(!could_be_stream(b"POST /api/v1/stream"));
+        assert!(!could_be_stream(b"GET /api/v1/events"));
+        assert!(!could_be_stream(b"GET / HTTP/1.1"));
+    }
+
+    #[test]
+    fn stream_heads_are_parsed_and_everything_else_is_handed_over() {
+        let head =
+            b"GET /api/v1/stream?service=shop HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 42\r\n\r\n";
+        let Parsed::Stream(parsed) = parse_stream_head(head) else {
+            panic!("not parsed as a stream");
+        };
+        assert_eq!(parsed.target, "/api/v1/stream?service=shop");
+        assert_eq!(parsed.version, Version::HTTP_11);
+        assert_eq!(
+            parsed.headers,
+            vec![
+                ("Host".to_owned(), b"x".to_vec()),
+                ("Last-Event-ID".to_owned(), b"42".to_vec())
+            ]
+        );
+        assert_eq!(parse_stream_head(&head[..30]), Parsed::Partial);
+        // A different path, a body or pipelined bytes, garbage: hyper's.
+        assert_eq!(
+            parse_stream_head(b"GET /api/v1/streams HTTP/1.1\r\n\r\n"),
+            Parsed::Other
+        );
+        let mut pipelined = head.to_vec();
+        pipelined.extend_from_slice(b"GET / HTTP/1.1\r\n\r\n");
+        assert_eq!(parse_stream_head(&pipelined), Parsed::Other);
+        assert_eq!(
+            parse_stream_head(b"GET \x00\x01 junk\r\n\r\n"),
+            Parsed::Other
+        );
+    }
+}
