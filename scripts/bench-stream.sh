@@ -9,7 +9,8 @@ ulimit -n 20000 2>/dev/null || true
 DB="$(new_db)"
 trap 'stop_server; drop_db "$DB"' EXIT
 URL="$(bench_db_url "$DB")"
-start_server "$URL"
+# The server's default log level: every open stream keeps its request span.
+RUST_LOG=info start_server "$URL"
 KEY="$(DATABASE_URL="$URL" "$BIN" key create --name bench --scopes ingest,read --quiet)"
 
 echo "10 000 idle connections…"

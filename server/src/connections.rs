@@ -214,48 +214,8 @@ fn parse_stream_head(buf: &[u8]) -> Parsed {
     })
 }
 
-fn build_request(head: StreamHead, addr: SocketAddr) -> Option<Request<Body>> {
-    let mut req = Request::builder()
-        .method(Method::GET)
-        .uri(head.target)
-        .version(head.version)
-        .body(Body::empty())
-        .ok()?;
-    for (name, value) in head.headers {
-        let name = HeaderName::from_bytes(name.as_bytes()).ok()?;
-        let value = HeaderValue::from_bytes(&value).ok()?;
-        req.headers_mut().append(name, value);
-    }
-    req.extensions_mut().insert(ConnectInfo(addr));
-    Some(req)
-}
-
-async fn serve_stream(conn: Conn, head: StreamHead) {
-    let Conn {
-        mut tcp,
-        addr,
-        router,
-        stats,
-    } = conn;
-    let _ = tcp.set_nodelay(true);
-    let response = match build_request(head, addr) {
-        Some(req) => match router.oneshot(req).await {
-            Ok(res) => res,
-            Err(never) => match never {},
-        },
-        None => {
-            let mut res = axum::response::Response::new(Body::from("malformed request header"));
-            *res.status_mut() = StatusCode::BAD_REQUEST;
-            res
-        }
-    };
-    let (parts, body) = response.into_parts();
-    let streaming = parts.status == StatusCode::OK
-        && parts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
-
+/// Status line and headers, `Connection: close`; without the blank line.
+fn response_head(parts: axum::http::response::Parts) -> Vec<u8> {
     let mut out = Vec::with_capacity(512);
     out.extend_from_slice(
         format!(
@@ -284,6 +244,53 @@ async fn serve_stream(conn: Conn, head: StreamHead) {
         )
         .as_bytes(),
     );
+    out
+}
+
+fn build_request(head: StreamHead, addr: SocketAddr) -> Option<Request<Body>> {
+    let mut req = Request::builder()
+        .method(Method::GET)
+        .uri(head.target)
+        .version(head.version)
+        .body(Body::empty())
+        .ok()?;
+    for (name, value) in head.headers {
+        let name = HeaderName::from_bytes(name.as_bytes()).ok()?;
+        let value = HeaderValue::from_bytes(&value).ok()?;
+        req.headers_mut().append(name, value);
+    }
+    req.extensions_mut().insert(ConnectInfo(addr));
+    Some(req)
+}
+
+async fn serve_stream(conn: Conn, head: StreamHead) {
+    let Conn {
+        mut tcp,
+        addr,
+        router,
+        stats,
+    } = conn;
+    let _ = tcp.set_nodelay(true);
+    // Boxed: the router's future is only needed until the response is ready.
+    let response = match build_request(head, addr) {
+        Some(req) => match Box::pin(router.oneshot(req)).await {
+            Ok(res) => res,
+            Err(never) => match never {},
+        },
+        None => {
+            let mut res = axum::response::Response::new(Body::from("malformed request header"));
+            *res.status_mut() = StatusCode::BAD_REQUEST;
+            res
+        }
+    };
+    let (parts, body) = response.into_parts();
+    let streaming = parts.status == StatusCode::OK
+        && parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+    // The head is written once; nothing of it is kept for the stream's life.
+    let mut out = response_head(parts);
 
     let (mut reader, mut writer) = tcp.split();
     if !streaming {

@@ -175,9 +175,18 @@ pub async fn authenticate(db: impl PgExecutor<'_>, key: &str) -> AppResult<Optio
 #[derive(Default)]
 pub struct KeyCache {
     entries: Mutex<HashMap<Vec<u8>, (KeyPrincipal, Instant)>>,
+    refresh: tokio::sync::Mutex<()>,
 }
 
 impl KeyCache {
+    /// Held while a key missing from the cache is looked up: the requests
+    /// that arrive together when an entry expires then cost one database
+    /// update instead of one each (all on the same row). Check the cache
+    /// again once it is held.
+    pub async fn lookup_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.refresh.lock().await
+    }
+
     pub fn get(&self, key: &str) -> Option<KeyPrincipal> {
         let hash = hash_secret(key);
         let entries = self.entries.lock().ok()?;

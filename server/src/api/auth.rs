@@ -93,6 +93,10 @@ impl FromRequestParts<AppState> for ApiKey {
         if let Err(seconds) = state.auth_failures.check(&limiter_keys, now) {
             return Err(too_many(seconds));
         }
+        let _turn = state.keys.lookup_turn().await;
+        if let Some(principal) = state.keys.get(token) {
+            return Ok(Self(principal));
+        }
         match keys::authenticate(&state.pool, token).await? {
             Some(principal) => {
                 state.keys.put(token, principal.clone());

@@ -56,6 +56,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let db = Database::open(&settings).await.context("migrating")?;
             let version = crate::database::latest_migration();
             db.close().await;
+            tracing::info!(version, "database migrated");
             println!("database is at migration {version}");
         }
         Command::Key(cmd) => {
