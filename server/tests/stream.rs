@@ -327,3 +327,103 @@ async fn shutdown_ends_open_streams() {
         "the stream ended"
     );
 }
+
+/// Writes `parts` to a fresh connection one by one, a moment apart (a
+/// request head that arrives in pieces), then reads until `until` shows up
+/// or the server closes.
+async fn raw_exchange(
+    addr: std::net::SocketAddr,
+    parts: &[&str],
+    until: &str,
+) -> (String, tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    for part in parts {
+        tcp.write_all(part.as_bytes()).await.expect("write");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut got = Vec::new();
+    let _ = tokio::time::timeout(WAIT, async {
+        let mut buf = [0u8; 4096];
+        while !String::from_utf8_lossy(&got).contains(until) {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    (String::from_utf8_lossy(&got).into_owned(), tcp)
+}
+
+#[tokio::test]
+async fn streams_that_open_a_connection_are_answered_over_plain_http() {
+    let app = spawn_app().await;
+    let key = app.key(&[Scope::Read], None).await;
+    let ingest = app.ingest_key().await;
+
+    // Refused: a complete response with its length, then the connection closes.
+    let (refused, _) = raw_exchange(
+        app.addr,
+        &["GET /api/v1/str", "eam HTTP/1.1\r\nHost: x\r\n\r\n"],
+        "\"unauthorized\"",
+    )
+    .await;
+    assert!(refused.starts_with("HTTP/1.1 401 "), "{refused}");
+    let lower = refused.to_ascii_lowercase();
+    assert!(lower.contains("connection: close"), "{refused}");
+    assert!(lower.contains("content-length: "), "{refused}");
+    assert!(
+        lower.contains("x-content-type-options: nosniff"),
+        "{refused}"
+    );
+
+    // Accepted: the head, then events as they commit.
+    let (head, mut tcp) = raw_exchange(
+        app.addr,
+        &[
+            "GET /api/v1/stream?service=shop HTTP/1.1\r\nHost: x\r\n",
+            &format!("Authorization: Bearer {key}\r\n\r\n"),
+        ],
+        "\r\n\r\n",
+    )
+    .await;
+    assert!(head.starts_with("HTTP/1.1 200 "), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: text/event-stream"),
+        "{head}"
+    );
+    assert_eq!(
+        app.post_events(&ingest, &json!({ "service": "shop", "message": "raw" }))
+            .await
+            .status(),
+        202
+    );
+    let mut body = String::new();
+    let _ = tokio::time::timeout(WAIT, async {
+        use tokio::io::AsyncReadExt;
+        let mut buf = [0u8; 4096];
+        while !body.contains("\"message\":\"raw\"") {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => body.push_str(&String::from_utf8_lossy(&buf[..n])),
+            }
+        }
+    })
+    .await;
+    assert!(body.contains("event: event\n"), "{body}");
+    assert!(body.contains("\"message\":\"raw\""), "{body}");
+
+    // Anything else that arrives in pieces still reaches the router whole.
+    let (health, _) = raw_exchange(
+        app.addr,
+        &[
+            "GET /heal",
+            "thz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        ],
+        "\r\n\r\n",
+    )
+    .await;
+    assert!(health.starts_with("HTTP/1.1 200 "), "{health}");
+}
