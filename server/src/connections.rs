@@ -110,8 +110,6 @@ pub fn accept(
     Ok(Handover { rx, local })
 }
 
-/// Reads enough of the first request to tell a live stream from anything
-/// else, then serves the stream or hands the connection over.
 /// An accepted connection and what serving it needs.
 struct Conn {
     tcp: TcpStream,
@@ -120,6 +118,8 @@ struct Conn {
     stats: Arc<LiveStats>,
 }
 
+/// Reads enough of the first request to tell a live stream from anything
+/// else, then serves the stream or hands the connection over.
 async fn route(
     mut conn: Conn,
     handover: mpsc::Sender<(Rewind, SocketAddr)>,
@@ -149,7 +149,7 @@ async fn route(
     match head {
         // Ends by itself at shutdown (the stream does), cleanly.
         Some(head) => {
-            drop(buf);
+            drop((buf, handover));
             serve_stream(conn, head).await;
         }
         None => {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 use secrecy::ExposeSecret;
 use sqlx::PgPool;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::config::{Settings, redact_url};
 use crate::embedded_pg::{self, EmbeddedPostgres};
@@ -64,16 +64,9 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<PgPool> 
         .with_context(|| format!("invalid DATABASE_URL {}", redact_url(url)))?;
     // JIT compilation costs more than it saves on Leitstand's short, index-driven
     // queries (measured: ~2 s of JIT for a 5 ms dashboard query at 10 M events).
-    let mut options = options
+    let options = options
         .application_name("leitstand")
         .options([("jit", "off")]);
-    // Encrypting traffic that never leaves the machine costs CPU on both
-    // ends for nothing (measured: ~10 % of the server's CPU under ingest
-    // load); an explicit sslmode (URL or PGSSLMODE) is always obeyed.
-    let tls_chosen = std::env::var_os("PGSSLMODE").is_some();
-    if local_without_tls_choice(url, options.get_host(), tls_chosen) {
-        options = options.ssl_mode(PgSslMode::Disable);
-    }
     PgPoolOptions::new()
         .max_connections(max_connections)
         .min_connections(0)
@@ -84,43 +77,7 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<PgPool> 
         .with_context(|| format!("connecting to {}", redact_url(url)))
 }
 
-/// A connection to this machine (loopback or Unix socket) whose TLS use
-/// nobody chose.
-fn local_without_tls_choice(url: &str, host: &str, tls_chosen: bool) -> bool {
-    if tls_chosen || url.to_ascii_lowercase().contains("sslmode=") {
-        return false;
-    }
-    host.starts_with('/')
-        || host.eq_ignore_ascii_case("localhost")
-        || host
-            .trim_matches(['[', ']'])
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
 /// The newest migration version compiled into this binary.
 pub fn latest_migration() -> i64 {
     MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tls_is_left_out_only_for_local_connections_nobody_configured() {
-        let url = "postgres://u@127.0.0.1:5432/db";
-        assert!(local_without_tls_choice(url, "127.0.0.1", false));
-        assert!(local_without_tls_choice(url, "localhost", false));
-        assert!(local_without_tls_choice(url, "::1", false));
-        assert!(local_without_tls_choice(url, "/var/run/postgresql", false));
-        assert!(!local_without_tls_choice(url, "db.example.com", false));
-        assert!(!local_without_tls_choice(url, "10.0.0.5", false));
-        assert!(!local_without_tls_choice(
-            "postgres://u@127.0.0.1/db?sslmode=require",
-            "127.0.0.1",
-            false
-        ));
-        assert!(!local_without_tls_choice(url, "127.0.0.1", true));
-    }
 }

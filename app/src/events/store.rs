@@ -208,11 +208,13 @@ struct Written {
 /// users and resolutions, then the events, all from one set of arrays.
 ///
 /// Only events whose id is new in `event_ids` count anywhere. Rollup and
-/// group rows are upserted in key order, each step after the previous one
-/// (the `where (select count(*) from <step>) >= 0` guards), so concurrent
-/// writers lock rows in the same order and cannot deadlock. The events
-/// take their cursors under the advisory lock, after every other write,
-/// so the lock is held only for the events insert and the commit.
+/// group rows are upserted in key order (bytewise, as erasure does), each
+/// step after the previous one (the `(select count(*) from <step>) >= 0`
+/// guards), so concurrent writers lock rows in the same order and cannot
+/// deadlock. The cursor lock reads every step's result, so it is
+/// taken after every other write, whatever the plan (a data-modifying CTE
+/// nobody reads would run at the end of the statement, under the lock);
+/// it is then held only for the events insert and the commit.
 async fn insert_batch(
     conn: &mut PgConnection,
     events: &[NewEvent],
@@ -282,7 +284,7 @@ async fn insert_batch(
                select hr, s, f, count(*), count(*) filter (where l = 0), count(*) filter (where l = 1),
                       count(*) filter (where l = 2), count(*) filter (where l = 3),
                       count(*) filter (where l = 4), count(*) filter (where fix), count(*) filter (where dep)
-               from new group by hr, s, f order by hr, s, f
+               from new group by hr, s, f order by hr, s, f collate "C"
                on conflict (bucket, service_id, feature) do update set
                    events = r.events + excluded.events, debug = r.debug + excluded.debug,
                    info = r.info + excluded.info, warning = r.warning + excluded.warning,
@@ -296,7 +298,7 @@ async fn insert_batch(
                       count(*) filter (where l = 2), count(*) filter (where l = 3),
                       count(*) filter (where l = 4), count(*) filter (where fix), count(*) filter (where dep)
                from new where (select count(*) from hourly) >= 0
-               group by dy, s, f order by dy, s, f
+               group by dy, s, f order by dy, s, f collate "C"
                on conflict (day, service_id, feature) do update set
                    events = r.events + excluded.events, debug = r.debug + excluded.debug,
                    info = r.info + excluded.info, warning = r.warning + excluded.warning,
@@ -322,7 +324,7 @@ async fn insert_batch(
                       (array_agg(r order by o desc, n desc) filter (where l < 3 and fix))[1]
                from new
                where fp is not null and (l >= 3 or fix) and (select count(*) from daily) >= 0
-               group by s, fp order by s, fp
+               group by s, fp order by s, fp collate "C"
                on conflict (service_id, fingerprint) do update set
                    first_seen = least(g.first_seen, excluded.first_seen),
                    last_seen = greatest(g.last_seen, excluded.last_seen),
@@ -355,7 +357,9 @@ async fn insert_batch(
                returning 1),
            seq_lock as materialized (
                select pg_advisory_xact_lock($18)
-               from (select count(*) from users) u, (select count(*) from resolutions) r),
+               from (select count(*) from hourly) h, (select count(*) from daily) d,
+                    (select count(*) from groups) g, (select count(*) from users) u,
+                    (select count(*) from resolutions) r),
            ins as (
                insert into events (occurred_at, id, seq, service_id, feature, kind, level, message,
                                    fingerprint, release, environment, user_ref, attributes)

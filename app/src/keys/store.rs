@@ -175,16 +175,22 @@ pub async fn authenticate(db: impl PgExecutor<'_>, key: &str) -> AppResult<Optio
 #[derive(Default)]
 pub struct KeyCache {
     entries: Mutex<HashMap<Vec<u8>, (KeyPrincipal, Instant)>>,
-    refresh: tokio::sync::Mutex<()>,
+    /// Look-up turns, by the first byte of the key's hash.
+    turns: [tokio::sync::Mutex<()>; LOOKUP_STRIPES],
 }
+
+/// Keys whose hashes share a stripe take turns at look-ups.
+const LOOKUP_STRIPES: usize = 32;
 
 impl KeyCache {
     /// Held while a key missing from the cache is looked up: the requests
-    /// that arrive together when an entry expires then cost one database
-    /// update instead of one each (all on the same row). Check the cache
-    /// again once it is held.
-    pub async fn lookup_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        self.refresh.lock().await
+    /// that arrive together with one key when its entry expires then cost
+    /// one database update instead of one each (all on the same row).
+    /// Other keys mostly have stripes of their own. Check the cache again
+    /// once it is held.
+    pub async fn lookup_turn(&self, key: &str) -> tokio::sync::MutexGuard<'_, ()> {
+        let stripe = hash_secret(key).first().copied().unwrap_or(0) as usize % LOOKUP_STRIPES;
+        self.turns[stripe].lock().await
     }
 
     pub fn get(&self, key: &str) -> Option<KeyPrincipal> {

@@ -93,7 +93,7 @@ impl FromRequestParts<AppState> for ApiKey {
         if let Err(seconds) = state.auth_failures.check(&limiter_keys, now) {
             return Err(too_many(seconds));
         }
-        let _turn = state.keys.lookup_turn().await;
+        let _turn = state.keys.lookup_turn(token).await;
         if let Some(principal) = state.keys.get(token) {
             return Ok(Self(principal));
         }
