@@ -160,11 +160,17 @@ async fn route(
 
 /// Whether the bytes so far may still become `GET <stream path>`.
 fn could_be_stream(buf: &[u8]) -> bool {
-    STREAM_PATHS.iter().any(|path| {
-        let line = [b"GET ".as_slice(), path.as_bytes()].concat();
-        let n = buf.len().min(line.len());
-        buf[..n] == line[..n]
-    })
+    /// `a` and `b` agree as far as both go.
+    fn agree(a: &[u8], b: &[u8]) -> bool {
+        let n = a.len().min(b.len());
+        a[..n] == b[..n]
+    }
+    let method = b"GET ";
+    if !agree(buf, method) {
+        return false;
+    }
+    let rest = buf.get(method.len()..).unwrap_or_default();
+    STREAM_PATHS.iter().any(|path| agree(rest, path.as_bytes()))
 }
 
 /// The parts of a live-stream request head.

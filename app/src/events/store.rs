@@ -82,8 +82,6 @@ pub struct BatchResult {
     pub stored: Vec<bool>,
     /// Services seen for the first time by this process: add to the cache after commit.
     pub services: Vec<(String, i64)>,
-    /// Highest stream cursor assigned, when anything was stored.
-    pub max_seq: Option<i64>,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -169,7 +167,7 @@ pub async fn write_batch(
         }
     }
 
-    let written = if months.is_empty() && unknown.is_empty() {
+    let stored_now = if months.is_empty() && unknown.is_empty() {
         insert_batch(conn, events, &candidates, &service_ids).await?
     } else {
         let mut tx = conn.begin().await?;
@@ -180,12 +178,12 @@ pub async fn write_batch(
             result.services.push((slug.to_owned(), id));
             service_ids.insert(slug, id);
         }
-        let written = insert_batch(&mut tx, events, &candidates, &service_ids).await?;
+        let stored_now = insert_batch(&mut tx, events, &candidates, &service_ids).await?;
         tx.commit().await?;
         partitions.remember(months);
-        written
+        stored_now
     };
-    for i in written.stored {
+    for i in stored_now {
         if let Some(s) = usize::try_from(i)
             .ok()
             .and_then(|i| result.stored.get_mut(i))
@@ -193,19 +191,12 @@ pub async fn write_batch(
             *s = true;
         }
     }
-    result.max_seq = written.max_seq;
     Ok(result)
-}
-
-/// What the ingest statement reports.
-struct Written {
-    /// Indexes (into the batch) of the events stored now.
-    stored: Vec<i32>,
-    max_seq: Option<i64>,
 }
 
 /// The ingest statement: idempotency ids, rollups, error groups, their
 /// users and resolutions, then the events, all from one set of arrays.
+/// Returns the indexes (into `events`) of the events stored now.
 ///
 /// Only events whose id is new in `event_ids` count anywhere. Right after
 /// the ids, the statement takes the cursor's advisory lock, and only then
@@ -220,7 +211,7 @@ async fn insert_batch(
     events: &[NewEvent],
     candidates: &[usize],
     service_ids: &HashMap<&str, i64>,
-) -> AppResult<Written> {
+) -> AppResult<Vec<i32>> {
     let n = candidates.len();
     let mut c_idx = Vec::with_capacity(n);
     let mut c_time = Vec::with_capacity(n);
@@ -368,8 +359,7 @@ async fn insert_batch(
                order by n.n
                returning seq),
            top as (select max(seq) as max_seq from ins)
-           select top.max_seq,
-                  (select coalesce(array_agg(n), '{}') from new) as "stored!: Vec<i32>",
+           select (select coalesce(array_agg(n), '{}') from new) as "stored!: Vec<i32>",
                   (select count(*) from (select pg_notify($19, top.max_seq::text)
                                          where top.max_seq is not null) p) as "notified!"
            from top"#,
@@ -395,10 +385,7 @@ async fn insert_batch(
     )
     .fetch_one(&mut *conn)
     .await?;
-    Ok(Written {
-        stored: row.stored,
-        max_seq: row.max_seq,
-    })
+    Ok(row.stored)
 }
 
 macro_rules! count_columns {
