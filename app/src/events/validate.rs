@@ -4,7 +4,10 @@
 //! by hand so that an error names the event's index and the exact field,
 //! and one bad event rejects the whole request before anything is stored.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -80,7 +83,48 @@ impl std::fmt::Display for BodyError {
 }
 
 /// Parses a request body into validated events, stamped relative to `now`.
+///
+/// Well-formed bodies take a typed path that borrows the strings from the
+/// body; anything that path cannot read (a wrong type, an unknown or
+/// repeated field, not JSON at all) is read again as a JSON tree, field by
+/// field, so the error names the exact event and field. Both paths share
+/// every check after decoding.
 pub fn parse_body(body: &[u8], now: DateTime<Utc>) -> Result<Vec<NewEvent>, BodyError> {
+    match parse_typed(body) {
+        Some((raws, false)) => raws
+            .into_iter()
+            .map(|raw| parse_event(raw, None, now))
+            .collect(),
+        Some((raws, true)) => {
+            if raws.is_empty() {
+                return Err(BodyError::Malformed("the array holds no events".into()));
+            }
+            if raws.len() > MAX_EVENTS {
+                return Err(BodyError::TooMany(raws.len()));
+            }
+            raws.into_iter()
+                .enumerate()
+                .map(|(i, raw)| parse_event(raw, Some(i), now))
+                .collect()
+        }
+        None => parse_tree(body, now),
+    }
+}
+
+/// The typed path: the events, and whether the body was an array; `None`
+/// when the body is anything but well-formed events.
+fn parse_typed(body: &[u8]) -> Option<(Vec<RawEvent<'_>>, bool)> {
+    match body.iter().find(|b| !b.is_ascii_whitespace())? {
+        b'{' => serde_json::from_slice(body)
+            .ok()
+            .map(|raw| (vec![raw], false)),
+        b'[' => serde_json::from_slice(body).ok().map(|raws| (raws, true)),
+        _ => None,
+    }
+}
+
+/// The slow path: the body as a JSON tree, for exact errors.
+fn parse_tree(body: &[u8], now: DateTime<Utc>) -> Result<Vec<NewEvent>, BodyError> {
     let value: Value =
         serde_json::from_slice(body).map_err(|e| BodyError::Malformed(e.to_string()))?;
     match value {
@@ -123,12 +167,114 @@ fn kind_of(v: &Value) -> &'static str {
     }
 }
 
-struct Fields {
-    obj: Map<String, Value>,
+/// One event as the typed path reads it: every field optional (null is
+/// absent), strings borrowed from the body where they hold no escapes.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEvent<'a> {
+    #[serde(borrow, default, deserialize_with = "borrowed")]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "borrowed")]
+    timestamp: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "borrowed")]
+    service: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "borrowed")]
+    feature: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "borrowed", rename = "type")]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "borrowed")]
+    level: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "borrowed")]
+    message: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "borrowed")]
+    fingerprint: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "borrowed")]
+    release: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "borrowed")]
+    environment: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "borrowed")]
+    user: Option<Cow<'a, str>>,
+    #[serde(default)]
+    attributes: Option<Map<String, Value>>,
+}
+
+/// An optional string that borrows from the body unless it holds escapes
+/// (`Option<Cow<str>>` on its own always copies).
+fn borrowed<'de: 'a, 'a, D>(d: D) -> Result<Option<Cow<'a, str>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+    Ok(Option::<Text<'a>>::deserialize(d)?.map(|t| t.0))
+}
+
+/// Where an event's fields come from: the typed path or the JSON tree.
+trait Source<'a> {
+    /// The first field that is not an event field.
+    fn unknown_field(&self) -> Option<String>;
+    /// A string field; absent or null is `None`, another type an error
+    /// message naming it.
+    fn text(&mut self, field: &'static str) -> Result<Option<Cow<'a, str>>, String>;
+    /// The attributes object; absent or null is `None`.
+    fn attributes(&mut self) -> Result<Option<Map<String, Value>>, String>;
+}
+
+impl<'a> Source<'a> for RawEvent<'a> {
+    fn unknown_field(&self) -> Option<String> {
+        None
+    }
+
+    fn text(&mut self, field: &'static str) -> Result<Option<Cow<'a, str>>, String> {
+        Ok(match field {
+            "id" => self.id.take(),
+            "timestamp" => self.timestamp.take(),
+            "service" => self.service.take(),
+            "feature" => self.feature.take(),
+            "type" => self.kind.take(),
+            "level" => self.level.take(),
+            "message" => self.message.take(),
+            "fingerprint" => self.fingerprint.take(),
+            "release" => self.release.take(),
+            "environment" => self.environment.take(),
+            "user" => self.user.take(),
+            _ => None,
+        })
+    }
+
+    fn attributes(&mut self) -> Result<Option<Map<String, Value>>, String> {
+        Ok(self.attributes.take())
+    }
+}
+
+impl<'a> Source<'a> for Map<String, Value> {
+    fn unknown_field(&self) -> Option<String> {
+        self.keys().find(|k| !FIELDS.contains(&k.as_str())).cloned()
+    }
+
+    fn text(&mut self, field: &'static str) -> Result<Option<Cow<'a, str>>, String> {
+        match self.remove(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(Cow::Owned(s))),
+            Some(other) => Err(format!("must be a string, not {}", kind_of(&other))),
+        }
+    }
+
+    fn attributes(&mut self) -> Result<Option<Map<String, Value>>, String> {
+        match self.remove("attributes") {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Object(map)) => Ok(Some(map)),
+            Some(other) => Err(format!("must be an object, not {}", kind_of(&other))),
+        }
+    }
+}
+
+struct Fields<S> {
+    source: S,
     index: Option<usize>,
 }
 
-impl Fields {
+impl<'a, S: Source<'a>> Fields<S> {
     fn err(&self, field: &str, message: impl Into<String>) -> BodyError {
         BodyError::Invalid {
             index: self.index,
@@ -138,46 +284,45 @@ impl Fields {
     }
 
     /// An optional string field (absent or null is `None`).
-    fn string(&mut self, field: &str, max_chars: usize) -> Result<Option<String>, BodyError> {
-        match self.obj.remove(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => {
-                if s.chars().count() > max_chars {
-                    return Err(self.err(field, format!("is longer than {max_chars} characters")));
-                }
-                if s.contains('\0') {
-                    return Err(self.err(field, "must not contain NUL characters"));
-                }
-                Ok(Some(s))
+    fn string(
+        &mut self,
+        field: &'static str,
+        max_chars: usize,
+    ) -> Result<Option<Cow<'a, str>>, BodyError> {
+        let value = self.source.text(field).map_err(|m| self.err(field, m))?;
+        if let Some(s) = &value {
+            if s.chars().count() > max_chars {
+                return Err(self.err(field, format!("is longer than {max_chars} characters")));
             }
-            Some(other) => {
-                Err(self.err(field, format!("must be a string, not {}", kind_of(&other))))
+            if s.contains('\0') {
+                return Err(self.err(field, "must not contain NUL characters"));
             }
         }
+        Ok(value)
     }
 
     /// A short, single-line identifier-like field; empty counts as absent.
-    fn short(&mut self, field: &str) -> Result<Option<String>, BodyError> {
+    fn short(&mut self, field: &'static str) -> Result<Option<String>, BodyError> {
         let value = self.string(field, MAX_SHORT_CHARS)?;
         match value {
             Some(s) if s.chars().any(char::is_control) => {
                 Err(self.err(field, "must not contain control characters"))
             }
             Some(s) if s.trim().is_empty() => Ok(None),
+            Some(s) if s.trim().len() == s.len() => Ok(Some(s.into_owned())),
             Some(s) => Ok(Some(s.trim().to_owned())),
             None => Ok(None),
         }
     }
 }
 
-fn parse_event(
-    obj: Map<String, Value>,
+fn parse_event<'a>(
+    source: impl Source<'a>,
     index: Option<usize>,
     now: DateTime<Utc>,
 ) -> Result<NewEvent, BodyError> {
-    let mut f = Fields { obj, index };
-    if let Some(unknown) = f.obj.keys().find(|k| !FIELDS.contains(&k.as_str())) {
-        let unknown = unknown.clone();
+    let mut f = Fields { source, index };
+    if let Some(unknown) = f.source.unknown_field() {
         return Err(f.err(
             &unknown,
             format!(
@@ -242,15 +387,19 @@ fn parse_event(
         ));
     }
     let feature = f.short("feature")?.unwrap_or_default();
-    let message = f.string("message", MAX_MESSAGE_CHARS)?.unwrap_or_default();
+    let message = f
+        .string("message", MAX_MESSAGE_CHARS)?
+        .map(Cow::into_owned)
+        .unwrap_or_default();
     let release = f.short("release")?;
     let environment = f.short("environment")?;
     let user = f.short("user")?;
     let given_fingerprint = f.short("fingerprint")?;
 
-    let attributes = match f.obj.remove("attributes") {
-        None | Some(Value::Null) => Value::Object(Map::new()),
-        Some(Value::Object(map)) => {
+    let attributes = match f.source.attributes() {
+        Err(m) => return Err(f.err("attributes", m)),
+        Ok(None) => Value::Object(Map::new()),
+        Ok(Some(map)) => {
             let mut value = Value::Object(map);
             if contains_nul(&value) {
                 return Err(f.err("attributes", "must not contain NUL characters"));
@@ -266,12 +415,6 @@ fn parse_event(
                 ));
             }
             value
-        }
-        Some(other) => {
-            return Err(f.err(
-                "attributes",
-                format!("must be an object, not {}", kind_of(&other)),
-            ));
         }
     };
 
@@ -515,6 +658,71 @@ mod tests {
         assert_eq!(field_of(e).1, "message");
         let e = parse(json!({ "service": "s", "attributes": { "k": "a\u{0}" } })).expect_err("nul");
         assert_eq!(field_of(e).1, "attributes");
+    }
+
+    #[test]
+    fn both_paths_read_a_valid_body_alike() {
+        let body = json!([
+            { "id": "0190a4c4-1d2e-7a3b-9c4d-5e6f7a8b9c0d", "service": "shop", "feature": " checkout ",
+              "type": "order.placed", "level": "error", "message": "line \"one\"\nline two \u{e9}",
+              "release": "1.2.3", "environment": null, "user": "u-1",
+              "timestamp": "2026-11-22T11:00:00+01:00",
+              "attributes": { "password": "x", "nested": { "card": "4111 1111 1111 1111" } } },
+            { "id": "0190a4c4-1d2e-7a3b-9c4d-5e6f7a8b9c0e", "service": "shop", "fingerprint": "fp-1",
+              "level": "critical", "attributes": null },
+        ])
+        .to_string();
+        assert!(
+            parse_typed(body.as_bytes()).is_some(),
+            "takes the typed path"
+        );
+        let typed = parse_body(body.as_bytes(), now()).expect("valid");
+        let tree = parse_tree(body.as_bytes(), now()).expect("valid");
+        assert_eq!(typed, tree);
+        assert_eq!(typed[0].feature, "checkout");
+        assert_eq!(typed[0].message, "line \"one\"\nline two \u{e9}");
+        assert_eq!(typed[0].environment, None);
+        assert_eq!(typed[0].attributes["password"], FILTERED);
+        assert_eq!(typed[0].attributes["nested"]["card"], FILTERED);
+    }
+
+    #[test]
+    fn plain_strings_are_borrowed_from_the_body() {
+        let body = br#"{"service": "shop", "message": "a \"quoted\" word"}"#;
+        let Some((raws, false)) = parse_typed(body) else {
+            panic!("typed path expected");
+        };
+        assert!(matches!(raws[0].service, Some(Cow::Borrowed("shop"))));
+        assert_eq!(raws[0].message.as_deref(), Some("a \"quoted\" word"));
+    }
+
+    #[test]
+    fn what_the_typed_path_cannot_read_gets_the_exact_error() {
+        // Each body leaves the typed path and is judged field by field.
+        for (body, index, field) in [
+            (json!({ "service": "shop", "level": 3 }), None, "level"),
+            (
+                json!([{ "service": "shop" }, { "service": "shop", "colour": "red" }]),
+                Some(1),
+                "colour",
+            ),
+            (json!([{ "service": "shop" }, 7]), Some(1), "(event)"),
+            (
+                json!({ "service": "shop", "attributes": [1] }),
+                None,
+                "attributes",
+            ),
+        ] {
+            let text = body.to_string();
+            assert!(parse_typed(text.as_bytes()).is_none(), "{text}");
+            assert_eq!(
+                field_of(parse(body).expect_err("invalid")),
+                (index, field.to_owned())
+            );
+        }
+        // A repeated field: the last one counts, as JSON readers usually do.
+        let events = parse_body(br#"{"service": "a", "service": "shop"}"#, now()).expect("valid");
+        assert_eq!(events[0].service, "shop");
     }
 
     #[test]
