@@ -155,36 +155,45 @@ impl Worker {
     }
 
     async fn write(&self, jobs: Vec<Job>) {
-        let events: Vec<NewEvent> = jobs.iter().flat_map(|j| j.events.iter().cloned()).collect();
+        // The requests' events move into one batch; each reply remembers
+        // how many of them were its own.
+        let mut events = Vec::with_capacity(jobs.iter().map(|j| j.events.len()).sum());
+        let mut replies = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            replies.push((job.events.len(), job.reply));
+            events.extend(job.events);
+        }
         match self.commit(&events).await {
             Ok(stored) => {
                 let mut offset = 0;
-                for job in jobs {
-                    let n = job.events.len();
+                for (n, reply) in replies {
                     let accepted = stored[offset..offset + n].iter().filter(|s| **s).count() as u64;
                     offset += n;
-                    let _ = job.reply.send(Ok(IngestOutcome {
+                    let _ = reply.send(Ok(IngestOutcome {
                         accepted,
                         duplicates: n as u64 - accepted,
                     }));
                 }
             }
-            Err(e) if jobs.len() > 1 && !matches!(e, AppError::Unavailable(_)) => {
-                tracing::warn!(error = %e, jobs = jobs.len(), "batch failed; retrying requests one by one");
-                for job in jobs {
-                    let result = self.commit(&job.events).await.map(|stored| {
+            Err(e) if replies.len() > 1 && !matches!(e, AppError::Unavailable(_)) => {
+                tracing::warn!(error = %e, jobs = replies.len(), "batch failed; retrying requests one by one");
+                let mut rest = events.as_slice();
+                for (n, reply) in replies {
+                    let (own, later) = rest.split_at(n);
+                    rest = later;
+                    let result = self.commit(own).await.map(|stored| {
                         let accepted = stored.iter().filter(|s| **s).count() as u64;
                         IngestOutcome {
                             accepted,
-                            duplicates: job.events.len() as u64 - accepted,
+                            duplicates: n as u64 - accepted,
                         }
                     });
-                    let _ = job.reply.send(result);
+                    let _ = reply.send(result);
                 }
             }
             Err(e) => {
-                for job in jobs {
-                    let _ = job.reply.send(Err(e.clone()));
+                for (_, reply) in replies {
+                    let _ = reply.send(Err(e.clone()));
                 }
             }
         }
