@@ -14,9 +14,35 @@ use crate::events::live::LiveHub;
 use crate::events::writer::IngestWriter;
 use crate::keys::store::KeyCache;
 
-/// Everything a handler needs; cheap to clone.
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// Everything a handler needs: a shared handle, so the clone every request
+/// makes (extractors, middleware) is one reference count, not a copy of
+/// every setting.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// Leptos' handlers take their options from the state.
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// What `AppState` shares.
+pub struct Shared {
     pub leptos_options: LeptosOptions,
     pub pool: PgPool,
     pub kpi: Arc<KpiSettings>,

@@ -98,7 +98,7 @@ impl Application {
             backups.clone(),
             shutdown.clone(),
         ));
-        let state = AppState {
+        let state = AppState::new(app::state::Shared {
             leptos_options,
             pool: database.pool.clone(),
             kpi: Arc::new(KpiSettings {
@@ -122,7 +122,7 @@ impl Application {
             live,
             backups,
             shutdown,
-        };
+        });
         let router = router(state.clone(), &settings);
         Ok(Self {
             listener,

@@ -232,7 +232,7 @@ fn open(state: AppState, filter: StreamFilter, since: Option<i64>) -> SseStream 
             .data(event.json.as_str());
         Some((Ok(message), client))
     })
-    .take_until(state.shutdown.cancelled_owned());
+    .take_until(state.shutdown.clone().cancelled_owned());
     Sse::new(Box::pin(events) as EventStream).keep_alive(
         KeepAlive::new()
             .interval(Duration::from_secs(15))
