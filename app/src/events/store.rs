@@ -241,15 +241,15 @@ async fn insert_batch(
                 .copied()
                 .unwrap_or_default(),
         );
-        c_feature.push(e.feature.clone());
-        c_kind.push(e.kind.clone());
+        c_feature.push(e.feature.as_str());
+        c_kind.push(e.kind.as_str());
         c_level.push(e.level.as_i16());
-        c_message.push(e.message.clone());
-        c_fp.push(e.fingerprint.clone());
-        c_release.push(e.release.clone());
-        c_env.push(e.environment.clone());
-        c_user.push(e.user.clone());
-        c_attrs.push(e.attributes.clone());
+        c_message.push(e.message.as_str());
+        c_fp.push(e.fingerprint.as_deref());
+        c_release.push(e.release.as_deref());
+        c_env.push(e.environment.as_deref());
+        c_user.push(e.user.as_deref());
+        c_attrs.push(&e.attributes);
         c_hour.push(hour_of(e.occurred_at));
         c_day.push(e.occurred_at.date_naive());
         c_fix.push(is_fix_kind(&e.kind));
@@ -367,15 +367,15 @@ async fn insert_batch(
         &c_time,
         &c_id,
         &c_service,
-        &c_feature,
-        &c_kind,
+        &c_feature as &[&str],
+        &c_kind as &[&str],
         &c_level,
-        &c_message,
-        &c_fp as &[Option<String>],
-        &c_release as &[Option<String>],
-        &c_env as &[Option<String>],
-        &c_user as &[Option<String>],
-        &c_attrs,
+        &c_message as &[&str],
+        &c_fp as &[Option<&str>],
+        &c_release as &[Option<&str>],
+        &c_env as &[Option<&str>],
+        &c_user as &[Option<&str>],
+        &c_attrs as &[&serde_json::Value],
         &c_hour,
         &c_day,
         &c_fix,
