@@ -96,18 +96,22 @@ pub fn parse_body(body: &[u8], now: DateTime<Utc>) -> Result<Vec<NewEvent>, Body
             .map(|raw| parse_event(raw, None, now))
             .collect(),
         Some((raws, true)) => {
-            if raws.is_empty() {
-                return Err(BodyError::Malformed("the array holds no events".into()));
-            }
-            if raws.len() > MAX_EVENTS {
-                return Err(BodyError::TooMany(raws.len()));
-            }
+            check_count(raws.len())?;
             raws.into_iter()
                 .enumerate()
                 .map(|(i, raw)| parse_event(raw, Some(i), now))
                 .collect()
         }
         None => parse_tree(body, now),
+    }
+}
+
+/// An array must hold 1 to `MAX_EVENTS` events.
+fn check_count(n: usize) -> Result<(), BodyError> {
+    match n {
+        0 => Err(BodyError::Malformed("the array holds no events".into())),
+        n if n > MAX_EVENTS => Err(BodyError::TooMany(n)),
+        _ => Ok(()),
     }
 }
 
@@ -130,12 +134,7 @@ fn parse_tree(body: &[u8], now: DateTime<Utc>) -> Result<Vec<NewEvent>, BodyErro
     match value {
         Value::Object(obj) => Ok(vec![parse_event(obj, None, now)?]),
         Value::Array(items) => {
-            if items.is_empty() {
-                return Err(BodyError::Malformed("the array holds no events".into()));
-            }
-            if items.len() > MAX_EVENTS {
-                return Err(BodyError::TooMany(items.len()));
-            }
+            check_count(items.len())?;
             items
                 .into_iter()
                 .enumerate()
