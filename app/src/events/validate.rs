@@ -169,44 +169,27 @@ fn kind_of(v: &Value) -> &'static str {
 /// One event as the typed path reads it: every field optional (null is
 /// absent), strings borrowed from the body where they hold no escapes.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, bound(deserialize = "'de: 'a"))]
 struct RawEvent<'a> {
-    #[serde(borrow, default, deserialize_with = "borrowed")]
-    id: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "borrowed")]
-    timestamp: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "borrowed")]
-    service: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "borrowed")]
-    feature: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "borrowed", rename = "type")]
-    kind: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "borrowed")]
-    level: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "borrowed")]
-    message: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "borrowed")]
-    fingerprint: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "borrowed")]
-    release: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "borrowed")]
-    environment: Option<Cow<'a, str>>,
-    #[serde(borrow, default, deserialize_with = "borrowed")]
-    user: Option<Cow<'a, str>>,
-    #[serde(default)]
+    id: Option<Text<'a>>,
+    timestamp: Option<Text<'a>>,
+    service: Option<Text<'a>>,
+    feature: Option<Text<'a>>,
+    #[serde(rename = "type")]
+    kind: Option<Text<'a>>,
+    level: Option<Text<'a>>,
+    message: Option<Text<'a>>,
+    fingerprint: Option<Text<'a>>,
+    release: Option<Text<'a>>,
+    environment: Option<Text<'a>>,
+    user: Option<Text<'a>>,
     attributes: Option<Map<String, Value>>,
 }
 
-/// An optional string that borrows from the body unless it holds escapes
-/// (`Option<Cow<str>>` on its own always copies).
-fn borrowed<'de: 'a, 'a, D>(d: D) -> Result<Option<Cow<'a, str>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-{
-    #[derive(Deserialize)]
-    struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
-    Ok(Option::<Text<'a>>::deserialize(d)?.map(|t| t.0))
-}
+/// A string of the body, borrowed unless it holds escapes (a bare
+/// `Cow<str>` field would always copy).
+#[derive(Deserialize)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
 
 /// Where an event's fields come from: the typed path or the JSON tree.
 trait Source<'a> {
@@ -225,7 +208,7 @@ impl<'a> Source<'a> for RawEvent<'a> {
     }
 
     fn text(&mut self, field: &'static str) -> Result<Option<Cow<'a, str>>, String> {
-        Ok(match field {
+        let text = match field {
             "id" => self.id.take(),
             "timestamp" => self.timestamp.take(),
             "service" => self.service.take(),
@@ -238,7 +221,8 @@ impl<'a> Source<'a> for RawEvent<'a> {
             "environment" => self.environment.take(),
             "user" => self.user.take(),
             _ => None,
-        })
+        };
+        Ok(text.map(|t| t.0))
     }
 
     fn attributes(&mut self) -> Result<Option<Map<String, Value>>, String> {
@@ -691,8 +675,11 @@ mod tests {
         let Some((raws, false)) = parse_typed(body) else {
             panic!("typed path expected");
         };
-        assert!(matches!(raws[0].service, Some(Cow::Borrowed("shop"))));
-        assert_eq!(raws[0].message.as_deref(), Some("a \"quoted\" word"));
+        assert!(matches!(raws[0].service, Some(Text(Cow::Borrowed("shop")))));
+        assert_eq!(
+            raws[0].message.as_ref().map(|t| t.0.as_ref()),
+            Some("a \"quoted\" word")
+        );
     }
 
     #[test]
