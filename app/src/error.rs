@@ -8,6 +8,9 @@ use server_fn::error::{FromServerFnError, ServerFnErrorErr};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "code", content = "detail", rename_all = "snake_case")]
 pub enum AppError {
+    /// The request itself is malformed (not one field of it).
+    #[error("bad request: {0}")]
+    BadRequest(String),
     #[error("{0} not found")]
     NotFound(String),
     #[error("{field}: {message}")]
@@ -40,6 +43,7 @@ impl AppError {
     /// A stable machine-readable code, as used in REST error bodies.
     pub fn code(&self) -> &'static str {
         match self {
+            Self::BadRequest(_) => "bad_request",
             Self::NotFound(_) => "not_found",
             Self::Validation { .. } => "validation",
             Self::Unauthorized => "unauthorized",
@@ -71,6 +75,14 @@ impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
             sqlx::Error::RowNotFound => Self::NotFound("record".into()),
+            // Text PostgreSQL cannot store (NUL in text or in a JSON
+            // string): the input's fault, whichever input it was.
+            sqlx::Error::Database(db)
+                if matches!(db.code().as_deref(), Some("22021") | Some("22P05")) =>
+            {
+                tracing::debug!(error = %e, "text the database cannot store");
+                Self::BadRequest("text must not contain NUL characters".into())
+            }
             sqlx::Error::Database(db)
                 if matches!(db.code().as_deref(), Some("40P01") | Some("40001")) =>
             {
@@ -105,6 +117,7 @@ impl AppError {
     /// The HTTP status this error stands for.
     pub fn status(&self) -> u16 {
         match self {
+            Self::BadRequest(_) => 400,
             Self::NotFound(_) => 404,
             Self::Validation { .. } => 422,
             Self::Unauthorized => 401,
@@ -118,7 +131,7 @@ impl AppError {
 }
 
 /// Gives a server function's error response the error's status code (the
-/// default would be 500 for every error).
+/// default would be 500 for every error), with `Retry-After` on 429 and 503.
 #[cfg(feature = "ssr")]
 pub fn with_status<T>(result: AppResult<T>) -> AppResult<T> {
     if let Err(e) = &result
@@ -126,8 +139,22 @@ pub fn with_status<T>(result: AppResult<T>) -> AppResult<T> {
         && let Ok(status) = axum::http::StatusCode::from_u16(e.status())
     {
         response.set_status(status);
+        if let Some(seconds) = e.retry_after() {
+            response.insert_header(axum::http::header::RETRY_AFTER, seconds.into());
+        }
     }
     result
+}
+
+impl AppError {
+    /// Seconds a client should wait before retrying, where that applies.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::TooManyRequests { retry_after } => Some(*retry_after),
+            Self::Unavailable(_) => Some(5),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -137,6 +164,7 @@ mod tests {
     #[test]
     fn every_error_survives_the_trip_to_the_browser() {
         let all = [
+            AppError::BadRequest("nul".into()),
             AppError::NotFound("service `x`".into()),
             AppError::validation("level", "unknown"),
             AppError::Unauthorized,

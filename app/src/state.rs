@@ -56,8 +56,6 @@ pub struct Shared {
     pub auth_failures: Arc<FailureLimiter>,
     /// Session lifetimes.
     pub sessions: SessionPolicy,
-    /// Transport facts the security layer needs.
-    pub security: SecuritySettings,
     /// Where backups go and when they are taken.
     pub backups: Arc<crate::backups::store::BackupSettings>,
     /// Cancelled when the server shuts down: long-lived streams end on it.
@@ -72,13 +70,4 @@ impl AppState {
             crate::error::AppError::Internal
         })
     }
-}
-
-/// How requests reach the server.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SecuritySettings {
-    /// Served over TLS by Leitstand itself.
-    pub tls: bool,
-    /// Behind a reverse proxy whose X-Forwarded-For/-Proto headers are trusted.
-    pub trust_proxy: bool,
 }

@@ -169,25 +169,62 @@ pub enum LogFormat {
     Json,
 }
 
-/// Settings shared by every subcommand.
-#[derive(Clone, Args)]
+/// Settings shared by every subcommand, in groups. Flags stay flat
+/// (`--backup-keep`, not `--backups.keep`); the groups are for the code.
+/// `Debug` is derived: secrets are in types that print redacted, so no
+/// field can be forgotten or leak.
+#[derive(Clone, Debug, Args)]
 pub struct Settings {
     /// TOML file with settings (keys as the long flags, e.g. `listen = "0.0.0.0:3000"`).
     #[arg(long, env = "LEITSTAND_CONFIG", global = true)]
     pub config: Option<PathBuf>,
 
-    /// Address to serve HTTP on.
-    #[arg(
-        long,
-        env = "LEITSTAND_LISTEN",
-        default_value = "127.0.0.1:3000",
-        global = true
-    )]
-    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub database: DatabaseSettings,
+    #[command(flatten)]
+    pub http: HttpSettings,
+    #[command(flatten)]
+    pub limits: LimitSettings,
+    #[command(flatten)]
+    pub sessions: SessionSettings,
+    #[command(flatten)]
+    pub backups: BackupArgs,
+    #[command(flatten)]
+    pub kpi: KpiArgs,
+    #[command(flatten)]
+    pub log: LogSettings,
+}
 
+/// The database URL: printed with its password hidden.
+#[derive(Clone)]
+pub struct DatabaseUrl(pub SecretString);
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&redact_url(self.0.expose_secret()))
+    }
+}
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(SecretString::from(s.to_owned())))
+    }
+}
+
+impl DatabaseUrl {
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Database")]
+pub struct DatabaseSettings {
     /// PostgreSQL URL. Without it Leitstand runs its own PostgreSQL under <data-dir>/postgres.
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
-    pub database_url: Option<SecretString>,
+    pub database_url: Option<DatabaseUrl>,
 
     /// Directory for the embedded database and backups.
     #[arg(
@@ -198,24 +235,36 @@ pub struct Settings {
     )]
     pub data_dir: PathBuf,
 
-    /// Log format.
+    /// Largest number of database connections per process.
     #[arg(
         long,
-        env = "LEITSTAND_LOG_FORMAT",
-        value_enum,
-        default_value = "text",
+        env = "LEITSTAND_DB_MAX_CONNECTIONS",
+        default_value_t = 16,
         global = true
     )]
-    pub log_format: LogFormat,
+    pub db_max_connections: u32,
 
-    /// Log filter (tracing env-filter syntax).
+    /// Concurrent ingest transactions (group-commit writers) per process.
     #[arg(
         long,
-        env = "RUST_LOG",
-        default_value = "info,sqlx=warn",
+        env = "LEITSTAND_INGEST_WRITERS",
+        default_value_t = 2,
         global = true
     )]
-    pub log: String,
+    pub ingest_writers: usize,
+}
+
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "HTTP")]
+pub struct HttpSettings {
+    /// Address to serve HTTP on.
+    #[arg(
+        long,
+        env = "LEITSTAND_LISTEN",
+        default_value = "127.0.0.1:3000",
+        global = true
+    )]
+    pub listen: SocketAddr,
 
     /// Directory with the built web assets (cargo-leptos output).
     #[arg(
@@ -226,45 +275,73 @@ pub struct Settings {
     )]
     pub site_root: PathBuf,
 
-    /// Time zone for day boundaries (timeline, schedules), an IANA name.
-    #[arg(
-        long,
-        env = "LEITSTAND_TIME_ZONE",
-        default_value = "UTC",
-        global = true
-    )]
-    pub time_zone: chrono_tz::Tz,
+    /// TLS certificate chain (PEM); with --tls-key, Leitstand serves HTTPS itself.
+    #[arg(long, env = "LEITSTAND_TLS_CERT", global = true, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
 
-    /// Events per day at which the activity KPI reaches 100 %.
-    #[arg(
-        long,
-        env = "LEITSTAND_ACTIVITY_TARGET",
-        default_value_t = 100.0,
-        global = true
-    )]
-    pub activity_target: f64,
+    /// TLS private key (PEM).
+    #[arg(long, env = "LEITSTAND_TLS_KEY", global = true, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 
-    /// Readiness weights for activity, quality and stability (must add up to 1).
+    /// Believe X-Forwarded-For / X-Forwarded-Proto from the --trusted-proxies. The
+    /// port must then be reachable only through the proxy.
+    #[arg(long, env = "LEITSTAND_TRUST_PROXY", global = true)]
+    pub trust_proxy: bool,
+
+    /// Proxies (addresses or CIDR networks) whose forwarded headers count with --trust-proxy.
     #[arg(
         long,
-        env = "LEITSTAND_READINESS_WEIGHTS",
+        env = "LEITSTAND_TRUSTED_PROXIES",
         value_delimiter = ',',
-        default_value = "0.3,0.4,0.3",
+        default_value = "127.0.0.1,::1",
         global = true
     )]
-    pub readiness_weights: Vec<f64>,
+    pub trusted_proxies: Vec<String>,
 
-    /// Largest number of database connections per process.
+    /// Seconds a client may take to send a request's headers; also how long an
+    /// idle keep-alive connection stays open.
     #[arg(
         long,
-        env = "LEITSTAND_DB_MAX_CONNECTIONS",
-        default_value_t = 16,
+        env = "LEITSTAND_HEADER_READ_TIMEOUT",
+        default_value_t = 10,
         global = true
     )]
-    pub db_max_connections: u32,
+    pub header_read_timeout: u64,
 
-    /// Failed sign-ins or unknown API keys per minute from one address (or
-    /// for one account from one address) before 429s with growing lockouts; 0 = no limit.
+    /// Seconds a request (body included) may take, except backups and live streams.
+    #[arg(
+        long,
+        env = "LEITSTAND_REQUEST_TIMEOUT",
+        default_value_t = 30,
+        global = true
+    )]
+    pub request_timeout: u64,
+
+    /// Open connections allowed from one client address (0 = no limit).
+    #[arg(
+        long,
+        env = "LEITSTAND_MAX_CONNECTIONS_PER_IP",
+        default_value_t = 256,
+        global = true
+    )]
+    pub max_connections_per_ip: usize,
+
+    /// Seconds to wait for requests and streams to finish on shutdown.
+    #[arg(
+        long,
+        env = "LEITSTAND_SHUTDOWN_TIMEOUT",
+        default_value_t = 10,
+        global = true
+    )]
+    pub shutdown_timeout: u64,
+}
+
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Limits")]
+pub struct LimitSettings {
+    /// Failed sign-ins per minute from one address (or for one account from one
+    /// address), or failed look-ups of one API key prefix from one address, before
+    /// 429s with growing lockouts; 0 = no limit.
     #[arg(
         long,
         env = "LEITSTAND_AUTH_FAILURES_PER_MINUTE",
@@ -301,6 +378,19 @@ pub struct Settings {
     )]
     pub exports_per_minute: u32,
 
+    /// Restores allowed per minute for one user or API key; 0 = no limit.
+    #[arg(
+        long,
+        env = "LEITSTAND_RESTORES_PER_MINUTE",
+        default_value_t = 5,
+        global = true
+    )]
+    pub restores_per_minute: u32,
+}
+
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Sessions")]
+pub struct SessionSettings {
     /// Hours a session may stay unused before it ends.
     #[arg(
         long,
@@ -318,28 +408,11 @@ pub struct Settings {
         global = true
     )]
     pub session_max_days: u32,
+}
 
-    /// Trust X-Forwarded-For / X-Forwarded-Proto from a reverse proxy in front.
-    #[arg(long, env = "LEITSTAND_TRUST_PROXY", global = true)]
-    pub trust_proxy: bool,
-
-    /// TLS certificate chain (PEM); with --tls-key, Leitstand serves HTTPS itself.
-    #[arg(long, env = "LEITSTAND_TLS_CERT", global = true, requires = "tls_key")]
-    pub tls_cert: Option<PathBuf>,
-
-    /// TLS private key (PEM).
-    #[arg(long, env = "LEITSTAND_TLS_KEY", global = true, requires = "tls_cert")]
-    pub tls_key: Option<PathBuf>,
-
-    /// Concurrent ingest transactions (group-commit writers) per process.
-    #[arg(
-        long,
-        env = "LEITSTAND_INGEST_WRITERS",
-        default_value_t = 2,
-        global = true
-    )]
-    pub ingest_writers: usize,
-
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Backups")]
+pub struct BackupArgs {
     /// When scheduled backups run: `HH:MM` daily in the time zone, `every 6h`, or `off`.
     #[arg(
         long,
@@ -380,116 +453,156 @@ pub struct Settings {
     #[arg(long, env = "LEITSTAND_BACKUP_DIR", global = true)]
     pub backup_dir: Option<PathBuf>,
 
-    /// Restores allowed per minute for one user or API key; 0 = no limit.
+    /// Largest backup file accepted as an upload for restore, in MiB.
     #[arg(
         long,
-        env = "LEITSTAND_RESTORES_PER_MINUTE",
-        default_value_t = 5,
+        env = "LEITSTAND_BACKUP_UPLOAD_MAX_MIB",
+        default_value_t = 10_240,
         global = true
     )]
-    pub restores_per_minute: u32,
-
-    /// Seconds to wait for requests and streams to finish on shutdown.
-    #[arg(
-        long,
-        env = "LEITSTAND_SHUTDOWN_TIMEOUT",
-        default_value_t = 10,
-        global = true
-    )]
-    pub shutdown_timeout: u64,
+    pub backup_upload_max_mib: u64,
 }
 
-impl fmt::Debug for Settings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Settings")
-            .field("config", &self.config)
-            .field("listen", &self.listen)
-            .field(
-                "database_url",
-                &self
-                    .database_url
-                    .as_ref()
-                    .map(|u| redact_url(u.expose_secret())),
-            )
-            .field("data_dir", &self.data_dir)
-            .field("log_format", &self.log_format)
-            .field("site_root", &self.site_root)
-            .field("time_zone", &self.time_zone)
-            .field("activity_target", &self.activity_target)
-            .field("readiness_weights", &self.readiness_weights)
-            .field("db_max_connections", &self.db_max_connections)
-            .field("ingest_writers", &self.ingest_writers)
-            .field("auth_failures_per_minute", &self.auth_failures_per_minute)
-            .field("rate_limit_per_ip", &self.rate_limit_per_ip)
-            .field("ingest_rate_per_key", &self.ingest_rate_per_key)
-            .field("session_idle_hours", &self.session_idle_hours)
-            .field("session_max_days", &self.session_max_days)
-            .field("trust_proxy", &self.trust_proxy)
-            .field("tls_cert", &self.tls_cert)
-            .field("backup_schedule", &self.backup_schedule)
-            .field("backup_keep", &self.backup_keep)
-            .field("backup_keep_daily", &self.backup_keep_daily)
-            .field("backup_keep_monthly", &self.backup_keep_monthly)
-            .field("backup_dir", &self.backup_dir)
-            .finish()
-    }
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "KPIs")]
+pub struct KpiArgs {
+    /// Time zone for day boundaries (timeline, schedules), an IANA name.
+    #[arg(
+        long,
+        env = "LEITSTAND_TIME_ZONE",
+        default_value = "UTC",
+        global = true
+    )]
+    pub time_zone: chrono_tz::Tz,
+
+    /// Events per day at which the activity KPI reaches 100 %.
+    #[arg(
+        long,
+        env = "LEITSTAND_ACTIVITY_TARGET",
+        default_value_t = 100.0,
+        global = true
+    )]
+    pub activity_target: f64,
+
+    /// Readiness weights for activity, quality and stability (must add up to 1).
+    #[arg(
+        long,
+        env = "LEITSTAND_READINESS_WEIGHTS",
+        value_delimiter = ',',
+        default_value = "0.3,0.4,0.3",
+        global = true
+    )]
+    pub readiness_weights: Vec<f64>,
+}
+
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Logging")]
+pub struct LogSettings {
+    /// Log format.
+    #[arg(
+        long,
+        env = "LEITSTAND_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: LogFormat,
+
+    /// Log filter (tracing env-filter syntax).
+    #[arg(
+        long = "log",
+        env = "RUST_LOG",
+        default_value = "info,sqlx=warn",
+        global = true
+    )]
+    pub filter: String,
 }
 
 impl Settings {
+    /// The built-in defaults, ignoring the environment: what tests and
+    /// tools start from before changing what they need.
+    pub fn defaults() -> Self {
+        let command = Cli::command().mut_args(|a| a.env(None));
+        let matches = command
+            .try_get_matches_from(["leitstand", "serve"])
+            .expect("the built-in defaults parse");
+        Cli::from_arg_matches(&matches)
+            .expect("the built-in defaults parse")
+            .settings
+    }
+
     /// Where backups go and when they are taken.
     pub fn backup_settings(&self) -> app::backups::store::BackupSettings {
         use app::backups::schedule::{Retention, Schedule};
+        let b = &self.backups;
         app::backups::store::BackupSettings {
-            dir: self
+            dir: b
                 .backup_dir
                 .clone()
-                .unwrap_or_else(|| self.data_dir.join("backups")),
-            schedule: Schedule::parse(&self.backup_schedule).unwrap_or(Schedule::Off),
-            schedule_text: self.backup_schedule.trim().to_owned(),
+                .unwrap_or_else(|| self.database.data_dir.join("backups")),
+            schedule: Schedule::parse(&b.backup_schedule).unwrap_or(Schedule::Off),
+            schedule_text: b.backup_schedule.trim().to_owned(),
             retention: Retention {
-                last: self.backup_keep,
-                daily: self.backup_keep_daily,
-                monthly: self.backup_keep_monthly,
+                last: b.backup_keep,
+                daily: b.backup_keep_daily,
+                monthly: b.backup_keep_monthly,
             },
-            time_zone: self.time_zone,
-            restores_per_minute: self.restores_per_minute,
+            time_zone: self.kpi.time_zone,
+            restores_per_minute: self.limits.restores_per_minute,
         }
     }
 
     /// Checks what clap cannot: relations between values.
     pub fn validate(&self) -> anyhow::Result<()> {
-        if self.readiness_weights.len() != 3 {
+        let weights = &self.kpi.readiness_weights;
+        if weights.len() != 3 {
             bail!("--readiness-weights needs three numbers: activity,quality,stability");
         }
-        let sum: f64 = self.readiness_weights.iter().sum();
-        if self
-            .readiness_weights
-            .iter()
-            .any(|w| !(0.0..=1.0).contains(w))
-            || (sum - 1.0).abs() > 1e-9
-        {
+        let sum: f64 = weights.iter().sum();
+        if weights.iter().any(|w| !(0.0..=1.0).contains(w)) || (sum - 1.0).abs() > 1e-9 {
             bail!("--readiness-weights must be between 0 and 1 and add up to 1 (got {sum})");
         }
-        if !(self.activity_target.is_finite() && self.activity_target > 0.0) {
+        if !(self.kpi.activity_target.is_finite() && self.kpi.activity_target > 0.0) {
             bail!("--activity-target must be a positive number");
         }
-        if !(1..=32).contains(&self.ingest_writers) {
+        if !(1..=32).contains(&self.database.ingest_writers) {
             bail!("--ingest-writers must be between 1 and 32");
         }
-        if self.session_idle_hours == 0 || self.session_max_days == 0 {
+        if self.sessions.session_idle_hours == 0 || self.sessions.session_max_days == 0 {
             bail!("session lifetimes must be at least 1");
         }
-        app::backups::schedule::Schedule::parse(&self.backup_schedule)
+        let b = &self.backups;
+        app::backups::schedule::Schedule::parse(&b.backup_schedule)
             .map_err(|e| anyhow::anyhow!("--backup-schedule {e}"))?;
-        if self.backup_keep == 0 && self.backup_keep_daily == 0 && self.backup_keep_monthly == 0 {
+        if b.backup_keep == 0 && b.backup_keep_daily == 0 && b.backup_keep_monthly == 0 {
             bail!(
                 "--backup-keep must be at least 1 (or set --backup-keep-daily/--backup-keep-monthly)"
             );
         }
-        if self.db_max_connections < 2 {
+        if b.backup_upload_max_mib == 0 {
+            bail!("--backup-upload-max-mib must be at least 1");
+        }
+        if self.database.db_max_connections < 2 {
             bail!("--db-max-connections must be at least 2");
         }
+        if self.http.header_read_timeout == 0 || self.http.request_timeout == 0 {
+            bail!("--header-read-timeout and --request-timeout must be at least 1 second");
+        }
+        crate::security::client::parse_proxies(&self.http.trusted_proxies)?;
         Ok(())
+    }
+
+    /// How far forwarded headers are believed.
+    pub fn transport(&self) -> crate::security::Transport {
+        crate::security::Transport {
+            tls: self.http.tls_cert.is_some(),
+            trusted_proxies: if self.http.trust_proxy {
+                crate::security::client::parse_proxies(&self.http.trusted_proxies)
+                    .unwrap_or_default()
+            } else {
+                Vec::new()
+            },
+        }
     }
 }
 
@@ -612,8 +725,8 @@ mod tests {
     #[test]
     fn defaults_need_no_environment() {
         let cli = Cli::try_parse_from(["leitstand", "serve"]).expect("parses");
-        assert_eq!(cli.settings.listen.to_string(), "127.0.0.1:3000");
-        assert_eq!(cli.settings.data_dir, PathBuf::from("./data"));
+        assert_eq!(cli.settings.http.listen.to_string(), "127.0.0.1:3000");
+        assert_eq!(cli.settings.database.data_dir, PathBuf::from("./data"));
         assert!(matches!(cli.command, Command::Serve));
     }
 
@@ -633,6 +746,36 @@ mod tests {
     fn unknown_file_setting_is_an_error() {
         let err = toml_to_args("lisen = \"x\"", |_| false).expect_err("typo must fail");
         assert!(err.to_string().contains("lisen"));
+    }
+
+    #[test]
+    fn the_example_config_parses_and_shows_exactly_the_defaults() {
+        let text = include_str!("../../docs/leitstand.example.toml");
+        let mut argv = vec!["leitstand".to_owned()];
+        argv.extend(toml_to_args(text, |_| false).expect("valid settings"));
+        argv.push("serve".into());
+        let matches = Cli::command()
+            .mut_args(|a| a.env(None))
+            .try_get_matches_from(argv)
+            .expect("parses");
+        let settings = Cli::from_arg_matches(&matches).expect("parses").settings;
+        settings.validate().expect("valid");
+        assert_eq!(
+            format!("{settings:?}"),
+            format!("{:?}", Settings::defaults()),
+            "docs/leitstand.example.toml documents the built-in defaults"
+        );
+    }
+
+    #[test]
+    fn debug_output_hides_the_database_password() {
+        let mut s = Settings::defaults();
+        s.database.database_url = Some(DatabaseUrl(SecretString::from(
+            "postgres://app:hunter2@db/leitstand".to_owned(),
+        )));
+        let shown = format!("{s:?}");
+        assert!(shown.contains("postgres://app:***@db/leitstand"), "{shown}");
+        assert!(!shown.contains("hunter2"));
     }
 
     #[test]

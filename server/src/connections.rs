@@ -1,6 +1,11 @@
-//! Accepting plain-HTTP connections, and live streams on their own.
+//! Accepting plain-HTTP connections: HTTP/1.1 through hyper with time
+//! limits, and live streams on their own.
 //!
-//! Most connections go to hyper (through `axum::serve`) untouched. A
+//! Every connection takes a slot of its client address (at most
+//! `--max-connections-per-ip` at once; trusted proxies are exempt) and is
+//! served by hyper with a header-read timeout that also ends idle
+//! keep-alive connections (hyper's timer starts whenever the connection
+//! waits for a request head). A
 //! connection whose first request is a live stream (`GET` of one of
 //! [`STREAM_PATHS`]) is answered here instead: the request still runs
 //! through the whole router (authentication, security headers, tracing),
@@ -10,11 +15,12 @@
 //! and idles almost all of that time, so this is what makes ten thousand
 //! open streams cheap.
 
+use std::collections::HashMap;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, SystemTime};
 
@@ -24,62 +30,121 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderName, HeaderValue, Method, Request, StatusCode, Version, header};
 use http_body_util::BodyExt;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
+
+use crate::security::Transport;
+use crate::security::client::limit_key;
 
 /// Requests answered here when they open a connection: the routes of
 /// `api::stream` (the REST stream and the dashboard's).
 pub const STREAM_PATHS: [&str; 2] = ["/api/v1/stream", "/live/stream"];
 /// Largest request head read here (the rest goes to hyper).
 const MAX_HEAD: usize = 16 * 1024;
-/// A request head must arrive within this.
-const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 /// A client whose socket takes no bytes for this long is disconnected (it
 /// resumes with `Last-Event-ID` when it comes back).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest non-stream response written here (errors such as 401).
 const MAX_PLAIN_BODY: usize = 1024 * 1024;
 
-/// Connections for hyper, fed by [`accept`]; plugs into `axum::serve`.
-pub struct Handover {
-    rx: mpsc::Receiver<(Rewind, SocketAddr)>,
-    local: SocketAddr,
+/// Time and count limits of connections.
+#[derive(Clone)]
+pub struct ConnectionLimits {
+    /// A request head must arrive within this; also the keep-alive idle time.
+    pub header_read_timeout: Duration,
+    /// Open connections per client address.
+    pub slots: Arc<Slots>,
 }
 
-impl axum::serve::Listener for Handover {
-    type Io = Rewind;
-    type Addr = SocketAddr;
+/// Open connections per client address (IPv6: per /64).
+pub struct Slots {
+    max: usize,
+    open: Mutex<HashMap<IpAddr, usize>>,
+    transport: Arc<Transport>,
+}
 
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.rx.recv().await {
-            Some(conn) => conn,
-            // The acceptor stopped (shutdown): nothing more will come.
-            None => std::future::pending().await,
+/// One open connection's place; given back when dropped.
+pub struct Slot {
+    slots: Arc<Slots>,
+    key: Option<IpAddr>,
+}
+
+impl Slots {
+    /// `max` connections per address (0 = no limit); trusted proxies are exempt.
+    pub fn new(max: usize, transport: Arc<Transport>) -> Arc<Self> {
+        Arc::new(Self {
+            max,
+            open: Mutex::new(HashMap::new()),
+            transport,
+        })
+    }
+
+    /// A slot for a connection from `peer`, or None when it has its share.
+    pub fn admit(self: &Arc<Self>, peer: IpAddr) -> Option<Slot> {
+        if self.max == 0 || self.transport.is_trusted_proxy(peer) {
+            return Some(Slot {
+                slots: self.clone(),
+                key: None,
+            });
+        }
+        let key = limit_key(peer);
+        let mut open = self.open.lock().ok()?;
+        let n = open.entry(key).or_default();
+        if *n >= self.max {
+            return None;
+        }
+        *n += 1;
+        Some(Slot {
+            slots: self.clone(),
+            key: Some(key),
+        })
+    }
+
+    /// Connections currently open from `peer`'s address.
+    pub fn open_from(&self, peer: IpAddr) -> usize {
+        self.open
+            .lock()
+            .ok()
+            .and_then(|o| o.get(&limit_key(peer)).copied())
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if let Some(key) = self.key
+            && let Ok(mut open) = self.slots.open.lock()
+            && let Some(n) = open.get_mut(&key)
+        {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&key);
+            }
         }
     }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        Ok(self.local)
-    }
 }
 
-/// Starts accepting on `listener`: live streams are served on `tracker`,
-/// every other connection is handed to the returned listener. Stops
-/// accepting when `shutdown` fires.
+/// Starts accepting on `listener`: live streams are served here, every
+/// other connection by hyper (HTTP/1.1). Stops accepting when `shutdown`
+/// fires; open connections finish their request and close.
 pub fn accept(
     listener: TcpListener,
     router: Router,
     stats: Arc<LiveStats>,
+    limits: ConnectionLimits,
     tracker: &TaskTracker,
     shutdown: CancellationToken,
-) -> io::Result<Handover> {
-    let local = listener.local_addr()?;
-    let (tx, rx) = mpsc::channel(1024);
+) {
     let spawner = tracker.clone();
+    let mut http = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new()).http1_only();
+    http.http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .keep_alive(true);
     tracker.spawn(async move {
         loop {
             let accepted = tokio::select! {
@@ -95,19 +160,24 @@ pub fn accept(
                     continue;
                 }
             };
+            let Some(slot) = limits.slots.admit(addr.ip()) else {
+                tracing::debug!(%addr, "connection refused: too many from this address");
+                continue;
+            };
             spawner.spawn(route(
                 Conn {
                     tcp,
                     addr,
                     router: router.clone(),
                     stats: stats.clone(),
+                    _slot: slot,
                 },
-                tx.clone(),
+                http.clone(),
+                limits.header_read_timeout,
                 shutdown.clone(),
             ));
         }
     });
-    Ok(Handover { rx, local })
 }
 
 /// An accepted connection and what serving it needs.
@@ -116,16 +186,18 @@ struct Conn {
     addr: SocketAddr,
     router: Router,
     stats: Arc<LiveStats>,
+    _slot: Slot,
 }
 
 /// Reads enough of the first request to tell a live stream from anything
-/// else, then serves the stream or hands the connection over.
+/// else, then serves the stream or hands the connection to hyper.
 async fn route(
     mut conn: Conn,
-    handover: mpsc::Sender<(Rewind, SocketAddr)>,
+    http: hyper_util::server::conn::auto::Builder<TokioExecutor>,
+    head_timeout: Duration,
     shutdown: CancellationToken,
 ) {
-    let deadline = tokio::time::Instant::now() + HEAD_TIMEOUT;
+    let deadline = tokio::time::Instant::now() + head_timeout;
     let mut buf = Vec::new();
     let head = loop {
         if buf.len() >= MAX_HEAD || !could_be_stream(&buf) {
@@ -149,11 +221,45 @@ async fn route(
     match head {
         // Ends by itself at shutdown (the stream does), cleanly.
         Some(head) => {
-            drop((buf, handover));
+            drop(buf);
             serve_stream(conn, head).await;
         }
-        None => {
-            let _ = handover.send((Rewind::new(buf, conn.tcp), conn.addr)).await;
+        None => serve_http(conn, buf, http, shutdown).await,
+    }
+}
+
+/// Serves a connection with hyper; at shutdown the request in flight
+/// finishes and the connection closes.
+async fn serve_http(
+    conn: Conn,
+    prefix: Vec<u8>,
+    http: hyper_util::server::conn::auto::Builder<TokioExecutor>,
+    shutdown: CancellationToken,
+) {
+    let Conn {
+        tcp,
+        addr,
+        router,
+        _slot,
+        ..
+    } = conn;
+    let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+        let mut req = req.map(Body::new);
+        req.extensions_mut().insert(ConnectInfo(addr));
+        router.clone().oneshot(req)
+    });
+    let connection =
+        http.serve_connection_with_upgrades(TokioIo::new(Rewind::new(prefix, tcp)), service);
+    tokio::pin!(connection);
+    tokio::select! {
+        result = connection.as_mut() => {
+            if let Err(e) = result {
+                tracing::debug!(error = %e, %addr, "connection ended with an error");
+            }
+        }
+        () = shutdown.cancelled() => {
+            connection.as_mut().graceful_shutdown();
+            let _ = connection.await;
         }
     }
 }
@@ -275,6 +381,7 @@ async fn serve_stream(conn: Conn, head: StreamHead) {
         addr,
         router,
         stats,
+        _slot,
     } = conn;
     let _ = tcp.set_nodelay(true);
     // Boxed: the router's future is only needed until the response is ready.
@@ -416,6 +523,79 @@ impl AsyncWrite for Rewind {
 
     fn is_write_vectored(&self) -> bool {
         self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// The per-address connection limit for HTTPS (axum-server accepts those
+/// connections itself; this runs before the TLS handshake).
+#[derive(Clone)]
+pub struct SlotAcceptor {
+    slots: Arc<Slots>,
+}
+
+impl SlotAcceptor {
+    pub fn new(slots: Arc<Slots>) -> Self {
+        Self { slots }
+    }
+}
+
+impl<S> axum_server::accept::Accept<TcpStream, S> for SlotAcceptor {
+    type Stream = SlotStream;
+    type Service = S;
+    type Future = std::future::Ready<io::Result<(SlotStream, S)>>;
+
+    fn accept(&self, stream: TcpStream, service: S) -> Self::Future {
+        let slot = stream
+            .peer_addr()
+            .ok()
+            .and_then(|peer| self.slots.admit(peer.ip()));
+        std::future::ready(match slot {
+            Some(slot) => Ok((
+                SlotStream {
+                    inner: stream,
+                    _slot: slot,
+                },
+                service,
+            )),
+            None => Err(io::Error::new(
+                io::ErrorKind::ConnectionRefused,
+                "too many connections from this address",
+            )),
+        })
+    }
+}
+
+/// A TCP stream holding its address's connection slot.
+pub struct SlotStream {
+    inner: TcpStream,
+    _slot: Slot,
+}
+
+impl AsyncRead for SlotStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for SlotStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use secrecy::ExposeSecret;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
@@ -24,10 +23,10 @@ pub struct Database {
 impl Database {
     /// Connects (starting the embedded cluster if needed) and migrates.
     pub async fn open(settings: &Settings) -> anyhow::Result<Self> {
-        let (url, embedded) = match &settings.database_url {
-            Some(url) => (url.expose_secret().to_owned(), None),
+        let (url, embedded) = match &settings.database.database_url {
+            Some(url) => (url.expose().to_owned(), None),
             None => {
-                let root = settings.data_dir.join("postgres");
+                let root = settings.database.data_dir.join("postgres");
                 let pg = tokio::task::spawn_blocking(move || EmbeddedPostgres::start(&root))
                     .await
                     .context("starting the embedded PostgreSQL")??;
@@ -35,7 +34,7 @@ impl Database {
                 (pg.url(), Some(pg))
             }
         };
-        let pool = connect(&url, settings.db_max_connections).await?;
+        let pool = connect(&url, settings.database.db_max_connections).await?;
         MIGRATOR
             .run(&pool)
             .await

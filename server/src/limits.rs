@@ -7,7 +7,6 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -17,12 +16,14 @@ use tower_governor::key_extractor::KeyExtractor;
 
 use crate::api::error::ApiError;
 use crate::config::Settings;
+use crate::security::Transport;
+use crate::security::client::limit_key;
 
-/// Per-address key for tower_governor: the socket peer, or behind a
-/// trusted proxy the address it forwarded.
-#[derive(Clone, Copy, Debug)]
+/// Per-address key for tower_governor: the client address (its /64 for
+/// IPv6), as the security layer determined it.
+#[derive(Clone, Debug)]
 pub struct ClientIp {
-    pub trust_proxy: bool,
+    pub transport: Arc<Transport>,
 }
 
 impl KeyExtractor for ClientIp {
@@ -33,7 +34,9 @@ impl KeyExtractor for ClientIp {
             .extensions()
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0);
-        crate::security::client_ip(req.headers(), peer, self.trust_proxy)
+        self.transport
+            .client_ip(req.headers(), peer)
+            .map(limit_key)
             .ok_or(GovernorError::UnableToExtractKey)
     }
 }
@@ -46,12 +49,12 @@ pub struct Limits {
 
 impl Limits {
     pub fn from_settings(s: &Settings) -> Arc<Self> {
-        let ingest = NonZeroU32::new(s.ingest_rate_per_key).map(|rate| {
+        let ingest = NonZeroU32::new(s.limits.ingest_rate_per_key).map(|rate| {
             let burst = NonZeroU32::new(rate.get().saturating_mul(2)).unwrap_or(rate);
             RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst))
         });
-        let exports =
-            NonZeroU32::new(s.exports_per_minute).map(|n| RateLimiter::keyed(Quota::per_minute(n)));
+        let exports = NonZeroU32::new(s.limits.exports_per_minute)
+            .map(|n| RateLimiter::keyed(Quota::per_minute(n)));
         Arc::new(Self { ingest, exports })
     }
 
@@ -62,6 +65,16 @@ impl Limits {
             &key_id,
             "ingest requests for this API key",
         )
+    }
+
+    /// Forgets keys whose limits are back to full (housekeeping).
+    pub fn prune(&self) {
+        if let Some(l) = &self.ingest {
+            l.retain_recent();
+        }
+        if let Some(l) = &self.exports {
+            l.retain_recent();
+        }
     }
 
     /// 429 when `who` (a user or key) has exported too often.
@@ -92,30 +105,42 @@ fn check<K: std::hash::Hash + Eq + Clone>(
     })
 }
 
+/// The per-address layer's settings.
+pub type PerIpConfig = tower_governor::governor::GovernorConfig<
+    ClientIp,
+    governor::middleware::NoOpMiddleware<governor::clock::QuantaInstant>,
+>;
+
+/// The per-address limiter's state, for pruning.
+#[derive(Clone)]
+pub struct PerIpLimiter(Arc<PerIpConfig>);
+
+impl PerIpLimiter {
+    /// Forgets addresses whose limit is back to full.
+    pub fn retain_recent(&self) {
+        self.0.limiter().retain_recent();
+    }
+}
+
 /// The per-address layer's settings, or None when switched off.
-pub fn per_ip_config(
-    s: &Settings,
-) -> Option<
-    Arc<
-        tower_governor::governor::GovernorConfig<
-            ClientIp,
-            governor::middleware::NoOpMiddleware<governor::clock::QuantaInstant>,
-        >,
-    >,
-> {
-    let rate = u64::from(s.rate_limit_per_ip);
+pub fn per_ip_config(s: &Settings, transport: Arc<Transport>) -> Option<Arc<PerIpConfig>> {
+    let rate = u64::from(s.limits.rate_limit_per_ip);
     if rate == 0 {
         return None;
     }
     let period = Duration::from_secs(1).as_nanos() as u64 / rate;
     tower_governor::governor::GovernorConfigBuilder::default()
-        .key_extractor(ClientIp {
-            trust_proxy: s.trust_proxy,
-        })
+        .key_extractor(ClientIp { transport })
         .per_nanosecond(period.max(1))
-        .burst_size(s.rate_limit_per_ip.saturating_mul(10).max(1))
+        .burst_size(s.limits.rate_limit_per_ip.saturating_mul(10).max(1))
         .finish()
         .map(Arc::new)
+}
+
+impl PerIpLimiter {
+    pub fn of(config: &Arc<PerIpConfig>) -> Self {
+        Self(config.clone())
+    }
 }
 
 /// Turns tower_governor's plain-text 429 into our JSON error shape.
@@ -142,6 +167,3 @@ pub async fn json_429(response: Response) -> Response {
     .with_retry_after(seconds)
     .into_response()
 }
-
-#[allow(dead_code)]
-fn _assert_body(_: Body) {}

@@ -13,7 +13,6 @@ use app::{App, shell};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, Request, Response, StatusCode};
-use axum::serve::ListenerExt;
 use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
@@ -29,7 +28,10 @@ use tracing::Span;
 
 use crate::api;
 use crate::config::Settings;
+use crate::connections::{ConnectionLimits, Slots};
 use crate::database::Database;
+use crate::jobs::housekeeping::Housekeeping;
+use crate::security::{GuardState, Transport};
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -42,18 +44,20 @@ pub struct Application {
     database: Database,
     tracker: TaskTracker,
     shutdown_timeout: Duration,
+    connections: ConnectionLimits,
 }
 
 impl Application {
     /// Opens the database (migrating it), binds the listener (port 0 picks a
     /// free port) and assembles the router. Serves nothing until run.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        settings.validate()?;
         let database = Database::open(&settings).await?;
-        let listener = TcpListener::bind(settings.listen)
+        let listener = TcpListener::bind(settings.http.listen)
             .await
-            .with_context(|| format!("binding {}", settings.listen))?;
+            .with_context(|| format!("binding {}", settings.http.listen))?;
         let addr = listener.local_addr()?;
-        let tls = match (&settings.tls_cert, &settings.tls_key) {
+        let tls = match (&settings.http.tls_cert, &settings.http.tls_key) {
             (Some(cert), Some(key)) => {
                 // One process-wide crypto provider; a second install is harmless.
                 let _ = rustls::crypto::ring::default_provider().install_default();
@@ -74,18 +78,18 @@ impl Application {
 
         let leptos_options = LeptosOptions::builder()
             .output_name("leitstand")
-            .site_root(settings.site_root.to_string_lossy().into_owned())
+            .site_root(settings.http.site_root.to_string_lossy().into_owned())
             .site_pkg_dir("pkg")
             .site_addr(addr)
             .build();
 
-        let weights = &settings.readiness_weights;
+        let weights = &settings.kpi.readiness_weights;
         let tracker = TaskTracker::new();
         let shutdown = CancellationToken::new();
         let ingest = IngestWriter::start(
             database.pool.clone(),
             WriterConfig {
-                writers: settings.ingest_writers,
+                writers: settings.database.ingest_writers,
                 ..WriterConfig::default()
             },
             &tracker,
@@ -102,28 +106,49 @@ impl Application {
             leptos_options,
             pool: database.pool.clone(),
             kpi: Arc::new(KpiSettings {
-                activity_target: settings.activity_target,
+                activity_target: settings.kpi.activity_target,
                 weights: [weights[0], weights[1], weights[2]],
-                time_zone: settings.time_zone.name().to_owned(),
+                time_zone: settings.kpi.time_zone.name().to_owned(),
             }),
             keys: Arc::default(),
             auth_failures: Arc::new(app::auth::limiter::FailureLimiter::new(
-                settings.auth_failures_per_minute,
+                settings.limits.auth_failures_per_minute,
             )),
             sessions: app::auth::store::SessionPolicy {
-                idle: chrono::Duration::hours(i64::from(settings.session_idle_hours)),
-                absolute: chrono::Duration::days(i64::from(settings.session_max_days)),
-            },
-            security: app::state::SecuritySettings {
-                tls: settings.tls_cert.is_some(),
-                trust_proxy: settings.trust_proxy,
+                idle: chrono::Duration::hours(i64::from(settings.sessions.session_idle_hours)),
+                absolute: chrono::Duration::days(i64::from(settings.sessions.session_max_days)),
             },
             ingest,
             live,
             backups,
-            shutdown,
+            shutdown: shutdown.clone(),
         });
-        let router = router(state.clone(), &settings);
+        let transport = Arc::new(settings.transport());
+        let limits = crate::limits::Limits::from_settings(&settings);
+        let per_ip = crate::limits::per_ip_config(&settings, transport.clone());
+        tracker.spawn(
+            Housekeeping {
+                pool: database.pool.clone(),
+                sessions: state.sessions,
+                auth_failures: state.auth_failures.clone(),
+                limits: limits.clone(),
+                per_ip: per_ip.as_ref().map(crate::limits::PerIpLimiter::of),
+            }
+            .run(shutdown),
+        );
+        let router = router(
+            state.clone(),
+            &settings,
+            RouterParts {
+                transport: transport.clone(),
+                limits,
+                per_ip,
+            },
+        );
+        let connections = ConnectionLimits {
+            header_read_timeout: Duration::from_secs(settings.http.header_read_timeout),
+            slots: Slots::new(settings.http.max_connections_per_ip, transport),
+        };
         Ok(Self {
             listener,
             tls,
@@ -131,7 +156,8 @@ impl Application {
             state,
             database,
             tracker,
-            shutdown_timeout: Duration::from_secs(settings.shutdown_timeout),
+            shutdown_timeout: Duration::from_secs(settings.http.shutdown_timeout),
+            connections,
         })
     }
 
@@ -165,43 +191,47 @@ impl Application {
             database,
             tracker,
             shutdown_timeout,
+            connections,
         } = self;
         let token = state.shutdown.clone();
         tracing::info!(addr = %listener.local_addr()?, https = tls.is_some(), "Leitstand is serving");
 
-        let serve_token = token.clone();
         let server = match tls {
             None => {
-                let handover = crate::connections::accept(
+                crate::connections::accept(
                     listener,
-                    router.clone(),
+                    router,
                     state.live.stats.clone(),
+                    connections,
                     &tracker,
                     token.clone(),
-                )?;
-                tokio::spawn(async move {
-                    axum::serve(
-                        handover.tap_io(|_| {}),
-                        router.into_make_service_with_connect_info::<SocketAddr>(),
-                    )
-                    .with_graceful_shutdown(serve_token.cancelled_owned())
-                    .await
-                })
+                );
+                None
             }
             Some(config) => {
                 let listener = listener.into_std()?;
                 let handle = axum_server::Handle::new();
                 let stopper = handle.clone();
+                let serve_token = token.clone();
                 tokio::spawn(async move {
                     serve_token.cancelled().await;
                     stopper.graceful_shutdown(None);
                 });
-                tokio::spawn(async move {
-                    axum_server::from_tcp_rustls(listener, config)?
+                let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(config).acceptor(
+                    crate::connections::SlotAcceptor::new(connections.slots.clone()),
+                );
+                let mut server = axum_server::from_tcp(listener)?.acceptor(acceptor);
+                server
+                    .http_builder()
+                    .http1()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(connections.header_read_timeout);
+                Some(tokio::spawn(async move {
+                    server
                         .handle(handle)
                         .serve(router.into_make_service_with_connect_info::<SocketAddr>())
                         .await
-                })
+                }))
             }
         };
 
@@ -211,7 +241,9 @@ impl Application {
         tracker.close();
 
         let drain = async {
-            let _ = server.await;
+            if let Some(server) = server {
+                let _ = server.await;
+            }
             tracker.wait().await;
         };
         if tokio::time::timeout(shutdown_timeout, drain).await.is_err() {
@@ -226,36 +258,44 @@ impl Application {
     }
 }
 
-/// The whole HTTP surface.
-pub fn router(state: AppState, settings: &Settings) -> Router {
-    let leptos_options = state.leptos_options.clone();
-    let routes = generate_route_list(App);
-    let limits = crate::limits::Limits::from_settings(settings);
+/// What the router needs besides the state.
+pub struct RouterParts {
+    pub transport: Arc<Transport>,
+    pub limits: Arc<crate::limits::Limits>,
+    pub per_ip: Option<Arc<crate::limits::PerIpConfig>>,
+}
 
-    // Pages, server functions and the REST API: request timeout, and the
-    // per-address rate limit when it is on.
+/// The whole HTTP surface.
+pub fn router(state: AppState, settings: &Settings, parts: RouterParts) -> Router {
+    let routes = generate_route_list(App);
+    let request_timeout = || {
+        TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(settings.http.request_timeout),
+        )
+    };
+
+    // Pages, server functions and the REST API: request timeout (which
+    // bounds reading the body too), and the per-address rate limit when it
+    // is on.
     let mut timed = Router::new()
         .merge(api::router())
         .leptos_routes_with_context(&state, routes, || (), {
-            let options = leptos_options.clone();
+            let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
-        ));
-    if let Some(config) = crate::limits::per_ip_config(settings) {
+        .fallback(crate::site::fallback)
+        .layer(request_timeout());
+    if let Some(config) = parts.per_ip {
         timed = timed
             .layer(tower_governor::GovernorLayer::new(config))
             .layer(axum::middleware::map_response(crate::limits::json_429));
     }
     // Ingest is limited per API key inside its handler.
-    let ingest = api::ingest::router().layer(TimeoutLayer::with_status_code(
-        StatusCode::REQUEST_TIMEOUT,
-        Duration::from_secs(30),
-    ));
+    let ingest = api::ingest::router().layer(request_timeout());
 
+    // Backups move whole files: a long timeout of their own; uploads are
+    // bounded in size and rate by their handlers.
     let backups = api::backup_router().layer(TimeoutLayer::with_status_code(
         StatusCode::REQUEST_TIMEOUT,
         Duration::from_secs(6 * 3600),
@@ -266,10 +306,22 @@ pub fn router(state: AppState, settings: &Settings) -> Router {
         .merge(ingest)
         .merge(backups)
         .merge(api::streaming_router())
-        .layer(axum::Extension(limits))
+        .layer(axum::Extension(parts.limits))
+        .layer(axum::Extension(crate::api::backups::UploadLimits::new(
+            settings
+                .backups
+                .backup_upload_max_mib
+                .saturating_mul(1024 * 1024),
+        )))
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            GuardState {
+                app: state.clone(),
+                transport: parts.transport,
+            },
             crate::security::guard,
+        ))
+        .layer(axum::middleware::from_fn(
+            crate::security::refuse_ambiguous_paths,
         ))
         .layer(
             ServiceBuilder::new()

@@ -305,11 +305,21 @@ async fn verify_finds_a_damaged_file_on_disk() {
         .await
         .expect("sent");
     assert_eq!(res.status(), 403);
-    // Download streams the file as stored.
+    // Download (admins only: the file holds every password and key hash)
+    // streams the file as stored.
     let res = app
         .client
         .get(app.url(&format!("/api/v1/backups/{id}/download")))
         .bearer_auth(&key)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), 403, "a backup-scoped key may not download");
+    let admin = app.key(&[Scope::Admin], None).await;
+    let res = app
+        .client
+        .get(app.url(&format!("/api/v1/backups/{id}/download")))
+        .bearer_auth(&admin)
         .send()
         .await
         .expect("sent");
@@ -426,11 +436,11 @@ async fn a_backup_taken_during_ingest_is_consistent() {
 
 #[tokio::test]
 async fn two_processes_take_each_scheduled_backup_once() {
-    let first = spawn_app_with(|s| s.backup_schedule = "every 2s".into()).await;
+    let first = spawn_app_with(|s| s.backups.backup_schedule = "every 2s".into()).await;
     let dir = first.state.backups.dir.clone();
     let second = spawn_app_on(&db_url(&first.db_name), String::new(), |s| {
-        s.backup_schedule = "every 2s".into();
-        s.backup_dir = Some(dir.clone());
+        s.backups.backup_schedule = "every 2s".into();
+        s.backups.backup_dir = Some(dir.clone());
     })
     .await;
     assert!(
@@ -458,8 +468,8 @@ async fn two_processes_take_each_scheduled_backup_once() {
 #[tokio::test]
 async fn retention_keeps_the_newest_scheduled_backups() {
     let app = spawn_app_with(|s| {
-        s.backup_schedule = "every 1s".into();
-        s.backup_keep = 2;
+        s.backups.backup_schedule = "every 1s".into();
+        s.backups.backup_keep = 2;
     })
     .await;
     assert!(
@@ -495,7 +505,7 @@ async fn retention_keeps_the_newest_scheduled_backups() {
 
 #[tokio::test]
 async fn restores_are_limited_per_minute() {
-    let app = spawn_app_with(|s| s.restores_per_minute = 2).await;
+    let app = spawn_app_with(|s| s.limits.restores_per_minute = 2).await;
     let admin = app.key(&[Scope::Admin], None).await;
     for _ in 0..2 {
         assert_eq!(

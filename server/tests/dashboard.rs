@@ -260,7 +260,7 @@ async fn export_gives_csv_and_json_of_the_same_figures() {
 #[tokio::test]
 async fn local_days_follow_the_configured_time_zone() {
     // Pacific/Kiritimati is UTC+14: "today" there starts 14 h before UTC midnight.
-    let app = spawn_app_with(|s| s.time_zone = chrono_tz::Pacific::Kiritimati).await;
+    let app = spawn_app_with(|s| s.kpi.time_zone = chrono_tz::Pacific::Kiritimati).await;
     let key = app.ingest_key().await;
     let now = Utc::now();
     app.post_events(

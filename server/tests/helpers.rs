@@ -6,10 +6,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use secrecy::SecretString;
-use server::config::{LogFormat, Settings};
+use server::config::{DatabaseUrl, LogFormat, Settings};
 use server::startup::Application;
 use sqlx::{Connection, Executor, PgConnection, PgPool};
 use tokio::sync::{OnceCell, oneshot};
+
+use app::auth::Role;
+use reqwest::header;
 
 /// Admin URL of the PostgreSQL the tests create databases on.
 pub fn admin_url() -> String {
@@ -115,37 +118,22 @@ pub fn drop_database_blocking(name: String) {
     .join();
 }
 
+/// The built-in defaults with what tests need changed: a free port, the
+/// test database, quiet logs, nothing scheduled, limits out of the way.
 pub fn test_settings(database_url: &str, data_dir: PathBuf) -> Settings {
-    Settings {
-        config: None,
-        listen: "127.0.0.1:0".parse().expect("addr"),
-        database_url: Some(SecretString::from(database_url.to_owned())),
-        data_dir,
-        log_format: LogFormat::Text,
-        log: std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
-        site_root: PathBuf::from("target/site"),
-        time_zone: chrono_tz::UTC,
-        activity_target: 100.0,
-        readiness_weights: vec![0.3, 0.4, 0.3],
-        db_max_connections: 8,
-        ingest_writers: 2,
-        auth_failures_per_minute: 20,
-        rate_limit_per_ip: 0,
-        ingest_rate_per_key: 0,
-        exports_per_minute: 1000,
-        session_idle_hours: 12,
-        session_max_days: 7,
-        trust_proxy: false,
-        tls_cert: None,
-        tls_key: None,
-        shutdown_timeout: 5,
-        backup_schedule: "off".into(),
-        backup_keep: 10,
-        backup_keep_daily: 0,
-        backup_keep_monthly: 0,
-        backup_dir: None,
-        restores_per_minute: 100,
-    }
+    let mut s = Settings::defaults();
+    s.http.listen = "127.0.0.1:0".parse().expect("addr");
+    s.database.database_url = Some(DatabaseUrl(SecretString::from(database_url.to_owned())));
+    s.database.data_dir = data_dir;
+    s.database.db_max_connections = 8;
+    s.log.filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into());
+    s.limits.rate_limit_per_ip = 0;
+    s.limits.ingest_rate_per_key = 0;
+    s.limits.exports_per_minute = 1000;
+    s.limits.restores_per_minute = 100;
+    s.http.shutdown_timeout = 5;
+    s.backups.backup_schedule = "off".into();
+    s
 }
 
 /// A running Leitstand with its own database.
@@ -410,4 +398,171 @@ pub async fn expect_quiet(stream: &mut SseStream, wait: Duration) {
     if let Ok(Some(m)) = tokio::time::timeout(wait, stream.next()).await {
         panic!("unexpected message {m:?}");
     }
+}
+
+// Sessions and server functions.
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A client that keeps no cookies and follows no redirects.
+pub fn raw_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// The URL path of a server function by its Rust name.
+pub fn rpc(name: &str) -> String {
+    let prefix = format!("/rpc/{name}");
+    server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_owned())
+        .find(|p| {
+            p.strip_prefix(&prefix)
+                .is_some_and(|rest| rest.chars().all(|c| c.is_ascii_digit()))
+        })
+        .unwrap_or_else(|| panic!("no server function {name}"))
+}
+
+/// Every server function's Rust name.
+pub fn rpc_names() -> Vec<String> {
+    let mut names: Vec<String> = server_fn::axum::server_fn_paths()
+        .filter_map(|(path, _)| path.strip_prefix("/rpc/"))
+        .map(|p| p.trim_end_matches(|c: char| c.is_ascii_digit()).to_owned())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+pub struct Session {
+    pub cookie: String,
+}
+
+impl TestApp {
+    pub async fn add_user(&self, email: &str, role: Role) {
+        app::auth::store::create_user(&self.pool, email, "", PASSWORD, role)
+            .await
+            .expect("user");
+    }
+
+    pub fn origin(&self) -> String {
+        self.base.clone()
+    }
+
+    /// POSTs a form to a server function, as a page of ours would.
+    pub async fn call(
+        &self,
+        session: Option<&Session>,
+        name: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut req = raw_client()
+            .post(self.url(&rpc(name)))
+            .header(header::ORIGIN, self.origin())
+            .form(form);
+        if let Some(s) = session {
+            req = req.header(header::COOKIE, &s.cookie);
+        }
+        req.send().await.expect("sent")
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.call(
+            None,
+            "login",
+            &[("email", email), ("password", password), ("next", "/")],
+        )
+        .await
+    }
+
+    pub async fn session(&self, email: &str) -> Session {
+        let res = self.login(email, PASSWORD).await;
+        assert!(
+            res.status().is_success() || res.status().is_redirection(),
+            "login: {}",
+            res.status()
+        );
+        let set_cookie = res.headers()[header::SET_COOKIE]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        let cookie = set_cookie.split(';').next().expect("pair").to_owned();
+        Session { cookie }
+    }
+}
+
+/// A response read off a raw connection.
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    pub head: String,
+    pub body: String,
+}
+
+impl RawResponse {
+    /// A header's value (first match, case-insensitive name).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+}
+
+/// Sends `request` as written (no client normalises the path) on a new
+/// connection and reads the answer until the server closes it (send
+/// `Connection: close`).
+pub async fn raw_http(addr: SocketAddr, request: &str) -> RawResponse {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    tcp.write_all(request.as_bytes()).await.expect("write");
+    let mut buf = Vec::new();
+    let first_line = request.lines().next().unwrap_or_default();
+    tokio::time::timeout(Duration::from_secs(30), tcp.read_to_end(&mut buf))
+        .await
+        .unwrap_or_else(|_| panic!("`{first_line}` not answered within 30 s"))
+        .expect("read");
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    RawResponse {
+        status,
+        head: head.to_owned(),
+        body: body.to_owned(),
+    }
+}
+
+/// `GET path` on a raw connection, with optional extra header lines.
+pub async fn raw_get(addr: SocketAddr, path: &str, extra: &str) -> RawResponse {
+    raw_http(
+        addr,
+        &format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: text/html\r\n{extra}Connection: close\r\n\r\n"),
+    )
+    .await
+}
+
+/// The variants every route is tried under: as is, with a trailing slash,
+/// a doubled slash at the start and inside, the first letter
+/// percent-encoded, and behind a dot segment.
+pub fn path_variants(path: &str) -> Vec<String> {
+    let (p, q) = match path.split_once('?') {
+        Some((p, q)) => (p, format!("?{q}")),
+        None => (path, String::new()),
+    };
+    let mut out = vec![
+        format!("{p}{q}"),
+        format!("{p}/{q}"),
+        format!("/{p}{q}"),
+        format!("{}{q}", p.replacen('/', "//", 2)),
+        format!("/x/..{p}{q}"),
+    ];
+    if let Some(c) = p.chars().nth(1).filter(char::is_ascii_alphabetic) {
+        out.push(format!("/%{:02X}{}{q}", c as u8, &p[2..]));
+    }
+    out
 }

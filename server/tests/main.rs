@@ -10,4 +10,5 @@ mod health;
 mod helpers;
 mod ingest;
 mod keys;
+mod security;
 mod stream;

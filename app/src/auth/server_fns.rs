@@ -37,11 +37,16 @@ fn set_cookie(value: String) {
     }
 }
 
-/// Only a same-site path may follow sign-in (no open redirect).
+/// Only a same-site path may follow sign-in (no open redirect): one `/`
+/// at the start, then no `/` or `\` (which browsers read as another host),
+/// and only visible ASCII without `\` after it: browsers drop whitespace and
+/// control characters (turning `/\t/evil.example` into `//evil.example`),
+/// and a path is percent-encoded anyway. Anything else goes to `/`.
 pub fn safe_next(next: &str) -> String {
-    let ok = next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.contains('\\')
+    let mut chars = next.chars();
+    let ok = chars.next() == Some('/')
+        && !matches!(chars.next(), Some('/' | '\\'))
+        && next.chars().all(|c| c.is_ascii_graphic() && c != '\\')
         && !next.starts_with("/login")
         && !next.starts_with("/setup");
     if ok { next.to_owned() } else { "/".to_owned() }
@@ -122,17 +127,31 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
         async {
             let state = crate::state::AppState::from_context()?;
             let auth = super::guard::auth();
-            let keys = super::limiter::keys(auth.ip, Some(&email));
-            let now = std::time::Instant::now();
-            if let Err(retry_after) = state.auth_failures.check(&keys, now) {
-                set_retry_after(retry_after);
-                return Err(AppError::TooManyRequests { retry_after });
-            }
-            match super::store::verify_login(&state.pool, &email, &password).await? {
+            let keys = super::limiter::login_keys(auth.ip, &email);
+            // Counted before the password is checked, so a burst cannot
+            // check more passwords than the limit.
+            let reservation = match state
+                .auth_failures
+                .reserve(&keys, std::time::Instant::now())
+            {
+                Ok(r) => r,
+                Err(retry_after) => return Err(AppError::TooManyRequests { retry_after }),
+            };
+            let verified = match super::store::verify_login(&state.pool, &email, &password).await {
+                Ok(v) => v,
+                Err(e) => {
+                    // Not checked (e.g. every hashing turn busy): not a failure.
+                    state.auth_failures.give_back(&keys, reservation, None);
+                    return Err(e);
+                }
+            };
+            match verified {
                 Some(user) => {
-                    if let Some(pair) = keys.get(1) {
-                        state.auth_failures.succeed(pair);
-                    }
+                    state.auth_failures.give_back(
+                        &keys,
+                        reservation,
+                        keys.get(1).map(String::as_str),
+                    );
                     sign_in(&state, &user).await?;
                     crate::audit::store::record(
                         &state.pool,
@@ -147,7 +166,6 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
                     Ok(())
                 }
                 None => {
-                    let locked = state.auth_failures.fail(&keys, now);
                     let target = email.trim().to_lowercase();
                     crate::audit::store::record(
                         &state.pool,
@@ -158,26 +176,12 @@ pub async fn login(email: String, password: String, next: Option<String>) -> Res
                         serde_json::json!({}),
                     )
                     .await?;
-                    if let Some(retry_after) = locked {
-                        set_retry_after(retry_after);
-                        return Err(AppError::TooManyRequests { retry_after });
-                    }
                     Err(AppError::Unauthorized)
                 }
             }
         }
         .await,
     )
-}
-
-#[cfg(feature = "ssr")]
-fn set_retry_after(seconds: u64) {
-    if let (Some(response), Ok(v)) = (
-        use_context::<leptos_axum::ResponseOptions>(),
-        axum::http::HeaderValue::from_str(&seconds.to_string()),
-    ) {
-        response.insert_header(axum::http::header::RETRY_AFTER, v);
-    }
 }
 
 /// Ends the session on the server and clears the cookie.
@@ -308,9 +312,25 @@ mod tests {
     #[test]
     fn only_local_paths_follow_sign_in() {
         assert_eq!(safe_next("/events?level=error"), "/events?level=error");
-        assert_eq!(safe_next("https://evil.example"), "/");
-        assert_eq!(safe_next("//evil.example"), "/");
-        assert_eq!(safe_next("/\\evil.example"), "/");
-        assert_eq!(safe_next("/login"), "/");
+        assert_eq!(safe_next("/"), "/");
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "\\/evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/ /evil.example",
+            "/%09/x\u{0}",
+            "/events\r\nSet-Cookie: x=1",
+            "/a\\b",
+            "/\u{a0}/evil.example",
+            "evil.example",
+            "",
+            "/login",
+            "/setup?x",
+        ] {
+            assert_eq!(safe_next(bad), "/", "{bad:?}");
+        }
     }
 }

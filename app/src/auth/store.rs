@@ -27,6 +27,19 @@ impl Default for SessionPolicy {
     }
 }
 
+/// Longest password accepted at sign-in, in bytes (1024 characters of up
+/// to four bytes each, as `check_password` allows).
+const MAX_PASSWORD_BYTES: usize = 4 * 1024;
+
+/// Length of a session token (alphanumeric).
+const TOKEN_LEN: usize = 43;
+
+/// Whether a cookie value could be one of our session tokens; anything
+/// else is not worth a database look-up.
+pub fn is_token_shaped(token: &str) -> bool {
+    token.len() == TOKEN_LEN && token.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
 fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
@@ -120,20 +133,28 @@ pub async fn verify_login(
     )
     .fetch_optional(db)
     .await?;
+    // Longer inputs are no password of ours (creation caps them); they
+    // still cost a check, so the answer takes as long.
+    let too_long = password.len() > MAX_PASSWORD_BYTES;
+    let candidate = if too_long {
+        String::new()
+    } else {
+        password.to_owned()
+    };
     match row {
         Some(r) => {
-            let ok = super::password::verify(password.to_owned(), r.password_hash).await;
-            Ok((ok && r.disabled_at.is_none()).then(|| CurrentUser {
-                id: r.id,
-                email: r.email,
-                name: r.name,
-                role: parse_role(&r.role),
-            }))
+            let matches = super::password::verify(candidate, r.password_hash).await?;
+            Ok(
+                (matches && !too_long && r.disabled_at.is_none()).then(|| CurrentUser {
+                    id: r.id,
+                    email: r.email,
+                    name: r.name,
+                    role: parse_role(&r.role),
+                }),
+            )
         }
         None => {
-            let _ =
-                super::password::verify(password.to_owned(), super::password::dummy_hash().await)
-                    .await;
+            super::password::verify(candidate, super::password::dummy_hash().await?).await?;
             Ok(None)
         }
     }
@@ -150,7 +171,7 @@ pub async fn create_session(
 ) -> AppResult<String> {
     let token: String = rand::rng()
         .sample_iter(&Alphanumeric)
-        .take(43)
+        .take(TOKEN_LEN)
         .map(char::from)
         .collect();
     let expires = Utc::now() + policy.absolute;
@@ -176,16 +197,15 @@ pub async fn create_session(
 }
 
 /// The user of a valid session, refreshing its last use (at most once a
-/// minute). Expired sessions are deleted on sight.
+/// minute). One statement; ended sessions are left to
+/// [`purge_expired_sessions`].
 #[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn session_user(
-    db: impl PgExecutor<'_> + Copy,
+    db: impl PgExecutor<'_>,
     token: &str,
     policy: SessionPolicy,
 ) -> AppResult<Option<CurrentUser>> {
-    let hash = token_hash(token);
-    let now = Utc::now();
-    let idle_cutoff: DateTime<Utc> = now - policy.idle;
+    let idle_cutoff: DateTime<Utc> = Utc::now() - policy.idle;
     let row = sqlx::query!(
         r#"update sessions s set last_seen_at = case when s.last_seen_at < now() - interval '1 minute'
                                                      then now() else s.last_seen_at end
@@ -193,20 +213,11 @@ pub async fn session_user(
            where s.token_sha256 = $1 and u.id = s.user_id
              and s.expires_at > now() and s.last_seen_at > $2 and u.disabled_at is null
            returning u.id, u.email, u.name, u.role"#,
-        hash,
+        token_hash(token),
         idle_cutoff
     )
     .fetch_optional(db)
     .await?;
-    if row.is_none() {
-        sqlx::query!(
-            "delete from sessions where token_sha256 = $1 and (expires_at <= now() or last_seen_at <= $2)",
-            hash,
-            idle_cutoff
-        )
-        .execute(db)
-        .await?;
-    }
     Ok(row.map(|r| CurrentUser {
         id: r.id,
         email: r.email,
@@ -321,12 +332,18 @@ async fn ensure_not_last_admin(
     Ok(())
 }
 
-/// Deletes sessions past their absolute expiry (housekeeping).
-pub async fn purge_expired_sessions(db: impl PgExecutor<'_>) -> AppResult<u64> {
-    Ok(
-        sqlx::query!("delete from sessions where expires_at <= now()")
-            .execute(db)
-            .await?
-            .rows_affected(),
+/// Deletes sessions that have ended: past their absolute expiry or unused
+/// for longer than the idle limit (housekeeping).
+pub async fn purge_ended_sessions(
+    db: impl PgExecutor<'_>,
+    policy: SessionPolicy,
+) -> AppResult<u64> {
+    let idle_cutoff: DateTime<Utc> = Utc::now() - policy.idle;
+    Ok(sqlx::query!(
+        "delete from sessions where expires_at <= now() or last_seen_at <= $1",
+        idle_cutoff
     )
+    .execute(db)
+    .await?
+    .rows_affected())
 }

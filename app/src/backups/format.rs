@@ -125,10 +125,22 @@ pub struct Written {
     pub sha256: String,
 }
 
+/// Creates (or truncates) a file only its owner can read: backups hold
+/// every password hash and key hash.
+pub fn private_file(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+}
+
 impl BackupWriter {
     pub fn create(path: &Path) -> std::io::Result<Self> {
         let tmp = tmp_path(path);
-        let file = File::create(&tmp)?;
+        let file = private_file(&tmp)?;
         let sink = Hashing {
             inner: BufWriter::with_capacity(1 << 20, file),
             hasher: Sha256::new(),

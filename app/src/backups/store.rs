@@ -34,9 +34,14 @@ pub const TABLES: &[&str] = &[
 ];
 
 /// Tables deliberately not in backups: the backup catalog itself (a
-/// restore must not forget newer backups), sign-in sessions and the
-/// migration history.
-pub const NOT_BACKED_UP: &[&str] = &["backups", "sessions", "_sqlx_migrations"];
+/// restore must not forget newer backups), sign-in sessions, the record of
+/// GDPR erasures (a restore must not forget one) and the migration history.
+pub const NOT_BACKED_UP: &[&str] = &[
+    "backups",
+    "sessions",
+    "privacy_erasures",
+    "_sqlx_migrations",
+];
 
 /// The tables a restore replaces, comma-separated in lock order: every
 /// backed-up table but the (merged) audit log, plus the sessions, which
@@ -98,6 +103,23 @@ impl Kind {
             Self::Safety => "safety",
         }
     }
+}
+
+/// Creates the backup directory, readable by its owner only (an existing
+/// one is tightened to that too).
+pub async fn ensure_dir(dir: &Path) -> AppResult<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let dir = dir.to_owned();
+    tokio::task::spawn_blocking(move || {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)?;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
+    })
+    .await
+    .map_err(|_| AppError::Internal)?
+    .map_err(io)
 }
 
 fn io(e: std::io::Error) -> AppError {
@@ -284,7 +306,7 @@ pub async fn create(
     ip: Option<IpAddr>,
     slot: Option<DateTime<Utc>>,
 ) -> AppResult<Option<BackupInfo>> {
-    tokio::fs::create_dir_all(&settings.dir).await.map_err(io)?;
+    ensure_dir(&settings.dir).await?;
     let Some((id, name)) = begin_row(pool, kind, actor, slot).await? else {
         return Ok(None);
     };
@@ -764,7 +786,7 @@ async fn restore_validated(
     actor: &str,
     ip: Option<IpAddr>,
 ) -> AppResult<(BackupInfo, u64, u64)> {
-    tokio::fs::create_dir_all(&settings.dir).await.map_err(io)?;
+    ensure_dir(&settings.dir).await?;
     let Some((safety_id, safety_name)) = begin_row(pool, Kind::Safety, actor, None).await? else {
         return Err(AppError::Internal);
     };
@@ -804,7 +826,7 @@ async fn restore_validated(
         "create temp table restore_keep_keys on commit drop as \
          select prefix, revoked_at from api_keys where revoked_at is not null",
         "create temp table restore_keep_users on commit drop as \
-         select email, password_hash, disabled_at from users",
+         select email, password_hash, disabled_at, role from users",
         "create temp table restore_keep_sessions on commit drop as \
          select s.*, u.email from sessions s join users u on u.id = s.user_id",
         "create temp table restore_audit (like audit_log) on commit drop",
@@ -929,18 +951,32 @@ async fn restore_validated(
          on conflict (id) do nothing",
         "update api_keys k set revoked_at = r.revoked_at from restore_keep_keys r \
          where k.prefix = r.prefix and k.revoked_at is null",
+        // Sessions end for users whose role or password differs between
+        // the backup and now: what they were signed in as no longer holds.
+        "create temp table restore_changed_users on commit drop as \
+         select u.email from users u join restore_keep_users k on k.email = u.email \
+         where u.role <> k.role or u.password_hash <> k.password_hash",
+        // Passwords stay as they are now, disabling stays, and a role only
+        // ever goes down: the lower of the backup's and today's.
         "update users u set password_hash = k.password_hash, \
-         disabled_at = coalesce(k.disabled_at, u.disabled_at) \
+         disabled_at = coalesce(k.disabled_at, u.disabled_at), \
+         role = case when array_position(array['viewer','operator','admin'], k.role) \
+                        < array_position(array['viewer','operator','admin'], u.role) \
+                     then k.role else u.role end \
          from restore_keep_users k where u.email = k.email",
         "insert into sessions (token_sha256, user_id, created_at, last_seen_at, expires_at, ip, user_agent) \
          select s.token_sha256, u.id, s.created_at, s.last_seen_at, s.expires_at, s.ip, s.user_agent \
-         from restore_keep_sessions s join users u on u.email = s.email where u.disabled_at is null",
+         from restore_keep_sessions s join users u on u.email = s.email \
+         where u.disabled_at is null \
+           and s.email not in (select email from restore_changed_users)",
         "select setval('events_seq', greatest((select coalesce(max(seq), 1) from events), \
          (select last_value from events_seq)))",
     ];
     for sql in statements {
         sqlx::query(sql).execute(&mut *tx).await?;
     }
+    // Data erased on request since the backup stays erased.
+    let re_erased = crate::privacy::store::reapply_erasures(&mut tx).await?;
     // Identity sequences never move backwards: ids handed out since the
     // backup are not handed out again.
     let identities: Vec<(String, String, String)> = sqlx::query_as(
@@ -973,6 +1009,7 @@ async fn restore_validated(
             "safety_backup": safety.name,
             "rows": rows_total,
             "events": events,
+            "events_erased_again": re_erased,
             "backup_created_at": manifest.created_at,
         }),
     )

@@ -10,6 +10,7 @@ use crate::error::AppError;
 pub async fn get_dashboard(query: DashboardQuery) -> Result<Dashboard, AppError> {
     crate::error::with_status(
         async {
+            crate::auth::guard::require(crate::auth::Role::Viewer)?;
             let state = crate::state::AppState::from_context()?;
             super::store::load(&state.pool, &state.kpi, &query, chrono::Utc::now()).await
         }

@@ -34,7 +34,7 @@ pub async fn erase_user_events(user: String, confirm: String) -> Result<u64, App
                 ));
             }
             let state = crate::state::AppState::from_context()?;
-            let n = super::store::erase(&state.pool, &user).await?;
+            let n = super::store::erase(&state.pool, &user, &actor(&admin)).await?;
             crate::audit::store::record(
                 &state.pool,
                 &actor(&admin),

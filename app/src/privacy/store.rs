@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 
 use crate::error::{AppError, AppResult};
 use crate::events::store::{Counts, hour_of, upsert_daily, upsert_hourly};
@@ -13,6 +13,11 @@ fn check(user_ref: &str) -> AppResult<&str> {
     let u = user_ref.trim();
     if u.is_empty() || u.chars().count() > 200 {
         return Err(AppError::validation("user", "must be 1 to 200 characters"));
+    }
+    if u.contains('\0') {
+        return Err(AppError::BadRequest(
+            "the user reference must not contain NUL".into(),
+        ));
     }
     Ok(u)
 }
@@ -53,11 +58,47 @@ pub async fn export(db: &PgPool, user_ref: &str) -> AppResult<Vec<EventView>> {
 }
 
 /// Deletes every event of `user_ref` in one transaction, subtracting them
-/// from the rollups and error groups; returns how many were erased.
+/// from the rollups and error groups, and remembers the erasure so no
+/// restore brings the data back; returns how many events were erased.
 #[tracing::instrument(skip_all, err(level = "debug"))]
-pub async fn erase(db: &PgPool, user_ref: &str) -> AppResult<u64> {
+pub async fn erase(db: &PgPool, user_ref: &str, actor: &str) -> AppResult<u64> {
     let user_ref = check(user_ref)?;
     let mut tx = db.begin().await?;
+    let n = erase_in(&mut tx, user_ref).await?;
+    sqlx::query!(
+        "insert into privacy_erasures (user_ref_sha256, erased_by)
+         values (sha256(convert_to($1, 'UTF8')), $2)
+         on conflict (user_ref_sha256) do update set erased_at = now(), erased_by = excluded.erased_by",
+        user_ref,
+        actor
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// Erases again, inside a restore's transaction, every user reference that
+/// was erased before: the restored data may be older than the erasure.
+/// Returns how many events that removed.
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub async fn reapply_erasures(tx: &mut PgConnection) -> AppResult<u64> {
+    let refs = sqlx::query_scalar!(
+        r#"select d.user_ref as "user_ref!"
+           from (select distinct user_ref from events where user_ref is not null) d
+           where sha256(convert_to(d.user_ref, 'UTF8')) in (select user_ref_sha256 from privacy_erasures)"#
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut n = 0;
+    for user_ref in refs {
+        n += erase_in(tx, &user_ref).await?;
+    }
+    Ok(n)
+}
+
+/// The erasure itself, in the caller's transaction.
+async fn erase_in(tx: &mut PgConnection, user_ref: &str) -> AppResult<u64> {
     let gone = sqlx::query!(
         r#"delete from events where user_ref = $1
            returning id, occurred_at, service_id, feature, kind, level, fingerprint"#,
@@ -66,7 +107,6 @@ pub async fn erase(db: &PgPool, user_ref: &str) -> AppResult<u64> {
     .fetch_all(&mut *tx)
     .await?;
     if gone.is_empty() {
-        tx.commit().await?;
         return Ok(0);
     }
     let ids: Vec<uuid::Uuid> = gone.iter().map(|r| r.id).collect();
@@ -93,8 +133,8 @@ pub async fn erase(db: &PgPool, user_ref: &str) -> AppResult<u64> {
             *groups.entry((r.service_id, fp)).or_default() += 1;
         }
     }
-    upsert_hourly(&mut tx, &hourly).await?;
-    upsert_daily(&mut tx, &daily).await?;
+    upsert_hourly(&mut *tx, &hourly).await?;
+    upsert_daily(&mut *tx, &daily).await?;
     sqlx::query!("delete from event_rollups where events = 0")
         .execute(&mut *tx)
         .await?;
@@ -139,6 +179,5 @@ pub async fn erase(db: &PgPool, user_ref: &str) -> AppResult<u64> {
         .execute(&mut *tx)
         .await?;
     }
-    tx.commit().await?;
     Ok(gone.len() as u64)
 }

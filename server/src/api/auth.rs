@@ -42,11 +42,46 @@ impl ApiKey {
     }
 }
 
+impl ApiKey {
+    /// The service a read may cover: a key bound to a service sees only
+    /// that one (asked for nothing, it gets its own; asked for another,
+    /// 403). An unbound key gets what it asked for.
+    pub fn visible_service(&self, requested: Option<String>) -> Result<Option<String>, ApiError> {
+        match (&self.0.service, requested) {
+            (None, requested) => Ok(requested),
+            (Some(bound), None) => Ok(Some(bound.clone())),
+            (Some(bound), Some(asked)) if *bound == asked => Ok(Some(asked)),
+            (Some(_), Some(asked)) => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                format!("this API key is bound to another service than `{asked}`"),
+            )
+            .with_field("service")),
+        }
+    }
+
+    /// 403 for a key bound to a service: the route spans every service.
+    pub fn require_unbound(&self) -> Result<(), ApiError> {
+        match &self.0.service {
+            None => Ok(()),
+            Some(bound) => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                format!(
+                    "this API key is bound to the service `{bound}`; this route covers every service"
+                ),
+            )),
+        }
+    }
+}
+
 fn too_many(seconds: u64) -> ApiError {
     ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,
         "rate_limited",
-        format!("too many failed authentications from this address; retry in {seconds} s"),
+        format!(
+            "too many failed attempts with this API key from this address; retry in {seconds} s"
+        ),
     )
     .with_retry_after(seconds)
 }
@@ -83,31 +118,41 @@ impl FromRequestParts<AppState> for ApiKey {
         if let Some(principal) = state.keys.get(token) {
             return Ok(Self(principal));
         }
-        // Unknown keys count as failed authentication of the address.
-        let ip = parts
-            .extensions
-            .get::<app::auth::guard::Auth>()
-            .and_then(|a| a.ip);
-        let limiter_keys = app::auth::limiter::keys(ip, None);
-        let now = std::time::Instant::now();
-        if let Err(seconds) = state.auth_failures.check(&limiter_keys, now) {
-            return Err(too_many(seconds));
-        }
+        // Keys missing from the cache take turns (per stripe of key hashes);
+        // whoever waited finds the key cached by the one before.
         let _turn = state.keys.lookup_turn(token).await;
         if let Some(principal) = state.keys.get(token) {
             return Ok(Self(principal));
         }
-        match keys::authenticate(&state.pool, token).await? {
+        // Look-ups are counted per (key prefix, address), reserved before
+        // the look-up: guessing at one key never locks out another.
+        let ip = parts
+            .extensions
+            .get::<app::auth::guard::Auth>()
+            .and_then(|a| a.ip);
+        let limiter_keys = app::auth::limiter::api_key_keys(ip, app::keys::key_prefix(token));
+        let reservation = state
+            .auth_failures
+            .reserve(&limiter_keys, std::time::Instant::now())
+            .map_err(too_many)?;
+        let found = match keys::authenticate(&state.pool, token).await {
+            Ok(found) => found,
+            Err(e) => {
+                state
+                    .auth_failures
+                    .give_back(&limiter_keys, reservation, None);
+                return Err(e.into());
+            }
+        };
+        match found {
             Some(principal) => {
+                state
+                    .auth_failures
+                    .give_back(&limiter_keys, reservation, None);
                 state.keys.put(token, principal.clone());
                 Ok(Self(principal))
             }
-            None => {
-                if let Some(seconds) = state.auth_failures.fail(&limiter_keys, now) {
-                    return Err(too_many(seconds));
-                }
-                Err(unauthorized("unknown or revoked API key"))
-            }
+            None => Err(unauthorized("unknown or revoked API key")),
         }
     }
 }

@@ -1,7 +1,17 @@
-//! Backups over REST (`backup` scope to list, create, verify and download;
-//! `admin` to restore and delete) and the browser's download and upload.
+//! Backups over REST (`backup` scope to list, create and verify; `admin`
+//! to download, restore and delete: a backup file holds every password and
+//! key hash) and the browser's download and upload.
+//!
+//! Uploaded files are bounded before they are written: by the declared
+//! length, by `--backup-upload-max-mib` while they arrive, by a pause of
+//! at most 30 s between chunks and, after the first 30 s, by an average of
+//! at least 16 KiB/s, so a slow or endless upload cannot hold a connection
+//! or fill the disk.
 
 use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use app::backups::server_fns::after_restore;
 use app::backups::store::{self, Kind};
@@ -44,11 +54,13 @@ async fn list(
     key: ApiKey,
 ) -> ApiResult<Json<Vec<app::backups::BackupInfo>>> {
     key.require(Scope::Backup)?;
+    key.require_unbound()?;
     Ok(Json(store::list(&state.pool).await?))
 }
 
 async fn create(State(state): State<AppState>, key: ApiKey) -> ApiResult<Response> {
     key.require(Scope::Backup)?;
+    key.require_unbound()?;
     let info = store::create(
         &state.pool,
         &state.backups,
@@ -68,6 +80,7 @@ async fn verify(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<app::backups::VerifyReport>> {
     key.require(Scope::Backup)?;
+    key.require_unbound()?;
     Ok(Json(
         store::verify(&state.pool, &state.backups, id, &key_actor(&key), None).await?,
     ))
@@ -79,6 +92,7 @@ async fn remove(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<serde_json::Value>> {
     key.require(Scope::Admin)?;
+    key.require_unbound()?;
     let info = store::delete(&state.pool, &state.backups, id, &key_actor(&key), None).await?;
     Ok(Json(serde_json::json!({ "deleted": info.name })))
 }
@@ -114,7 +128,8 @@ async fn download(
     key: ApiKey,
     Path(id): Path<i64>,
 ) -> ApiResult<Response> {
-    key.require(Scope::Backup)?;
+    key.require(Scope::Admin)?;
+    key.require_unbound()?;
     send_file(&state, id).await
 }
 
@@ -124,6 +139,7 @@ async fn restore(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<app::backups::RestoreReport>> {
     key.require(Scope::Admin)?;
+    key.require_unbound()?;
     let actor = key_actor(&key);
     store::check_restore_rate(&state.pool, &state.backups, &actor).await?;
     let info = store::get(&state.pool, id).await?;
@@ -151,35 +167,131 @@ impl Drop for Upload {
 }
 
 async fn new_upload(state: &AppState) -> ApiResult<(Upload, tokio::fs::File)> {
-    tokio::fs::create_dir_all(&state.backups.dir)
-        .await
-        .map_err(|e| AppError::Unavailable(format!("backup storage: {e}")))?;
+    store::ensure_dir(&state.backups.dir).await?;
     let path = state
         .backups
         .dir
         .join(format!(".upload-{}.tmp", uuid::Uuid::new_v4()));
-    let file = tokio::fs::File::create(&path)
-        .await
-        .map_err(|e| AppError::Unavailable(format!("backup storage: {e}")))?;
-    Ok((Upload(path), file))
+    let std_file = app::backups::format::private_file(&path).map_err(storage)?;
+    Ok((Upload(path), tokio::fs::File::from_std(std_file)))
 }
 
 fn storage(e: std::io::Error) -> ApiError {
     AppError::Unavailable(format!("backup storage: {e}")).into()
 }
 
+/// Bounds of an uploaded backup file.
+#[derive(Debug, Clone, Copy)]
+pub struct UploadLimits {
+    /// Largest file.
+    pub max_bytes: u64,
+    /// Longest pause between two chunks.
+    pub idle: Duration,
+    /// Average bytes per second an upload must keep after `grace`.
+    pub min_rate: u64,
+    pub grace: Duration,
+}
+
+impl UploadLimits {
+    /// Files up to `max_bytes`; pauses up to 30 s; at least 16 KiB/s on
+    /// average after the first 30 s.
+    pub fn new(max_bytes: u64) -> Self {
+        Self {
+            max_bytes,
+            idle: Duration::from_secs(30),
+            min_rate: 16 * 1024,
+            grace: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Counts an upload's bytes against its limits.
+struct Receiving {
+    started: Instant,
+    bytes: u64,
+    limits: UploadLimits,
+}
+
+impl Receiving {
+    /// Refuses a declared length over the limit before anything is read.
+    fn start(limits: UploadLimits, headers: &axum::http::HeaderMap) -> ApiResult<Self> {
+        let declared = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > limits.max_bytes) {
+            return Err(too_large(limits));
+        }
+        Ok(Self {
+            started: Instant::now(),
+            bytes: 0,
+            limits,
+        })
+    }
+
+    /// Waits for the next chunk, at most the idle limit.
+    async fn next<T>(&self, chunk: impl Future<Output = T>) -> ApiResult<T> {
+        tokio::time::timeout(self.limits.idle, chunk)
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "timeout",
+                    format!(
+                        "the upload paused for more than {} s",
+                        self.limits.idle.as_secs()
+                    ),
+                )
+            })
+    }
+
+    fn add(&mut self, n: usize) -> ApiResult<()> {
+        self.bytes = self.bytes.saturating_add(n as u64);
+        if self.bytes > self.limits.max_bytes {
+            return Err(too_large(self.limits));
+        }
+        let elapsed = self.started.elapsed();
+        let needed = self.limits.min_rate as f64 * elapsed.as_secs_f64();
+        if elapsed > self.limits.grace && (self.bytes as f64) < needed {
+            return Err(ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "timeout",
+                format!(
+                    "the upload is slower than {} KiB/s; it was stopped",
+                    self.limits.min_rate / 1024
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn too_large(limits: UploadLimits) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        format!(
+            "backup files up to {} MiB are accepted (--backup-upload-max-mib)",
+            limits.max_bytes / (1024 * 1024)
+        ),
+    )
+}
+
 /// `POST /api/v1/backups/restore` with the backup file as the body.
 async fn restore_upload(
     State(state): State<AppState>,
+    Extension(limits): Extension<UploadLimits>,
     key: ApiKey,
-    body: Body,
+    req: Request,
 ) -> ApiResult<Json<app::backups::RestoreReport>> {
     key.require(Scope::Admin)?;
+    key.require_unbound()?;
+    let mut receiving = Receiving::start(limits, req.headers())?;
     let actor = key_actor(&key);
     store::check_restore_rate(&state.pool, &state.backups, &actor).await?;
     let (upload, mut file) = new_upload(&state).await?;
-    let mut stream = body.into_data_stream();
-    while let Some(chunk) = stream.next().await {
+    let mut stream = req.into_body().into_data_stream();
+    while let Some(chunk) = receiving.next(stream.next()).await? {
         let chunk = chunk.map_err(|e| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
@@ -187,6 +299,7 @@ async fn restore_upload(
                 format!("reading the upload: {e}"),
             )
         })?;
+        receiving.add(chunk.len())?;
         file.write_all(&chunk).await.map_err(storage)?;
     }
     file.flush().await.map_err(storage)?;
@@ -226,9 +339,11 @@ async fn ui_download(
 async fn ui_upload(
     State(state): State<AppState>,
     Extension(auth): Extension<app::auth::guard::Auth>,
+    Extension(limits): Extension<UploadLimits>,
     req: Request,
 ) -> ApiResult<Response> {
     let user = ui_user(&auth)?;
+    let mut receiving = Receiving::start(limits, req.headers())?;
     let actor = app::auth::guard::actor(&user);
     store::check_restore_rate(&state.pool, &state.backups, &actor).await?;
     let mut multipart = Multipart::from_request(req, &state)
@@ -246,14 +361,32 @@ async fn ui_upload(
             Err(e) => return Ok(back("error", &format!("the upload failed: {e}"))),
         };
         match field.name() {
-            Some("confirm") => confirm = field.text().await.unwrap_or_default(),
+            Some("confirm") => {
+                let mut field = field;
+                let mut text = Vec::new();
+                loop {
+                    match receiving.next(field.chunk()).await? {
+                        Ok(Some(chunk)) if text.len() + chunk.len() <= 1024 => {
+                            receiving.add(chunk.len())?;
+                            text.extend_from_slice(&chunk);
+                        }
+                        Ok(Some(_)) => return Ok(back("error", "the confirmation is too long")),
+                        Ok(None) => break,
+                        Err(e) => return Ok(back("error", &format!("the upload failed: {e}"))),
+                    }
+                }
+                confirm = String::from_utf8_lossy(&text).into_owned();
+            }
             Some("file") => {
                 let name = field.file_name().unwrap_or("upload").to_owned();
                 let (upload, mut file) = new_upload(&state).await?;
                 let mut field = field;
                 loop {
-                    match field.chunk().await {
-                        Ok(Some(chunk)) => file.write_all(&chunk).await.map_err(storage)?,
+                    match receiving.next(field.chunk()).await? {
+                        Ok(Some(chunk)) => {
+                            receiving.add(chunk.len())?;
+                            file.write_all(&chunk).await.map_err(storage)?
+                        }
                         Ok(None) => break,
                         Err(e) => return Ok(back("error", &format!("the upload failed: {e}"))),
                     }
@@ -294,5 +427,71 @@ async fn ui_upload(
         }
         Err(AppError::Validation { message, .. }) => Ok(back("error", &message)),
         Err(e) => Ok(back("error", &e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderMap;
+
+    fn limits() -> UploadLimits {
+        UploadLimits {
+            max_bytes: 1000,
+            idle: Duration::from_millis(50),
+            min_rate: 1000,
+            grace: Duration::from_millis(200),
+        }
+    }
+
+    #[test]
+    fn a_declared_length_over_the_limit_is_refused_before_reading() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_LENGTH, header::HeaderValue::from(1001u64));
+        let e = Receiving::start(limits(), &headers).err().expect("refused");
+        assert_eq!(e.status, StatusCode::PAYLOAD_TOO_LARGE);
+        headers.insert(header::CONTENT_LENGTH, header::HeaderValue::from(1000u64));
+        assert!(Receiving::start(limits(), &headers).is_ok());
+    }
+
+    #[tokio::test]
+    async fn more_bytes_than_the_limit_are_refused_as_they_arrive() {
+        let mut r = Receiving::start(limits(), &HeaderMap::new()).expect("started");
+        assert!(r.add(600).is_ok());
+        let e = r.add(401).expect_err("over");
+        assert_eq!(e.status, StatusCode::PAYLOAD_TOO_LARGE);
+    }
+
+    #[tokio::test]
+    async fn a_pause_longer_than_the_idle_limit_ends_the_upload() {
+        let r = Receiving::start(limits(), &HeaderMap::new()).expect("started");
+        let e = r
+            .next(std::future::pending::<()>())
+            .await
+            .expect_err("timed out");
+        assert_eq!(e.status, StatusCode::REQUEST_TIMEOUT);
+    }
+
+    #[tokio::test]
+    async fn a_trickle_below_the_minimum_rate_is_cut_off_after_the_grace_time() {
+        let mut r = Receiving::start(limits(), &HeaderMap::new()).expect("started");
+        // Within the grace time any rate is fine.
+        assert!(r.add(1).is_ok());
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        // 2 bytes in 250 ms is far below 1000 B/s.
+        let e = r.add(1).expect_err("too slow");
+        assert_eq!(e.status, StatusCode::REQUEST_TIMEOUT);
+    }
+
+    #[tokio::test]
+    async fn an_upload_at_the_minimum_rate_passes() {
+        let slow_ok = UploadLimits {
+            min_rate: 100,
+            ..limits()
+        };
+        let mut r = Receiving::start(slow_ok, &HeaderMap::new()).expect("started");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        // 990 bytes: 100 B/s would need ten seconds to fall short.
+        assert!(r.add(990).is_ok());
     }
 }

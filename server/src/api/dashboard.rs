@@ -32,7 +32,9 @@ pub struct Params {
 }
 
 impl Params {
-    fn query(&self) -> ApiResult<DashboardQuery> {
+    /// The query, limited to what `key` may see (no key: the UI, whose
+    /// users see every service).
+    fn query(&self, key: Option<&ApiKey>) -> ApiResult<DashboardQuery> {
         let range = match self.range.as_deref() {
             None | Some("") => Range::default(),
             Some(r) => Range::parse(r).ok_or_else(|| {
@@ -44,16 +46,23 @@ impl Params {
                 .with_field("range")
             })?,
         };
-        Ok(DashboardQuery {
-            range,
-            service: self.service.clone().filter(|s| !s.is_empty()),
-        })
+        let requested = self.service.clone().filter(|s| !s.is_empty());
+        let service = match key {
+            Some(key) => key.visible_service(requested)?,
+            None => requested,
+        };
+        Ok(DashboardQuery { range, service })
     }
 }
 
-async fn compute(state: &AppState, params: &Params) -> ApiResult<Dashboard> {
-    let query = params.query()?;
-    Ok(store::load(&state.pool, &state.kpi, &query, chrono::Utc::now()).await?)
+async fn compute(state: &AppState, params: &Params, key: Option<&ApiKey>) -> ApiResult<Dashboard> {
+    let query = params.query(key)?;
+    let mut dashboard = store::load(&state.pool, &state.kpi, &query, chrono::Utc::now()).await?;
+    // A bound key does not learn which other services exist.
+    if let Some(bound) = key.and_then(|k| k.0.service.as_ref()) {
+        dashboard.services.retain(|s| s == bound);
+    }
+    Ok(dashboard)
 }
 
 async fn dashboard(
@@ -62,7 +71,7 @@ async fn dashboard(
     Query(params): Query<Params>,
 ) -> ApiResult<Json<Dashboard>> {
     key.require(Scope::Read)?;
-    Ok(Json(compute(&state, &params).await?))
+    Ok(Json(compute(&state, &params, Some(&key)).await?))
 }
 
 async fn export(
@@ -73,18 +82,27 @@ async fn export(
 ) -> ApiResult<Response> {
     key.require(Scope::Read)?;
     limits.export(format!("key:{}", key.0.id))?;
-    render_export(&state, &params).await
+    render_export(&state, &params, Some(&key)).await
 }
 
-/// The dashboard page's export buttons.
+/// The dashboard page's export buttons (any signed-in user).
 async fn ui_export(
     State(state): State<AppState>,
+    axum::Extension(auth): axum::Extension<app::auth::guard::Auth>,
     Query(params): Query<Params>,
 ) -> ApiResult<Response> {
-    render_export(&state, &params).await
+    let user = auth.user.ok_or(app::error::AppError::Unauthorized)?;
+    if !user.can(app::auth::Role::Viewer) {
+        return Err(app::error::AppError::Forbidden("this needs the viewer role".into()).into());
+    }
+    render_export(&state, &params, None).await
 }
 
-async fn render_export(state: &AppState, params: &Params) -> ApiResult<Response> {
+async fn render_export(
+    state: &AppState,
+    params: &Params,
+    key: Option<&ApiKey>,
+) -> ApiResult<Response> {
     let format = params.format.as_deref().unwrap_or("json");
     if format != "csv" && format != "json" {
         return Err(ApiError::new(
@@ -94,7 +112,7 @@ async fn render_export(state: &AppState, params: &Params) -> ApiResult<Response>
         )
         .with_field("format"));
     }
-    let d = compute(state, params).await?;
+    let d = compute(state, params, key).await?;
     let stamp = d.generated_at.get(..10).unwrap_or("export").to_owned();
     let name = format!("leitstand-{}-{stamp}.{format}", d.range.as_str());
     let disposition = format!("attachment; filename=\"{name}\"");

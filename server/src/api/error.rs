@@ -55,6 +55,7 @@ impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         let message = e.to_string();
         match e {
+            AppError::BadRequest(m) => Self::new(StatusCode::BAD_REQUEST, "bad_request", m),
             AppError::NotFound(_) => Self::new(StatusCode::NOT_FOUND, "not_found", message),
             AppError::Validation { field, message } => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", message).with_field(field)

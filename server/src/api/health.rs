@@ -24,7 +24,8 @@ async fn healthz() -> impl IntoResponse {
 }
 
 /// 200 when the database answers within a second and every migration this
-/// binary knows is applied; 503 with the reason otherwise.
+/// binary knows is applied; 503 with a short public reason otherwise (the
+/// details go to the log, not to whoever asks).
 async fn readyz(State(state): State<AppState>) -> Response {
     let check = async {
         let applied: i64 = sqlx::query_scalar(
@@ -32,29 +33,31 @@ async fn readyz(State(state): State<AppState>) -> Response {
         )
         .fetch_one(&state.pool)
         .await
-        .map_err(|e| format!("database not reachable: {e}"))?;
+        .map_err(|e| {
+            tracing::warn!(error = %e, "not ready: database unavailable");
+            "database unavailable"
+        })?;
         let wanted = latest_migration();
         if applied < wanted {
-            return Err(format!(
-                "migrations pending: database at {applied}, binary needs {wanted}"
-            ));
+            tracing::warn!(applied, wanted, "not ready: migrations pending");
+            return Err("migrations pending");
         }
         Ok(())
     };
     let outcome = match tokio::time::timeout(Duration::from_secs(1), check).await {
         Ok(result) => result,
-        Err(_) => Err("database did not answer within 1 s".to_owned()),
+        Err(_) => {
+            tracing::warn!("not ready: the database did not answer within 1 s");
+            Err("database unavailable")
+        }
     };
     match outcome {
         Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready" }))).into_response(),
-        Err(reason) => {
-            tracing::warn!(%reason, "not ready");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                [(axum::http::header::RETRY_AFTER, "5")],
-                Json(json!({ "status": "unavailable", "reason": reason })),
-            )
-                .into_response()
-        }
+        Err(reason) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(axum::http::header::RETRY_AFTER, "5")],
+            Json(json!({ "status": "unavailable", "reason": reason })),
+        )
+            .into_response(),
     }
 }

@@ -45,6 +45,7 @@ async fn export(
     Path(user): Path<String>,
 ) -> ApiResult<Response> {
     key.require(Scope::Admin)?;
+    key.require_unbound()?;
     let events = store::export(&state.pool, &user).await?;
     app::audit::store::record(
         &state.pool,
@@ -64,7 +65,8 @@ async fn erase(
     Path(user): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
     key.require(Scope::Admin)?;
-    let n = store::erase(&state.pool, &user).await?;
+    key.require_unbound()?;
+    let n = store::erase(&state.pool, &user, &format!("key:{}", key.0.prefix)).await?;
     app::audit::store::record(
         &state.pool,
         &format!("key:{}", key.0.prefix),

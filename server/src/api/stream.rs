@@ -105,18 +105,7 @@ async fn api_stream(
 ) -> ApiResult<SseStream> {
     key.require(Scope::Read)?;
     let mut filter = params.filter()?;
-    if let Some(bound) = &key.0.service {
-        match &filter.service {
-            Some(asked) if asked != bound => {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "forbidden",
-                    format!("this API key is bound to service `{bound}`"),
-                ));
-            }
-            _ => filter.service = Some(bound.clone()),
-        }
-    }
+    filter.service = key.visible_service(filter.service.take())?;
     let since = params.resume_from(&headers)?;
     Ok(open(state, filter, since))
 }

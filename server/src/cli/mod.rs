@@ -23,7 +23,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(cli.settings.log_format, &cli.settings.log);
+    telemetry::init(cli.settings.log.log_format, &cli.settings.log.filter);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -120,7 +120,7 @@ async fn privacy(
             );
         }
         PrivacyCommand::Erase { user } => {
-            let n = app::privacy::store::erase(pool, &user)
+            let n = app::privacy::store::erase(pool, &user, "cli")
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             app::audit::store::record(

@@ -5,64 +5,41 @@
 //! Every path is guarded unless it is on the short public list below: a
 //! page or route added later is protected without anyone remembering to.
 
-use std::net::{IpAddr, SocketAddr};
+pub mod client;
+pub mod paths;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
 
 use app::auth::guard::{Auth, SESSION_COOKIE};
 use app::auth::store as auth_store;
 use app::error::AppError;
 use app::state::AppState;
-use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
-/// Paths anyone may reach. REST (`/api/…`) authenticates with API keys in
-/// its handlers.
-fn is_public(path: &str) -> bool {
-    matches!(
-        path,
-        "/healthz"
-            | "/readyz"
-            | "/metrics"
-            | "/favicon.svg"
-            | "/robots.txt"
-            | "/manifest.webmanifest"
-            | "/sw.js"
-            | "/offline.html"
-    ) || path.starts_with("/pkg/")
-        || path.starts_with("/icons/")
-        || path.starts_with("/api/")
+pub use client::Transport;
+use paths::Area;
+
+use crate::api::error::ApiError;
+
+/// What the guard needs: the app and how far to believe forwarded headers.
+#[derive(Clone)]
+pub struct GuardState {
+    pub app: AppState,
+    pub transport: Arc<Transport>,
 }
 
-/// Server functions reachable without a session (signing in needs them).
-fn is_public_rpc(path: &str) -> bool {
-    ["/rpc/login", "/rpc/setup", "/rpc/needs_setup", "/rpc/me"]
-        .iter()
-        .any(|p| path.starts_with(p))
-}
-
-fn is_auth_page(path: &str) -> bool {
-    path == "/login" || path == "/setup"
-}
-
-/// The client's address: the socket peer, or with `trust_proxy` the last
-/// address a proxy appended to X-Forwarded-For.
-pub fn client_ip(
-    headers: &HeaderMap,
-    peer: Option<SocketAddr>,
-    trust_proxy: bool,
-) -> Option<IpAddr> {
-    if trust_proxy
-        && let Some(ip) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
-            .and_then(|v| v.trim().parse().ok())
-    {
-        return Some(ip);
+/// Refuses request targets that different layers would read differently
+/// (dot segments, NUL): 400 before any handler, guard or router decides.
+pub async fn refuse_ambiguous_paths(req: Request, next: Next) -> Response {
+    if let Err(refusal) = paths::check(req.uri().path(), req.uri().query()) {
+        return ApiError::new(StatusCode::BAD_REQUEST, "bad_request", refusal.message())
+            .into_response();
     }
-    peer.map(|p| p.ip())
+    next.run(req).await
 }
 
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -100,48 +77,59 @@ pub fn same_origin(headers: &HeaderMap, secure: bool) -> bool {
         .is_some_and(|r| r == own || r.starts_with(&format!("{own}/")))
 }
 
+fn has_bearer(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "))
+}
+
 fn error(e: AppError) -> Response {
-    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let body = serde_json::to_string(&e).unwrap_or_default();
-    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    ApiError::from(e).into_response()
 }
 
 /// Resolves the session, then lets the request through or refuses it.
-pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+/// Decides on the path's [`Area`]: REST and files never render a page,
+/// pages and server functions need a session.
+pub async fn guard(State(guard): State<GuardState>, mut req: Request, next: Next) -> Response {
+    let GuardState {
+        app: state,
+        transport,
+    } = guard;
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0);
     let headers = req.headers();
-    let secure = req.uri().scheme_str() == Some("https")
-        || state.security.tls
-        || (state.security.trust_proxy
-            && headers
-                .get("x-forwarded-proto")
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.eq_ignore_ascii_case("https")));
-    let ip = client_ip(headers, peer, state.security.trust_proxy);
-    let token = cookie(headers, SESSION_COOKIE);
-    let user = match &token {
-        Some(t) => match auth_store::session_user(&state.pool, t, state.sessions).await {
-            Ok(user) => user,
-            Err(e) => return error(e),
-        },
-        None => None,
-    };
+    let secure = transport.is_https(headers, peer, req.uri().scheme_str());
+    let ip = transport.client_ip(headers, peer);
     let path = req.uri().path().to_owned();
+    let area = paths::classify(&path);
+    // Only a value shaped like one of our tokens is looked up: random
+    // cookies cost no database work.
+    let token = cookie(headers, SESSION_COOKIE).filter(|t| auth_store::is_token_shaped(t));
+    let uses_session = matches!(area, Area::Rpc | Area::AuthPage | Area::Page);
+    let user = match &token {
+        Some(t) if uses_session => {
+            match auth_store::session_user(&state.pool, t, state.sessions).await {
+                Ok(user) => user,
+                Err(e) => return error(e),
+            }
+        }
+        _ => None,
+    };
     let method = req.method().clone();
     let unsafe_method = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
 
     // Same-origin proof for anything a browser session could be tricked
-    // into (SameSite=Strict is the first line; this is the second).
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.len() > 7 && v[..7].eq_ignore_ascii_case("bearer "));
+    // into (SameSite=Strict is the first line; this is the second). Only
+    // a request the Bearer key authenticates is exempt: REST without a
+    // session cookie. Anything carrying the cookie is judged by its rules.
+    let key_authenticated = area == Area::Api && token.is_none() && has_bearer(headers);
+    let has_cookie = cookie(headers, SESSION_COOKIE).is_some();
     if unsafe_method
-        && !bearer
-        && (token.is_some() || path.starts_with("/rpc/"))
+        && !key_authenticated
+        && (has_cookie || area == Area::Rpc)
         && !same_origin(headers, secure)
     {
         tracing::warn!(%path, "cross-origin state change refused");
@@ -155,8 +143,14 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
         secure,
     });
 
-    if !is_public(&path) && !is_public_rpc(&path) {
-        if is_auth_page(&path) {
+    match area {
+        Area::Health | Area::Static | Area::Api => {}
+        Area::Rpc => {
+            if user.is_none() && !paths::is_public_rpc(&path) {
+                return error(AppError::Unauthorized);
+            }
+        }
+        Area::AuthPage => {
             let users = match auth_store::count_users(&state.pool).await {
                 Ok(n) => n,
                 Err(e) => return error(e),
@@ -170,32 +164,13 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
             if users > 0 && path == "/setup" {
                 return Redirect::to("/login").into_response();
             }
-        } else if user.is_none() {
-            if path.starts_with("/rpc/") || unsafe_method || method != Method::GET {
-                return error(AppError::Unauthorized);
+        }
+        Area::Page => {
+            if user.is_none() {
+                let not_a_read = unsafe_method || method != Method::GET;
+                let (wants_html, next_path) = page_request(&req);
+                return refuse_page(&state, not_a_read, wants_html, next_path).await;
             }
-            let users = match auth_store::count_users(&state.pool).await {
-                Ok(n) => n,
-                Err(e) => return error(e),
-            };
-            if users == 0 {
-                return Redirect::to("/setup").into_response();
-            }
-            let next_path = req
-                .uri()
-                .path_and_query()
-                .map(|p| p.as_str().to_owned())
-                .unwrap_or_else(|| "/".into());
-            let wants_html = req
-                .headers()
-                .get(header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|a| a.contains("text/html"));
-            if !wants_html {
-                return error(AppError::Unauthorized);
-            }
-            return Redirect::to(&format!("/login?next={}", app::events::encode(&next_path)))
-                .into_response();
         }
     }
 
@@ -209,24 +184,49 @@ pub async fn guard(State(state): State<AppState>, mut req: Request, next: Next) 
     response
 }
 
-/// Content-Security-Policy of server-rendered pages: scripts only from us
-/// or with this response's nonce (the hydration script).
-pub fn page_csp(nonce: &str) -> String {
-    format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
-         font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
-         frame-ancestors 'none'; manifest-src 'self'; worker-src 'self'"
-    )
+/// Whether a page request is from a browser, and the path to come back to.
+fn page_request(req: &Request) -> (bool, String) {
+    let wants_html = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    let next_path = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "/".into());
+    (wants_html, next_path)
+}
+
+/// An anonymous request for a page: to set-up when nobody exists yet, to
+/// the login page for browsers, a JSON 401 for everything else.
+async fn refuse_page(
+    state: &AppState,
+    not_a_read: bool,
+    wants_html: bool,
+    next_path: String,
+) -> Response {
+    if not_a_read {
+        return error(AppError::Unauthorized);
+    }
+    let users = match auth_store::count_users(&state.pool).await {
+        Ok(n) => n,
+        Err(e) => return error(e),
+    };
+    if users == 0 {
+        return Redirect::to("/setup").into_response();
+    }
+    if !wants_html {
+        return error(AppError::Unauthorized);
+    }
+    Redirect::to(&format!("/login?next={}", app::events::encode(&next_path))).into_response()
 }
 
 /// Policy of everything that is not a page (API, files): nothing runs.
 pub const DEFAULT_CSP: &str = "default-src 'none'; frame-ancestors 'none'; sandbox";
 
 pub const PERMISSIONS_POLICY: &str = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=(), interest-cohort=()";
-
-#[allow(dead_code)]
-fn _body_type(_: Body) {}
 
 #[cfg(test)]
 mod tests {
@@ -288,31 +288,5 @@ mod tests {
             ),
             None
         );
-    }
-
-    #[test]
-    fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
-        let h = headers(&[("x-forwarded-for", "203.0.113.9, 10.0.0.2")]);
-        let peer: SocketAddr = "10.0.0.1:5555"
-            .parse()
-            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
-        assert_eq!(client_ip(&h, Some(peer), false), Some(peer.ip()));
-        assert_eq!(client_ip(&h, Some(peer), true), "10.0.0.2".parse().ok());
-    }
-
-    #[test]
-    fn only_listed_paths_are_public() {
-        assert!(
-            is_public("/healthz")
-                && is_public("/pkg/leitstand.wasm")
-                && is_public("/api/v1/events")
-        );
-        assert!(
-            !is_public("/")
-                && !is_public("/settings")
-                && !is_public("/export/dashboard")
-                && !is_public("/live/stream")
-        );
-        assert!(is_public_rpc("/rpc/login123") && !is_public_rpc("/rpc/get_dashboard123"));
     }
 }
