@@ -5,28 +5,47 @@ use serde::{Deserialize, Serialize};
 use server_fn::codec::JsonEncoding;
 use server_fn::error::{FromServerFnError, ServerFnErrorErr};
 
+/// Every error a request can end in. [`AppError::status`] and
+/// [`AppError::code`] are the one place that says which HTTP status and
+/// which machine-readable code each one has, for REST responses, server
+/// functions and the security layer alike.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "code", content = "detail", rename_all = "snake_case")]
 pub enum AppError {
     /// The request itself is malformed (not one field of it).
     #[error("bad request: {0}")]
     BadRequest(String),
-    #[error("{0} not found")]
-    NotFound(String),
-    #[error("{field}: {message}")]
-    Validation { field: String, message: String },
+    /// A body that is not the JSON it should be.
+    #[error("malformed request: {0}")]
+    Malformed(String),
     #[error("authentication required")]
     Unauthorized,
     #[error("forbidden: {0}")]
     Forbidden(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The client took too long (to send its body, for example).
+    #[error("timed out: {0}")]
+    Timeout(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    #[error("too large: {0}")]
+    TooLarge(String),
+    #[error("unsupported content encoding: {0}")]
+    UnsupportedEncoding(String),
+    #[error("{field}: {message}")]
+    Validation { field: String, message: String },
     #[error("too many requests, retry in {retry_after} s")]
     TooManyRequests { retry_after: u64 },
+    /// A fault of ours. The cause is for the server log only: it is never
+    /// serialised, so it cannot reach a client.
+    #[error("internal error")]
+    Internal {
+        #[serde(skip)]
+        cause: String,
+    },
     #[error("service unavailable: {0}")]
     Unavailable(String),
-    #[error("internal error")]
-    Internal,
     /// Transport-level failure of a server function call (network, decoding).
     #[error("request failed: {0}")]
     Request(String),
@@ -40,19 +59,90 @@ impl AppError {
         }
     }
 
-    /// A stable machine-readable code, as used in REST error bodies.
+    /// An internal error with its cause (logged once where the request
+    /// ends, never sent).
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self::Internal {
+            cause: cause.to_string(),
+        }
+    }
+
+    /// The HTTP status this error stands for.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::BadRequest(_) | Self::Malformed(_) => 400,
+            Self::Unauthorized => 401,
+            Self::Forbidden(_) => 403,
+            Self::NotFound(_) => 404,
+            Self::Timeout(_) => 408,
+            Self::Conflict(_) => 409,
+            Self::TooLarge(_) => 413,
+            Self::UnsupportedEncoding(_) => 415,
+            Self::Validation { .. } => 422,
+            Self::TooManyRequests { .. } => 429,
+            Self::Internal { .. } | Self::Request(_) => 500,
+            Self::Unavailable(_) => 503,
+        }
+    }
+
+    /// The stable machine-readable code of REST error bodies.
     pub fn code(&self) -> &'static str {
         match self {
             Self::BadRequest(_) => "bad_request",
-            Self::NotFound(_) => "not_found",
-            Self::Validation { .. } => "validation",
+            Self::Malformed(_) => "malformed",
             Self::Unauthorized => "unauthorized",
             Self::Forbidden(_) => "forbidden",
+            Self::NotFound(_) => "not_found",
+            Self::Timeout(_) => "timeout",
             Self::Conflict(_) => "conflict",
+            Self::TooLarge(_) => "too_large",
+            Self::UnsupportedEncoding(_) => "unsupported_encoding",
+            Self::Validation { .. } => "validation",
             Self::TooManyRequests { .. } => "rate_limited",
+            Self::Internal { .. } => "internal",
             Self::Unavailable(_) => "unavailable",
-            Self::Internal => "internal",
             Self::Request(_) => "request_failed",
+        }
+    }
+
+    /// What a client is told: the detail without the code's prefix, and
+    /// nothing of an internal cause.
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::BadRequest(m)
+            | Self::Malformed(m)
+            | Self::Forbidden(m)
+            | Self::Timeout(m)
+            | Self::Conflict(m)
+            | Self::TooLarge(m)
+            | Self::UnsupportedEncoding(m)
+            | Self::Unavailable(m)
+            | Self::Request(m) => m.clone(),
+            Self::Validation { message, .. } => message.clone(),
+            Self::Unauthorized => {
+                "authentication required: sign in, or send `Authorization: Bearer <key>`".into()
+            }
+            Self::Internal { .. } => {
+                "internal error; the server log has the details under this request's id".into()
+            }
+            Self::NotFound(_) | Self::TooManyRequests { .. } => self.to_string(),
+        }
+    }
+
+    /// Seconds a client should wait before retrying, where that applies.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::TooManyRequests { retry_after } => Some(*retry_after),
+            Self::Unavailable(_) => Some(5),
+            _ => None,
+        }
+    }
+
+    /// Logs an internal error's cause (where a request ends, once).
+    #[cfg(feature = "ssr")]
+    pub fn log_if_internal(&self) {
+        if let Self::Internal { cause } = self {
+            tracing::error!(%cause, "internal error");
         }
     }
 }
@@ -102,10 +192,7 @@ impl From<sqlx::Error> for AppError {
                 tracing::warn!(error = %e, "database unavailable");
                 Self::Unavailable("the database is not reachable".into())
             }
-            _ => {
-                tracing::error!(error = ?e, "database error");
-                Self::Internal
-            }
+            _ => Self::internal(format_args!("database: {e}")),
         }
     }
 }
@@ -113,48 +200,23 @@ impl From<sqlx::Error> for AppError {
 /// Result of store and server functions.
 pub type AppResult<T> = Result<T, AppError>;
 
-impl AppError {
-    /// The HTTP status this error stands for.
-    pub fn status(&self) -> u16 {
-        match self {
-            Self::BadRequest(_) => 400,
-            Self::NotFound(_) => 404,
-            Self::Validation { .. } => 422,
-            Self::Unauthorized => 401,
-            Self::Forbidden(_) => 403,
-            Self::Conflict(_) => 409,
-            Self::TooManyRequests { .. } => 429,
-            Self::Unavailable(_) => 503,
-            Self::Internal | Self::Request(_) => 500,
-        }
-    }
-}
-
-/// Gives a server function's error response the error's status code (the
-/// default would be 500 for every error), with `Retry-After` on 429 and 503.
+/// Ends a server function: gives its error response the error's status
+/// code (the default would be 500 for every error), `Retry-After` on 429
+/// and 503, and logs an internal error's cause.
 #[cfg(feature = "ssr")]
 pub fn with_status<T>(result: AppResult<T>) -> AppResult<T> {
-    if let Err(e) = &result
-        && let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
-        && let Ok(status) = axum::http::StatusCode::from_u16(e.status())
-    {
-        response.set_status(status);
-        if let Some(seconds) = e.retry_after() {
-            response.insert_header(axum::http::header::RETRY_AFTER, seconds.into());
+    if let Err(e) = &result {
+        e.log_if_internal();
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+            && let Ok(status) = axum::http::StatusCode::from_u16(e.status())
+        {
+            response.set_status(status);
+            if let Some(seconds) = e.retry_after() {
+                response.insert_header(axum::http::header::RETRY_AFTER, seconds.into());
+            }
         }
     }
     result
-}
-
-impl AppError {
-    /// Seconds a client should wait before retrying, where that applies.
-    pub fn retry_after(&self) -> Option<u64> {
-        match self {
-            Self::TooManyRequests { retry_after } => Some(*retry_after),
-            Self::Unavailable(_) => Some(5),
-            _ => None,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -172,12 +234,42 @@ mod tests {
             AppError::Conflict("exists".into()),
             AppError::TooManyRequests { retry_after: 3 },
             AppError::Unavailable("db".into()),
-            AppError::Internal,
+            AppError::Malformed("json".into()),
+            AppError::Timeout("slow".into()),
+            AppError::TooLarge("big".into()),
+            AppError::UnsupportedEncoding("lz4".into()),
+            AppError::Internal {
+                cause: String::new(),
+            },
             AppError::Request("network".into()),
         ];
         for e in all {
             let bytes = e.ser();
             assert_eq!(AppError::de(bytes), e);
         }
+    }
+
+    #[test]
+    fn an_internal_cause_never_leaves_the_server() {
+        let e = AppError::internal("relation \"secret_table\" does not exist");
+        let sent = e.ser();
+        let text = String::from_utf8_lossy(&sent);
+        assert!(!text.contains("secret_table"), "{text}");
+        assert!(!e.public_message().contains("secret_table"));
+        assert_eq!(AppError::de(sent).code(), "internal");
+    }
+
+    #[test]
+    fn every_error_has_one_status_and_code() {
+        let e = AppError::validation("level", "unknown");
+        assert_eq!(
+            (e.status(), e.code(), e.public_message().as_str()),
+            (422, "validation", "unknown")
+        );
+        assert_eq!(AppError::Unavailable("db".into()).retry_after(), Some(5));
+        assert_eq!(
+            AppError::TooManyRequests { retry_after: 7 }.retry_after(),
+            Some(7)
+        );
     }
 }

@@ -66,8 +66,7 @@ impl AppState {
     /// The state from the Leptos context (renders and server functions).
     pub fn from_context() -> Result<Self, crate::error::AppError> {
         leptos::prelude::use_context::<Self>().ok_or_else(|| {
-            tracing::error!("AppState missing from the Leptos context");
-            crate::error::AppError::Internal
+            crate::error::AppError::internal("AppState missing from the Leptos context")
         })
     }
 }

@@ -220,6 +220,7 @@ impl DatabaseUrl {
 }
 
 #[derive(Clone, Debug, Args)]
+#[group(skip)]
 #[command(next_help_heading = "Database")]
 pub struct DatabaseSettings {
     /// PostgreSQL URL. Without it Leitstand runs its own PostgreSQL under <data-dir>/postgres.
@@ -255,6 +256,7 @@ pub struct DatabaseSettings {
 }
 
 #[derive(Clone, Debug, Args)]
+#[group(skip)]
 #[command(next_help_heading = "HTTP")]
 pub struct HttpSettings {
     /// Address to serve HTTP on.
@@ -337,6 +339,7 @@ pub struct HttpSettings {
 }
 
 #[derive(Clone, Debug, Args)]
+#[group(skip)]
 #[command(next_help_heading = "Limits")]
 pub struct LimitSettings {
     /// Failed sign-ins per minute from one address (or for one account from one
@@ -389,6 +392,7 @@ pub struct LimitSettings {
 }
 
 #[derive(Clone, Debug, Args)]
+#[group(skip)]
 #[command(next_help_heading = "Sessions")]
 pub struct SessionSettings {
     /// Hours a session may stay unused before it ends.
@@ -411,6 +415,7 @@ pub struct SessionSettings {
 }
 
 #[derive(Clone, Debug, Args)]
+#[group(skip)]
 #[command(next_help_heading = "Backups")]
 pub struct BackupArgs {
     /// When scheduled backups run: `HH:MM` daily in the time zone, `every 6h`, or `off`.
@@ -464,6 +469,7 @@ pub struct BackupArgs {
 }
 
 #[derive(Clone, Debug, Args)]
+#[group(skip)]
 #[command(next_help_heading = "KPIs")]
 pub struct KpiArgs {
     /// Time zone for day boundaries (timeline, schedules), an IANA name.
@@ -496,6 +502,7 @@ pub struct KpiArgs {
 }
 
 #[derive(Clone, Debug, Args)]
+#[group(skip)]
 #[command(next_help_heading = "Logging")]
 pub struct LogSettings {
     /// Log format.
@@ -686,6 +693,15 @@ fn toml_to_args(text: &str, env_is_set: impl Fn(&str) -> bool) -> anyhow::Result
         {
             continue;
         }
+        // A switch (`trust_proxy = true`) is the bare flag; false is its absence.
+        if !arg.get_action().takes_values() {
+            match value {
+                toml::Value::Boolean(true) => out.push(format!("--{flag}")),
+                toml::Value::Boolean(false) => {}
+                other => bail!("setting `{key}` is a switch: true or false, not {other}"),
+            }
+            continue;
+        }
         let rendered = match value {
             toml::Value::String(s) => s,
             toml::Value::Integer(i) => i.to_string(),
@@ -740,6 +756,18 @@ mod tests {
         assert!(args.contains(&"--listen=0.0.0.0:8080".to_owned()));
         assert!(args.contains(&"--readiness-weights=0.2,0.5,0.3".to_owned()));
         assert!(!args.iter().any(|a| a.starts_with("--data-dir")));
+    }
+
+    #[test]
+    fn switches_in_the_file_are_flags_when_true_and_absent_when_false() {
+        let on = toml_to_args("trust_proxy = true", |_| false).expect("valid");
+        assert_eq!(on, vec!["--trust-proxy".to_owned()]);
+        assert!(
+            toml_to_args("trust_proxy = false", |_| false)
+                .expect("valid")
+                .is_empty()
+        );
+        assert!(toml_to_args("trust_proxy = \"yes\"", |_| false).is_err());
     }
 
     #[test]

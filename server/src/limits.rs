@@ -2,6 +2,7 @@
 //! stream (tower_governor), per API key on ingest, per user or key on
 //! exports. Every refusal is a JSON 429 with Retry-After.
 
+use app::error::AppError;
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -96,11 +97,10 @@ fn check<K: std::hash::Hash + Eq + Clone>(
             &governor::clock::DefaultClock::default(),
         ));
         let seconds = wait.as_secs().max(1);
-        ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            format!("too many {what}; retry in {seconds} s"),
-        )
+        ApiError::from(AppError::TooManyRequests {
+            retry_after: seconds,
+        })
+        .with_message(format!("too many {what}; retry in {seconds} s"))
         .with_retry_after(seconds)
     })
 }
@@ -159,11 +159,12 @@ pub async fn json_429(response: Response) -> Response {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok())
         .unwrap_or(1);
-    ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "rate_limited",
-        format!("too many requests from this address; retry in {seconds} s"),
-    )
+    ApiError::from(AppError::TooManyRequests {
+        retry_after: seconds,
+    })
+    .with_message(format!(
+        "too many requests from this address; retry in {seconds} s"
+    ))
     .with_retry_after(seconds)
     .into_response()
 }

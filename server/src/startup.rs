@@ -12,6 +12,7 @@ use app::state::AppState;
 use app::{App, shell};
 use axum::Router;
 use axum::body::Body;
+use axum::extract::MatchedPath;
 use axum::http::{HeaderName, HeaderValue, Request, Response, StatusCode};
 use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -363,17 +364,28 @@ fn is_probe_path(path: &str) -> bool {
     matches!(path, "/healthz" | "/readyz" | "/metrics")
 }
 
+/// The request's span: method, the matched route's template (not the raw
+/// path, which may carry ids and user data), the request id, and the
+/// client address, which the security layer records once it knows it.
 fn make_span(req: &Request<Body>) -> Span {
     let request_id = req
         .headers()
         .get(&REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-");
-    let path = req.uri().path();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("(fallback)", MatchedPath::as_str);
+    let client = tracing::field::Empty;
+    // A span prints nothing by itself; its level only decides under which
+    // filters it exists. At ERROR it exists under every filter, so an error
+    // logged during a request always carries the request's id, even with
+    // `RUST_LOG=error`. Health probes stay at DEBUG.
     if is_probe_path(req.uri().path()) {
-        tracing::debug_span!("request", method = %req.method(), path, request_id)
+        tracing::debug_span!("request", method = %req.method(), route, request_id, client)
     } else {
-        tracing::info_span!("request", method = %req.method(), path, request_id)
+        tracing::error_span!("request", method = %req.method(), route, request_id, client)
     }
 }
 

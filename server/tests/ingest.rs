@@ -300,7 +300,7 @@ async fn bad_input_gets_a_precise_error_and_changes_nothing() {
         &app,
         app.post_events(&key, &Value::Array(many)).await,
         413,
-        "too_many_events",
+        "too_large",
     )
     .await;
     let huge = json!({ "service": "shop", "message": "x".repeat(1024 * 1024) });

@@ -5,6 +5,7 @@ mod auth;
 mod backups;
 mod dashboard;
 mod embedded;
+mod errors;
 mod health;
 #[allow(dead_code)] // not every test uses every helper
 mod helpers;

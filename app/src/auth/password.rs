@@ -51,7 +51,7 @@ async fn with_memory<T: Send + 'static>(
         .map_err(|_| {
             AppError::Unavailable("too many sign-ins at once; retry in a few seconds".into())
         })?
-        .map_err(|_| AppError::Internal)?;
+        .map_err(AppError::internal)?;
     let mut buffer = hashers
         .buffers
         .lock()
@@ -63,10 +63,7 @@ async fn with_memory<T: Send + 'static>(
         (result, buffer)
     })
     .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "password hashing task failed");
-        AppError::Internal
-    })?;
+    .map_err(|e| AppError::internal(format_args!("password hashing task failed: {e}")))?;
     if let Ok(mut free) = hashers.buffers.lock() {
         free.push(buffer);
     }
@@ -111,8 +108,7 @@ pub async fn hash(password: String) -> AppResult<String> {
 }
 
 fn internal(what: &str, e: &dyn std::fmt::Display) -> AppError {
-    tracing::error!(error = %e, "{what} failed");
-    AppError::Internal
+    AppError::internal(format_args!("{what} failed: {e}"))
 }
 
 /// Whether `password` matches `stored` (constant-time comparison). A

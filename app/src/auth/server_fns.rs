@@ -8,14 +8,19 @@ use crate::error::AppError;
 /// Who is signed in (None on the login and setup pages).
 #[server(prefix = "/rpc", input = server_fn::codec::GetUrl)]
 pub async fn me() -> Result<Option<CurrentUser>, AppError> {
-    Ok(super::guard::current_user())
+    crate::error::with_status(Ok(super::guard::current_user()))
 }
 
 /// Whether the installation still needs its first admin.
 #[server(prefix = "/rpc", input = server_fn::codec::GetUrl)]
 pub async fn needs_setup() -> Result<bool, AppError> {
-    let state = crate::state::AppState::from_context()?;
-    Ok(super::store::count_users(&state.pool).await? == 0)
+    crate::error::with_status(
+        async {
+            let state = crate::state::AppState::from_context()?;
+            Ok(super::store::count_users(&state.pool).await? == 0)
+        }
+        .await,
+    )
 }
 
 #[cfg(feature = "ssr")]

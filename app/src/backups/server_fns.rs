@@ -60,7 +60,7 @@ pub async fn create_backup() -> Result<BackupInfo, AppError> {
                     None,
                 )
                 .await?
-                .ok_or(AppError::Internal)
+                .ok_or_else(|| AppError::internal("a manual backup got no catalog row"))
             })
             .await;
             match finished {
@@ -69,7 +69,7 @@ pub async fn create_backup() -> Result<BackupInfo, AppError> {
                     .await?
                     .into_iter()
                     .find(|b| b.status == "running")
-                    .ok_or(AppError::Internal),
+                    .ok_or_else(|| AppError::internal("the running backup is not in the catalog")),
             }
         }
         .await,
@@ -159,7 +159,9 @@ where
     let task = tokio::spawn(job(state.clone()));
     match tokio::time::timeout(WAIT, task).await {
         Ok(Ok(result)) => Some(result),
-        Ok(Err(_)) => Some(Err(AppError::Internal)),
+        Ok(Err(e)) => Some(Err(AppError::internal(format_args!(
+            "background task failed: {e}"
+        )))),
         Err(_) => None,
     }
 }

@@ -118,7 +118,7 @@ pub async fn ensure_dir(dir: &Path) -> AppResult<()> {
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
     })
     .await
-    .map_err(|_| AppError::Internal)?
+    .map_err(AppError::internal)?
     .map_err(io)
 }
 
@@ -462,10 +462,9 @@ async fn write_snapshot(conn: &mut PgConnection, path: PathBuf, kind: Kind) -> A
     };
     let fed = feed.await;
     drop(tx);
-    let written = writer.await.map_err(|e| {
-        tracing::error!(error = %e, "backup writer failed");
-        AppError::Internal
-    })?;
+    let written = writer
+        .await
+        .map_err(|e| AppError::internal(format_args!("backup writer failed: {e}")))?;
     fed?;
     written.map_err(io)
 }
@@ -476,7 +475,7 @@ async fn read_checked(path: &Path) -> AppResult<Result<(Manifest, String), Forma
     let path = path.to_owned();
     tokio::task::spawn_blocking(move || format::read(&path, |_| Ok(())))
         .await
-        .map_err(|_| AppError::Internal)
+        .map_err(|e| AppError::internal(format_args!("backup reader failed: {e}")))
 }
 
 /// Reads a whole file and checks it (format, checksums, manifest).
@@ -762,7 +761,7 @@ pub async fn restore(
             })
         }
         Err(e) => {
-            tracing::warn!(error = %e, "restore failed; nothing was changed");
+            tracing::warn!(error = ?e, "restore failed; nothing was changed");
             let _ = crate::audit::store::record(
                 pool,
                 actor,
@@ -788,7 +787,7 @@ async fn restore_validated(
 ) -> AppResult<(BackupInfo, u64, u64)> {
     ensure_dir(&settings.dir).await?;
     let Some((safety_id, safety_name)) = begin_row(pool, Kind::Safety, actor, None).await? else {
-        return Err(AppError::Internal);
+        return Err(AppError::internal("no catalog row for the safety backup"));
     };
     let mut tx = pool.begin().await?;
     let locked = async {
@@ -935,7 +934,7 @@ async fn restore_validated(
                 Some(In::Data(_) | In::End(_)) => {
                     return Err(AppError::validation("file", "data outside a table"));
                 }
-                None => return Err(AppError::Internal),
+                None => return Err(AppError::internal("the backup reader stopped early")),
             }
         }
     }
@@ -1071,11 +1070,11 @@ pub async fn run_scheduler(
                         tracing::info!(?deleted, "old scheduled backups deleted");
                     }
                     Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "retention failed"),
+                    Err(e) => tracing::warn!(error = ?e, "retention failed"),
                 }
             }
             Ok(None) => tracing::debug!(%slot, "another process took this scheduled backup"),
-            Err(e) => tracing::error!(error = %e, "scheduled backup failed"),
+            Err(e) => tracing::error!(error = ?e, "scheduled backup failed"),
         }
     }
 }

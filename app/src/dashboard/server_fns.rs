@@ -21,6 +21,11 @@ pub async fn get_dashboard(query: DashboardQuery) -> Result<Dashboard, AppError>
 /// Base URL and key status for the onboarding panel.
 #[server(prefix = "/rpc", input = server_fn::codec::GetUrl)]
 pub async fn onboarding_info() -> Result<super::types::OnboardingInfo, AppError> {
+    crate::error::with_status(onboarding_info_inner().await)
+}
+
+#[cfg(feature = "ssr")]
+async fn onboarding_info_inner() -> Result<super::types::OnboardingInfo, AppError> {
     crate::auth::guard::require(crate::auth::Role::Viewer)?;
     let state = crate::state::AppState::from_context()?;
     let origin = use_context::<axum::http::request::Parts>()

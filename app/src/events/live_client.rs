@@ -12,8 +12,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{EventSource, MessageEvent};
 
-use super::live_widget::Connection;
 use super::types::EventView;
+use super::types::LiveConnection as Connection;
 
 type Handler = Rc<dyn Fn(EventView)>;
 

@@ -7,17 +7,7 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
 use super::server_fns::recent_events;
-use super::types::{EventView, Level};
-
-/// Events shown.
-pub const SHOWN: usize = 20;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Connection {
-    Connecting,
-    Live,
-    Reconnecting,
-}
+use super::types::{EventView, LIVE_SHOWN as SHOWN, Level, LiveConnection as Connection};
 
 pub fn level_class(level: Level) -> &'static str {
     match level {

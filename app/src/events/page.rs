@@ -6,8 +6,9 @@ use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::live_widget::{Connection, level_class};
+use super::live_widget::level_class;
 use super::server_fns::{event_facets, get_event, search_events};
+use super::types::LiveConnection as Connection;
 use super::types::{EVENT_RANGES, EventPage, EventQuery, EventView, Level};
 
 fn query_from_url(q: &leptos_router::params::ParamsMap) -> EventQuery {

@@ -16,7 +16,7 @@ pub async fn recent_events(service: Option<String>) -> Result<LiveSnapshot, AppE
             super::store::recent(
                 &state.pool,
                 service.as_deref(),
-                super::live_widget::SHOWN as i64,
+                super::types::LIVE_SHOWN as i64,
             )
             .await
         }

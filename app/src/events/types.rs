@@ -43,17 +43,19 @@ impl Level {
         self as i16
     }
 
-    pub fn from_i16(v: i16) -> Self {
+    /// The level stored as `v`; None for a value no level has.
+    pub fn from_i16(v: i16) -> Option<Self> {
         match v {
-            0 => Level::Debug,
-            1 => Level::Info,
-            2 => Level::Warning,
-            3 => Level::Error,
-            _ => Level::Critical,
+            0 => Some(Level::Debug),
+            1 => Some(Level::Info),
+            2 => Some(Level::Warning),
+            3 => Some(Level::Error),
+            4 => Some(Level::Critical),
+            _ => None,
         }
     }
 
-    /// Error events are `error` or `critical` (DESIGN.md §4).
+    /// Error events are `error` or `critical`.
     pub fn is_error(self) -> bool {
         self >= Level::Error
     }
@@ -270,4 +272,35 @@ pub struct LiveSnapshot {
 pub struct Facets {
     pub services: Vec<String>,
     pub features: Vec<String>,
+}
+
+/// What a live stream wants to see.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StreamFilter {
+    pub service: Option<String>,
+    pub min_level: Option<Level>,
+    pub kind_prefix: Option<String>,
+}
+
+impl StreamFilter {
+    /// Whether an event of this service, type and level passes.
+    pub fn admits(&self, service: &str, kind: &str, level: Level) -> bool {
+        self.service.as_ref().is_none_or(|s| s == service)
+            && self.min_level.is_none_or(|l| level >= l)
+            && self
+                .kind_prefix
+                .as_ref()
+                .is_none_or(|p| kind.starts_with(p.as_str()))
+    }
+}
+
+/// Events the dashboard's live widget shows.
+pub const LIVE_SHOWN: usize = 20;
+
+/// The state of the browser's live connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiveConnection {
+    Connecting,
+    Live,
+    Reconnecting,
 }

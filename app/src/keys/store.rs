@@ -99,7 +99,7 @@ pub async fn create(
             });
         }
     }
-    Err(AppError::Internal)
+    Err(AppError::internal("no free key prefix after several tries"))
 }
 
 #[tracing::instrument(skip_all, err(level = "debug"))]

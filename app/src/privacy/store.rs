@@ -2,11 +2,10 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, PgPool};
 
 use crate::error::{AppError, AppResult};
-use crate::events::store::{Counts, hour_of, upsert_daily, upsert_hourly};
+use crate::events::store::rollups::{self, RemovedEvent};
 use crate::events::types::{EventView, Level};
 
 fn check(user_ref: &str) -> AppResult<&str> {
@@ -23,38 +22,8 @@ fn check(user_ref: &str) -> AppResult<&str> {
 }
 
 /// Every stored event of `user_ref`, oldest first.
-#[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn export(db: &PgPool, user_ref: &str) -> AppResult<Vec<EventView>> {
-    let user_ref = check(user_ref)?;
-    let rows = sqlx::query!(
-        r#"select e.seq, e.id, e.occurred_at, e.received_at, s.slug as service, e.feature, e.kind,
-                  e.level, e.message, e.fingerprint, e.release, e.environment, e.user_ref, e.attributes
-           from events e join services s on s.id = e.service_id
-           where e.user_ref = $1
-           order by e.occurred_at, e.id"#,
-        user_ref
-    )
-    .fetch_all(db)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| EventView {
-            id: r.id,
-            seq: r.seq,
-            occurred_at: r.occurred_at,
-            received_at: r.received_at,
-            service: r.service,
-            feature: r.feature,
-            kind: r.kind,
-            level: Level::from_i16(r.level),
-            message: r.message,
-            fingerprint: r.fingerprint,
-            release: r.release,
-            environment: r.environment,
-            user: r.user_ref,
-            attributes: r.attributes,
-        })
-        .collect())
+    crate::events::store::by_user(db, check(user_ref)?).await
 }
 
 /// Deletes every event of `user_ref` in one transaction, subtracting them
@@ -114,33 +83,26 @@ async fn erase_in(tx: &mut PgConnection, user_ref: &str) -> AppResult<u64> {
         .execute(&mut *tx)
         .await?;
 
-    let mut hourly: BTreeMap<(DateTime<Utc>, i64, &str), Counts> = BTreeMap::new();
-    let mut daily: BTreeMap<(NaiveDate, i64, &str), Counts> = BTreeMap::new();
+    let mut removed = Vec::with_capacity(gone.len());
     let mut groups: BTreeMap<(i64, &str), i64> = BTreeMap::new();
     for r in &gone {
-        let level = Level::from_i16(r.level);
-        hourly
-            .entry((hour_of(r.occurred_at), r.service_id, r.feature.as_str()))
-            .or_default()
-            .remove(level, &r.kind);
-        daily
-            .entry((r.occurred_at.date_naive(), r.service_id, r.feature.as_str()))
-            .or_default()
-            .remove(level, &r.kind);
+        let level = Level::from_i16(r.level).ok_or_else(|| {
+            AppError::internal(format_args!("event {} has level {}", r.id, r.level))
+        })?;
         if level.is_error()
             && let Some(fp) = r.fingerprint.as_deref()
         {
             *groups.entry((r.service_id, fp)).or_default() += 1;
         }
+        removed.push(RemovedEvent {
+            occurred_at: r.occurred_at,
+            service_id: r.service_id,
+            feature: r.feature.clone(),
+            kind: r.kind.clone(),
+            level,
+        });
     }
-    upsert_hourly(&mut *tx, &hourly).await?;
-    upsert_daily(&mut *tx, &daily).await?;
-    sqlx::query!("delete from event_rollups where events = 0")
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query!("delete from event_rollups_daily where events = 0")
-        .execute(&mut *tx)
-        .await?;
+    rollups::subtract(tx, &removed).await?;
 
     // Error groups: fewer events, one user fewer, and first/last seen from
     // what remains.

@@ -1,10 +1,10 @@
 //! API key authentication for the REST API.
 
+use app::error::AppError;
 use app::keys::store::{self as keys};
 use app::keys::{KeyPrincipal, Scope};
 use app::state::AppState;
 use axum::extract::FromRequestParts;
-use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
@@ -20,22 +20,18 @@ impl ApiKey {
         if self.0.has(scope) {
             Ok(())
         } else {
-            Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                format!("this API key lacks the `{scope}` scope"),
-            ))
+            Err(ApiError::from(AppError::Forbidden(format!(
+                "this API key lacks the `{scope}` scope"
+            ))))
         }
     }
 
     /// 403 when the key is bound to another service.
     pub fn require_service(&self, service_id: i64, slug: &str) -> Result<(), ApiError> {
         match self.0.service_id {
-            Some(bound) if bound != service_id => Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
+            Some(bound) if bound != service_id => Err(ApiError::from(AppError::Forbidden(
                 format!("this API key is bound to another service than `{slug}`"),
-            )
+            ))
             .with_field("service")),
             _ => Ok(()),
         }
@@ -51,11 +47,9 @@ impl ApiKey {
             (None, requested) => Ok(requested),
             (Some(bound), None) => Ok(Some(bound.clone())),
             (Some(bound), Some(asked)) if *bound == asked => Ok(Some(asked)),
-            (Some(_), Some(asked)) => Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                format!("this API key is bound to another service than `{asked}`"),
-            )
+            (Some(_), Some(asked)) => Err(ApiError::from(AppError::Forbidden(format!(
+                "this API key is bound to another service than `{asked}`"
+            )))
             .with_field("service")),
         }
     }
@@ -64,30 +58,25 @@ impl ApiKey {
     pub fn require_unbound(&self) -> Result<(), ApiError> {
         match &self.0.service {
             None => Ok(()),
-            Some(bound) => Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                format!(
-                    "this API key is bound to the service `{bound}`; this route covers every service"
-                ),
-            )),
+            Some(bound) => Err(ApiError::from(AppError::Forbidden(format!(
+                "this API key is bound to the service `{bound}`; this route covers every service"
+            )))),
         }
     }
 }
 
 fn too_many(seconds: u64) -> ApiError {
-    ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "rate_limited",
-        format!(
-            "too many failed attempts with this API key from this address; retry in {seconds} s"
-        ),
-    )
+    ApiError::from(AppError::TooManyRequests {
+        retry_after: seconds,
+    })
+    .with_message(format!(
+        "too many failed attempts with this API key from this address; retry in {seconds} s"
+    ))
     .with_retry_after(seconds)
 }
 
 fn unauthorized(message: &str) -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    ApiError::from(AppError::Unauthorized).with_message(message)
 }
 
 /// The token of an `Authorization: Bearer <token>` header.

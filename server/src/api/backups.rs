@@ -70,7 +70,7 @@ async fn create(State(state): State<AppState>, key: ApiKey) -> ApiResult<Respons
         None,
     )
     .await?
-    .ok_or(AppError::Internal)?;
+    .ok_or_else(|| AppError::internal("a manual backup got no catalog row"))?;
     Ok((StatusCode::CREATED, Json(info)).into_response())
 }
 
@@ -234,14 +234,10 @@ impl Receiving {
         tokio::time::timeout(self.limits.idle, chunk)
             .await
             .map_err(|_| {
-                ApiError::new(
-                    StatusCode::REQUEST_TIMEOUT,
-                    "timeout",
-                    format!(
-                        "the upload paused for more than {} s",
-                        self.limits.idle.as_secs()
-                    ),
-                )
+                ApiError::from(AppError::Timeout(format!(
+                    "the upload paused for more than {} s",
+                    self.limits.idle.as_secs()
+                )))
             })
     }
 
@@ -253,28 +249,20 @@ impl Receiving {
         let elapsed = self.started.elapsed();
         let needed = self.limits.min_rate as f64 * elapsed.as_secs_f64();
         if elapsed > self.limits.grace && (self.bytes as f64) < needed {
-            return Err(ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "timeout",
-                format!(
-                    "the upload is slower than {} KiB/s; it was stopped",
-                    self.limits.min_rate / 1024
-                ),
-            ));
+            return Err(ApiError::from(AppError::Timeout(format!(
+                "the upload is slower than {} KiB/s; it was stopped",
+                self.limits.min_rate / 1024
+            ))));
         }
         Ok(())
     }
 }
 
 fn too_large(limits: UploadLimits) -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "too_large",
-        format!(
-            "backup files up to {} MiB are accepted (--backup-upload-max-mib)",
-            limits.max_bytes / (1024 * 1024)
-        ),
-    )
+    ApiError::from(AppError::TooLarge(format!(
+        "backup files up to {} MiB are accepted (--backup-upload-max-mib)",
+        limits.max_bytes / (1024 * 1024)
+    )))
 }
 
 /// `POST /api/v1/backups/restore` with the backup file as the body.
@@ -293,11 +281,7 @@ async fn restore_upload(
     let mut stream = req.into_body().into_data_stream();
     while let Some(chunk) = receiving.next(stream.next()).await? {
         let chunk = chunk.map_err(|e| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                format!("reading the upload: {e}"),
-            )
+            ApiError::from(AppError::BadRequest(format!("reading the upload: {e}")))
         })?;
         receiving.add(chunk.len())?;
         file.write_all(&chunk).await.map_err(storage)?;
@@ -348,7 +332,7 @@ async fn ui_upload(
     store::check_restore_rate(&state.pool, &state.backups, &actor).await?;
     let mut multipart = Multipart::from_request(req, &state)
         .await
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", e.body_text()))?;
+        .map_err(|e| ApiError::from(AppError::BadRequest(e.body_text())))?;
     let back = |key: &str, value: &str| {
         Redirect::to(&format!("/backups?{key}={}", app::events::encode(value))).into_response()
     };
@@ -449,7 +433,7 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(header::CONTENT_LENGTH, header::HeaderValue::from(1001u64));
         let e = Receiving::start(limits(), &headers).err().expect("refused");
-        assert_eq!(e.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(e.status(), StatusCode::PAYLOAD_TOO_LARGE);
         headers.insert(header::CONTENT_LENGTH, header::HeaderValue::from(1000u64));
         assert!(Receiving::start(limits(), &headers).is_ok());
     }
@@ -459,7 +443,7 @@ mod tests {
         let mut r = Receiving::start(limits(), &HeaderMap::new()).expect("started");
         assert!(r.add(600).is_ok());
         let e = r.add(401).expect_err("over");
-        assert_eq!(e.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(e.status(), StatusCode::PAYLOAD_TOO_LARGE);
     }
 
     #[tokio::test]
@@ -469,7 +453,7 @@ mod tests {
             .next(std::future::pending::<()>())
             .await
             .expect_err("timed out");
-        assert_eq!(e.status, StatusCode::REQUEST_TIMEOUT);
+        assert_eq!(e.status(), StatusCode::REQUEST_TIMEOUT);
     }
 
     #[tokio::test]
@@ -480,7 +464,7 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(250)).await;
         // 2 bytes in 250 ms is far below 1000 B/s.
         let e = r.add(1).expect_err("too slow");
-        assert_eq!(e.status, StatusCode::REQUEST_TIMEOUT);
+        assert_eq!(e.status(), StatusCode::REQUEST_TIMEOUT);
     }
 
     #[tokio::test]

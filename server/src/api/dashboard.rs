@@ -5,10 +5,11 @@ use app::dashboard::export::to_csv;
 use app::dashboard::store;
 use app::dashboard::types::{Dashboard, DashboardQuery};
 use app::dashboard::window::Range;
+use app::error::AppError;
 use app::keys::Scope;
 use app::state::AppState;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -38,12 +39,10 @@ impl Params {
         let range = match self.range.as_deref() {
             None | Some("") => Range::default(),
             Some(r) => Range::parse(r).ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "validation",
+                ApiError::from(AppError::validation(
+                    "range",
                     format!("range `{r}` is not one of 24h, 7d, 30d"),
-                )
-                .with_field("range")
+                ))
             })?,
         };
         let requested = self.service.clone().filter(|s| !s.is_empty());
@@ -105,12 +104,10 @@ async fn render_export(
 ) -> ApiResult<Response> {
     let format = params.format.as_deref().unwrap_or("json");
     if format != "csv" && format != "json" {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation",
+        return Err(ApiError::from(AppError::validation(
+            "format",
             format!("format `{format}` is not one of csv, json"),
-        )
-        .with_field("format"));
+        )));
     }
     let d = compute(state, params, key).await?;
     let stamp = d.generated_at.get(..10).unwrap_or("export").to_owned();

@@ -1,5 +1,11 @@
-//! REST errors: `{ "error": { "code", "message", "field"? } }` with the
-//! matching status code.
+//! The error response of everything that is not a page: REST handlers,
+//! the security layer, rate limits and unknown API routes.
+//!
+//! `{ "error": { "code", "message", "field"?, "index"? } }` with the
+//! status and code [`AppError`] assigns (the one mapping), `Retry-After`
+//! where it applies. An internal error logs its cause here, once, inside
+//! the request's span (so with its request id), and the client is told
+//! only that the log has the details.
 
 use app::error::AppError;
 use axum::Json;
@@ -7,77 +13,64 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-/// An error answered by a REST handler.
+/// An error answered as JSON.
 #[derive(Debug)]
 pub struct ApiError {
-    pub status: StatusCode,
-    pub code: &'static str,
-    pub message: String,
-    pub field: Option<String>,
+    pub error: AppError,
+    /// What a few responses add (boxed: most errors carry none of it, and
+    /// every `Result` with this error pays for its size).
+    extra: Option<Box<Extra>>,
+}
+
+#[derive(Debug, Default)]
+struct Extra {
+    /// Replaces the error's own public message.
+    message: Option<String>,
+    /// The offending field, besides the one a validation error names.
+    field: Option<String>,
     /// Position of the offending event in a batch.
-    pub index: Option<usize>,
-    pub retry_after: Option<u64>,
+    index: Option<usize>,
+    /// Overrides the error's own `Retry-After`.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            field: None,
-            index: None,
-            retry_after: None,
-        }
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.error.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.error.code()
+    }
+
+    fn extra(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.extra().message = Some(message.into());
+        self
     }
 
     pub fn with_index(mut self, index: usize) -> Self {
-        self.index = Some(index);
+        self.extra().index = Some(index);
         self
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
-        self.field = Some(field.into());
+        self.extra().field = Some(field.into());
         self
     }
 
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
-        self.retry_after = Some(seconds);
+        self.extra().retry_after = Some(seconds);
         self
-    }
-
-    pub fn unavailable(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message).with_retry_after(5)
     }
 }
 
 impl From<AppError> for ApiError {
-    fn from(e: AppError) -> Self {
-        let message = e.to_string();
-        match e {
-            AppError::BadRequest(m) => Self::new(StatusCode::BAD_REQUEST, "bad_request", m),
-            AppError::NotFound(_) => Self::new(StatusCode::NOT_FOUND, "not_found", message),
-            AppError::Validation { field, message } => {
-                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", message).with_field(field)
-            }
-            AppError::Unauthorized => Self::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "a valid API key is required (Authorization: Bearer <key>)",
-            ),
-            AppError::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, "forbidden", m),
-            AppError::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
-            AppError::TooManyRequests { retry_after } => {
-                Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message)
-                    .with_retry_after(retry_after)
-            }
-            AppError::Unavailable(m) => Self::unavailable(m),
-            AppError::Internal | AppError::Request(_) => Self::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "internal error; the server log has the details",
-            ),
-        }
+    fn from(error: AppError) -> Self {
+        Self { error, extra: None }
     }
 }
 
@@ -89,15 +82,23 @@ impl From<sqlx::Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = json!({ "code": self.code, "message": self.message });
-        if let Some(field) = &self.field {
+        self.error.log_if_internal();
+        let status = self.status();
+        let extra = self.extra.map(|b| *b).unwrap_or_default();
+        let message = extra.message.unwrap_or_else(|| self.error.public_message());
+        let field = extra.field.or(match &self.error {
+            AppError::Validation { field, .. } => Some(field.clone()),
+            _ => None,
+        });
+        let mut body = json!({ "code": self.error.code(), "message": message });
+        if let Some(field) = field {
             body["field"] = json!(field);
         }
-        if let Some(index) = self.index {
+        if let Some(index) = extra.index {
             body["index"] = json!(index);
         }
-        let mut response = (self.status, Json(json!({ "error": body }))).into_response();
-        if let Some(seconds) = self.retry_after
+        let mut response = (status, Json(json!({ "error": body }))).into_response();
+        if let Some(seconds) = extra.retry_after.or(self.error.retry_after())
             && let Ok(value) = HeaderValue::from_str(&seconds.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);
@@ -107,3 +108,44 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body(r: Response) -> serde_json::Value {
+        let bytes = axum::body::to_bytes(r.into_body(), 1 << 16)
+            .await
+            .expect("body");
+        serde_json::from_slice(&bytes).expect("json")
+    }
+
+    #[tokio::test]
+    async fn every_error_has_the_one_json_shape_with_its_status() {
+        let r = ApiError::from(AppError::validation("level", "unknown level"))
+            .with_index(2)
+            .into_response();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            body(r).await,
+            json!({ "error": { "code": "validation", "message": "unknown level", "field": "level", "index": 2 } })
+        );
+        let r = ApiError::from(AppError::Unavailable(
+            "the database is not reachable".into(),
+        ))
+        .into_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "5");
+    }
+
+    #[tokio::test]
+    async fn an_internal_cause_is_not_sent() {
+        let r = ApiError::from(AppError::internal("relation \"x\" does not exist")).into_response();
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let text = body(r).await.to_string();
+        assert!(
+            text.contains("\"internal\"") && !text.contains("relation"),
+            "{text}"
+        );
+    }
+}

@@ -1,5 +1,6 @@
 //! `POST /api/v1/events`: one event or an array of up to 1000.
 
+use app::error::AppError;
 use app::events::IngestOutcome;
 use app::events::validate::{BodyError, MAX_BODY_BYTES, parse_body};
 use app::keys::Scope;
@@ -35,11 +36,10 @@ async fn ingest(
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             too_large()
         } else {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "malformed",
-                format!("could not read the request body: {}", rejection.body_text()),
-            )
+            ApiError::from(AppError::Malformed(format!(
+                "could not read the request body: {}",
+                rejection.body_text()
+            )))
         }
     })?;
     let body = decode(&headers, body)?;
@@ -47,14 +47,10 @@ async fn ingest(
     if let Some(bound) = &key.0.service
         && let Some((index, e)) = events.iter().enumerate().find(|(_, e)| &e.service != bound)
     {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            format!(
-                "this API key is bound to service `{bound}`, not `{}` (event {index})",
-                e.service
-            ),
-        )
+        return Err(ApiError::from(AppError::Forbidden(format!(
+            "this API key is bound to service `{bound}`, not `{}` (event {index})",
+            e.service
+        )))
         .with_field("service")
         .with_index(index));
     }
@@ -63,11 +59,9 @@ async fn ingest(
 }
 
 fn too_large() -> ApiError {
-    ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "too_large",
-        format!("the request body exceeds {MAX_BODY_BYTES} bytes (1 MiB)"),
-    )
+    ApiError::from(AppError::TooLarge(format!(
+        "the request body exceeds {MAX_BODY_BYTES} bytes (1 MiB)"
+    )))
 }
 
 /// Undoes `Content-Encoding: gzip`, refusing more than 1 MiB of output
@@ -86,35 +80,26 @@ fn decode(headers: &HeaderMap, body: Bytes) -> ApiResult<Bytes> {
                 .take(MAX_BODY_BYTES as u64 + 1)
                 .read_to_end(&mut out)
                 .map_err(|e| {
-                    ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "malformed",
-                        format!("invalid gzip body: {e}"),
-                    )
+                    ApiError::from(AppError::Malformed(format!("invalid gzip body: {e}")))
                 })?;
             if out.len() > MAX_BODY_BYTES {
                 return Err(too_large());
             }
             Ok(Bytes::from(out))
         }
-        Some(other) => Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_encoding",
-            format!("Content-Encoding `{other}` is not supported (use gzip or none)"),
-        )),
+        Some(other) => Err(ApiError::from(AppError::UnsupportedEncoding(format!(
+            "Content-Encoding `{other}` is not supported (use gzip or none)"
+        )))),
     }
 }
 
 fn body_error(e: BodyError) -> ApiError {
     let message = e.to_string();
     match e {
-        BodyError::Malformed(_) => ApiError::new(StatusCode::BAD_REQUEST, "malformed", message),
-        BodyError::TooMany(_) => {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_many_events", message)
-        }
+        BodyError::Malformed(_) => ApiError::from(AppError::Malformed(message)),
+        BodyError::TooMany(_) => ApiError::from(AppError::TooLarge(message)),
         BodyError::Invalid { index, field, .. } => {
-            let err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", message)
-                .with_field(field);
+            let err = ApiError::from(AppError::validation(field, message));
             match index {
                 Some(i) => err.with_index(i),
                 None => err,

@@ -11,6 +11,7 @@
 //! disconnected and catches up on reconnect. Keep-alive comments every
 //! 15 s; streams end when the server shuts down.
 
+use app::error::AppError;
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -18,13 +19,14 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use app::events::Level;
-use app::events::live::{LiveEvent, LiveStats, StreamFilter};
+use app::events::StreamFilter;
+use app::events::live::{LiveEvent, LiveStats};
 use app::events::store;
 use app::keys::Scope;
 use app::state::AppState;
 use axum::Router;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
 use futures::{Stream, StreamExt};
@@ -60,12 +62,10 @@ impl StreamParams {
         let min_level = match self.level.as_deref().filter(|l| !l.is_empty()) {
             None => None,
             Some(l) => Some(Level::parse(l).ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "validation",
+                ApiError::from(AppError::validation(
+                    "level",
                     format!("level `{l}` is not one of debug, info, warning, error, critical"),
-                )
-                .with_field("level")
+                ))
             })?),
         };
         Ok(StreamFilter {
@@ -83,11 +83,9 @@ impl StreamParams {
                 .and_then(|s| s.trim().parse::<i64>().ok())
                 .map(Some)
                 .ok_or_else(|| {
-                    ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "malformed",
-                        "Last-Event-ID must be an event cursor (a number)",
-                    )
+                    ApiError::from(AppError::Malformed(
+                        "Last-Event-ID must be an event cursor (a number)".to_owned(),
+                    ))
                 }),
             None => Ok(self.since),
         }
@@ -176,7 +174,7 @@ impl Client {
             }
             match self.live.recv().await {
                 Ok(event) => {
-                    if event.seq > self.last_sent && self.filter.matches(&event) {
+                    if event.seq > self.last_sent && event.passes(&self.filter) {
                         self.last_sent = event.seq;
                         return Some(event);
                     }

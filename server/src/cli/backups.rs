@@ -10,13 +10,6 @@ use sqlx::PgPool;
 
 use crate::config::BackupCommand;
 
-fn err(e: app::error::AppError) -> anyhow::Error {
-    match e {
-        app::error::AppError::Validation { message, .. } => anyhow::anyhow!("{message}"),
-        other => anyhow::anyhow!("{other}"),
-    }
-}
-
 pub async fn run(
     cmd: BackupCommand,
     pool: &PgPool,
@@ -26,7 +19,7 @@ pub async fn run(
         BackupCommand::Create => {
             let b = store::create(pool, settings, Kind::Manual, "cli", None, None)
                 .await
-                .map_err(err)?
+                .map_err(super::fail)?
                 .ok_or_else(|| anyhow::anyhow!("the backup was not taken"))?;
             println!(
                 "{}  {}  {} rows  {}",
@@ -37,7 +30,7 @@ pub async fn run(
             );
         }
         BackupCommand::List { json } => {
-            let list = store::list(pool).await.map_err(err)?;
+            let list = store::list(pool).await.map_err(super::fail)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else if list.is_empty() {
@@ -62,10 +55,10 @@ pub async fn run(
             }
         }
         BackupCommand::Verify { backup } => {
-            let b = store::find(pool, &backup).await.map_err(err)?;
+            let b = store::find(pool, &backup).await.map_err(super::fail)?;
             let report = store::verify(pool, settings, b.id, "cli", None)
                 .await
-                .map_err(err)?;
+                .map_err(super::fail)?;
             if report.ok {
                 println!("{}: ok, {}", b.name, report.message);
             } else {
@@ -83,7 +76,7 @@ pub async fn run(
                     (file, label)
                 }
                 (Some(backup), None) => {
-                    let b = store::find(pool, &backup).await.map_err(err)?;
+                    let b = store::find(pool, &backup).await.map_err(super::fail)?;
                     if b.status != "ok" {
                         bail!("backup {} is {}, it cannot be restored", b.name, b.status);
                     }
@@ -104,7 +97,7 @@ pub async fn run(
             }
             let report = store::restore(pool, settings, &path, &label, "cli", None)
                 .await
-                .map_err(|e| anyhow::anyhow!("{}; nothing was changed", err(e)))?;
+                .map_err(|e| anyhow::anyhow!("{}; nothing was changed", super::fail(e)))?;
             println!(
                 "restored {}: {} rows ({} events) in {:.1} s; safety backup: {}",
                 report.restored,
@@ -115,10 +108,10 @@ pub async fn run(
             );
         }
         BackupCommand::Delete { backup } => {
-            let b = store::find(pool, &backup).await.map_err(err)?;
+            let b = store::find(pool, &backup).await.map_err(super::fail)?;
             store::delete(pool, settings, b.id, "cli", None)
                 .await
-                .map_err(err)?;
+                .map_err(super::fail)?;
             println!("deleted {}", b.name);
         }
     }

@@ -14,6 +14,16 @@ use crate::database::Database;
 use crate::startup::Application;
 use crate::telemetry;
 
+/// An error for the command line: a validation error's message alone, an
+/// internal error with its cause (the operator is the one reading it).
+pub(crate) fn fail(e: app::error::AppError) -> anyhow::Error {
+    match e {
+        app::error::AppError::Validation { message, .. } => anyhow::anyhow!("{message}"),
+        app::error::AppError::Internal { cause } => anyhow::anyhow!("internal error: {cause}"),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = match Cli::load() {
@@ -23,7 +33,8 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(cli.settings.log.log_format, &cli.settings.log.filter);
+    let log_format = cli.settings.log.log_format;
+    telemetry::init(log_format, &cli.settings.log.filter);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -37,8 +48,11 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            tracing::error!("{e:#}");
-            eprintln!("error: {e:#}");
+            // Once: as a log line where logs are machine-read, else as text.
+            match log_format {
+                crate::config::LogFormat::Json => tracing::error!("{e:#}"),
+                crate::config::LogFormat::Text => eprintln!("error: {e:#}"),
+            }
             ExitCode::FAILURE
         }
     }
@@ -102,7 +116,7 @@ async fn privacy(
         PrivacyCommand::Export { user } => {
             let events = app::privacy::store::export(pool, &user)
                 .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                .map_err(fail)?;
             app::audit::store::record(
                 pool,
                 "cli",
@@ -122,7 +136,7 @@ async fn privacy(
         PrivacyCommand::Erase { user } => {
             let n = app::privacy::store::erase(pool, &user, "cli")
                 .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                .map_err(fail)?;
             app::audit::store::record(
                 pool,
                 "cli",

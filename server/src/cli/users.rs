@@ -29,7 +29,7 @@ pub async fn run(cmd: UserCommand, pool: &PgPool) -> anyhow::Result<ExitCode> {
             let mut tx = pool.begin().await?;
             let user = users::create_user(&mut *tx, &email, &name, password, role)
                 .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                .map_err(super::fail)?;
             app::audit::store::record(
                 &mut *tx,
                 "cli",

@@ -16,7 +16,7 @@ use app::auth::store as auth_store;
 use app::error::AppError;
 use app::state::AppState;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
@@ -36,8 +36,7 @@ pub struct GuardState {
 /// (dot segments, NUL): 400 before any handler, guard or router decides.
 pub async fn refuse_ambiguous_paths(req: Request, next: Next) -> Response {
     if let Err(refusal) = paths::check(req.uri().path(), req.uri().query()) {
-        return ApiError::new(StatusCode::BAD_REQUEST, "bad_request", refusal.message())
-            .into_response();
+        return ApiError::from(AppError::BadRequest(refusal.message().into())).into_response();
     }
     next.run(req).await
 }
@@ -103,6 +102,9 @@ pub async fn guard(State(guard): State<GuardState>, mut req: Request, next: Next
     let headers = req.headers();
     let secure = transport.is_https(headers, peer, req.uri().scheme_str());
     let ip = transport.client_ip(headers, peer);
+    if let Some(ip) = ip {
+        tracing::Span::current().record("client", tracing::field::display(ip));
+    }
     let path = req.uri().path().to_owned();
     let area = paths::classify(&path);
     // Only a value shaped like one of our tokens is looked up: random
