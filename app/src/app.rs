@@ -10,8 +10,8 @@ use crate::backups::page::BackupsPage;
 use crate::components::layout::Layout;
 use crate::dashboard::page::DashboardPage;
 use crate::events::page::{EventDetailPage, EventsPage};
-use crate::pages::{ComingSoon, NotFound};
-use crate::settings::page::{AuditPage, KeysPage, PrivacyPage, UsersPage};
+use crate::pages::NotFound;
+use crate::settings::{AuditPage, KeysPage, PrivacyPage, UsersPage};
 
 /// The document around the app; rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -80,12 +80,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=DashboardPage />
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/setup") view=SetupPage />
-                    <Route path=path!("/services") view=|| view! { <ComingSoon title="Services" /> } />
-                    <Route path=path!("/errors") view=|| view! { <ComingSoon title="Errors" /> } />
                     <Route path=path!("/events") view=EventsPage />
                     <Route path=path!("/events/:id") view=EventDetailPage />
                     <Route path=path!("/backups") view=BackupsPage />
-                    <Route path=path!("/alerts") view=|| view! { <ComingSoon title="Alerts" /> } />
                     <Route path=path!("/settings") view=UsersPage />
                     <Route path=path!("/settings/keys") view=KeysPage />
                     <Route path=path!("/settings/audit") view=AuditPage />

@@ -140,8 +140,13 @@ test("the dashboard refreshes itself every 30 seconds", async ({ page, server })
 test("every navigation link leads to a page", async ({ page }) => {
   await page.goto("/");
   await hydrated(page);
-  for (const name of ["Services", "Errors", "Events", "Backups", "Alerts", "Settings", "Dashboard"]) {
-    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name }).click();
+  const nav = page.getByRole("navigation", { name: "Main" });
+  for (const name of ["Events", "Backups", "Settings", "Dashboard"]) {
+    await nav.getByRole("link", { name }).click();
     await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
+  }
+  // Sections that are not built yet have no entry.
+  for (const name of ["Services", "Errors", "Alerts"]) {
+    await expect(nav.getByRole("link", { name })).toHaveCount(0);
   }
 });

@@ -65,8 +65,15 @@ test("live tail streams matching events into the list", async ({ page, server })
   await expect(rows.first()).toContainText("tailed in");
   await expect(rows).toHaveCount(2);
   await page.getByTestId("live-tail").uncheck();
+  // Switching off removes the stream, and its status, from the page.
+  await expect(page.getByRole("status")).toHaveCount(0);
   await ingest(server, key, { service: "shop", level: "error", message: "after switching off" });
-  await page.waitForTimeout(700);
+  // The event is stored: a fresh page shows it …
+  const fresh = await page.context().newPage();
+  await fresh.goto("/events?service=shop&level=warning");
+  await expect(fresh.getByTestId("events-table").locator("tbody tr").first()).toContainText("after switching off");
+  await fresh.close();
+  // … but it was not streamed into the page whose tail is off.
   await expect(rows).toHaveCount(2);
   await page.setViewportSize({ width: 390, height: 844 });
   await screenshot(page, "events-explorer-phone");

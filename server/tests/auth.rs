@@ -373,12 +373,8 @@ async fn user_data_is_exported_and_erased_with_every_figure_adjusted() {
     assert_eq!(app.post_events(&key, &events).await.status(), 202);
 
     let export: Value = app
-        .client
-        .get(app.url("/api/v1/privacy/users/alice/events"))
-        .bearer_auth(&key)
-        .send()
+        .get_as("/api/v1/privacy/users/alice/events", &key)
         .await
-        .expect("sent")
         .json()
         .await
         .expect("json");
@@ -389,12 +385,8 @@ async fn user_data_is_exported_and_erased_with_every_figure_adjusted() {
     );
 
     let erased: Value = app
-        .client
-        .delete(app.url("/api/v1/privacy/users/alice/events"))
-        .bearer_auth(&key)
-        .send()
+        .delete_as("/api/v1/privacy/users/alice/events", &key)
         .await
-        .expect("sent")
         .json()
         .await
         .expect("json");
@@ -425,12 +417,8 @@ async fn user_data_is_exported_and_erased_with_every_figure_adjusted() {
     assert_eq!(d["kpis"]["errors"], 1);
 
     let again: Value = app
-        .client
-        .get(app.url("/api/v1/privacy/users/alice/events"))
-        .bearer_auth(&key)
-        .send()
+        .get_as("/api/v1/privacy/users/alice/events", &key)
         .await
-        .expect("sent")
         .json()
         .await
         .expect("json");
@@ -938,13 +926,7 @@ async fn exports_are_limited_per_key() {
     let key = app.key(&[Scope::Read], None).await;
     let mut statuses = Vec::new();
     for _ in 0..4 {
-        let res = app
-            .client
-            .get(app.url("/api/v1/export?format=csv"))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .expect("sent");
+        let res = app.get_as("/api/v1/export?format=csv", &key).await;
         statuses.push(res.status().as_u16());
     }
     assert_eq!(statuses, vec![200, 200, 200, 429]);

@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use app::backups::format::{BackupWriter, FORMAT_VERSION, Manifest};
-use app::backups::store::content_checksums;
 use app::keys::Scope;
 use chrono::Utc;
 use serde_json::{Value, json};
@@ -18,7 +17,7 @@ async fn data_checksums(app: &TestApp) -> std::collections::BTreeMap<String, Str
         .execute(&app.pool)
         .await
         .expect("clear last use");
-    let mut sums = content_checksums(&app.pool).await.expect("checksums");
+    let mut sums = crate::helpers::content_checksums(&app.pool).await;
     sums.remove("audit_log");
     sums
 }
@@ -60,13 +59,7 @@ async fn event_count(app: &TestApp) -> i64 {
 }
 
 async fn create_backup(app: &TestApp, key: &str) -> Value {
-    let res = app
-        .client
-        .post(app.url("/api/v1/backups"))
-        .bearer_auth(key)
-        .send()
-        .await
-        .expect("sent");
+    let res = app.post_as("/api/v1/backups", key).await;
     assert_eq!(res.status(), 201, "create");
     res.json().await.expect("json")
 }
@@ -147,13 +140,7 @@ async fn a_round_trip_of_100k_events_restores_identical_data_and_kpis() {
     );
     assert_eq!(dashboard_at(&app, now).await, kpis_before, "KPIs identical");
     // The key created after the backup is gone; the restoring key still works.
-    let res = app
-        .client
-        .get(app.url("/api/v1/dashboard"))
-        .bearer_auth(&later_key)
-        .send()
-        .await
-        .expect("sent");
+    let res = app.get_as("/api/v1/dashboard", &later_key).await;
     assert_eq!(res.status(), 401);
     // Ingest goes on after a restore (cached service ids were dropped).
     let ingest = app.ingest_key().await;
@@ -277,12 +264,8 @@ async fn verify_finds_a_damaged_file_on_disk() {
     let id = b["id"].as_i64().expect("id");
     let verify = || async {
         let res = app
-            .client
-            .post(app.url(&format!("/api/v1/backups/{id}/verify")))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .expect("sent");
+            .post_as(&format!("/api/v1/backups/{id}/verify"), &key)
+            .await;
         assert_eq!(res.status(), 200);
         res.json::<Value>().await.expect("json")
     };
@@ -297,32 +280,18 @@ async fn verify_finds_a_damaged_file_on_disk() {
     assert_eq!(bad["ok"], false, "{bad}");
     // A backup-scoped key may not restore or delete.
     assert_eq!(restore_id(&app, &key, id).await.status(), 403);
-    let res = app
-        .client
-        .delete(app.url(&format!("/api/v1/backups/{id}")))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .expect("sent");
+    let res = app.delete_as(&format!("/api/v1/backups/{id}"), &key).await;
     assert_eq!(res.status(), 403);
     // Download (admins only: the file holds every password and key hash)
     // streams the file as stored.
     let res = app
-        .client
-        .get(app.url(&format!("/api/v1/backups/{id}/download")))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .expect("sent");
+        .get_as(&format!("/api/v1/backups/{id}/download"), &key)
+        .await;
     assert_eq!(res.status(), 403, "a backup-scoped key may not download");
     let admin = app.key(&[Scope::Admin], None).await;
     let res = app
-        .client
-        .get(app.url(&format!("/api/v1/backups/{id}/download")))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .expect("sent");
+        .get_as(&format!("/api/v1/backups/{id}/download"), &admin)
+        .await;
     assert_eq!(res.status(), 200);
     assert!(
         res.headers()["content-disposition"]

@@ -153,21 +153,9 @@ async fn range_and_service_filter_narrow_every_figure() {
     assert_eq!(crm["kpis"]["usage_24h"], 0);
     close(&crm["kpis"]["stability"], 100.0, "crm had no critical");
 
-    let res = app
-        .client
-        .get(app.url("/api/v1/dashboard?range=1y"))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .expect("sent");
+    let res = app.get_as("/api/v1/dashboard?range=1y", &key).await;
     assert_eq!(res.status(), 422);
-    let res = app
-        .client
-        .get(app.url("/api/v1/dashboard?service=nope"))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .expect("sent");
+    let res = app.get_as("/api/v1/dashboard?service=nope", &key).await;
     assert_eq!(res.status(), 404);
 }
 
@@ -189,13 +177,7 @@ async fn an_empty_installation_reports_defined_values() {
 async fn dashboard_needs_the_read_scope() {
     let app = spawn_app().await;
     let ingest_only = app.key(&[app::keys::Scope::Ingest], None).await;
-    let res = app
-        .client
-        .get(app.url("/api/v1/dashboard"))
-        .bearer_auth(&ingest_only)
-        .send()
-        .await
-        .expect("sent");
+    let res = app.get_as("/api/v1/dashboard", &ingest_only).await;
     assert_eq!(res.status(), 403);
     assert_eq!(app.get("/api/v1/dashboard").await.status(), 401);
 }
@@ -207,12 +189,8 @@ async fn export_gives_csv_and_json_of_the_same_figures() {
     app.post_events(&key, &events(Utc::now())).await;
 
     let csv = app
-        .client
-        .get(app.url("/api/v1/export?format=csv&range=30d"))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .expect("sent");
+        .get_as("/api/v1/export?format=csv&range=30d", &key)
+        .await;
     assert_eq!(csv.status(), 200);
     assert!(
         csv.headers()["content-type"]
@@ -236,24 +214,14 @@ async fn export_gives_csv_and_json_of_the_same_figures() {
     );
 
     let json: Value = app
-        .client
-        .get(app.url("/api/v1/export?format=json"))
-        .bearer_auth(&key)
-        .send()
+        .get_as("/api/v1/export?format=json", &key)
         .await
-        .expect("sent")
         .json()
         .await
         .expect("json");
     assert_eq!(json["kpis"]["events"], 18);
 
-    let bad = app
-        .client
-        .get(app.url("/api/v1/export?format=xml"))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .expect("sent");
+    let bad = app.get_as("/api/v1/export?format=xml", &key).await;
     assert_eq!(bad.status(), 422);
 }
 

@@ -286,25 +286,62 @@ impl TestApp {
 
     /// POSTs a JSON body to /api/v1/events.
     pub async fn post_events(&self, key: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.post_json("/api/v1/events", key, body).await
+    }
+
+    pub async fn get_dashboard(&self, key: &str, query: &str) -> serde_json::Value {
+        self.get_json(&format!("/api/v1/dashboard{query}"), key)
+            .await
+    }
+
+    /// A request with an API key.
+    pub async fn with_key(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: &str,
+    ) -> reqwest::Response {
         self.client
-            .post(self.url("/api/v1/events"))
+            .request(method, self.url(path))
             .bearer_auth(key)
-            .json(body)
             .send()
             .await
             .expect("request sent")
     }
 
-    pub async fn get_dashboard(&self, key: &str, query: &str) -> serde_json::Value {
-        let res = self
-            .client
-            .get(self.url(&format!("/api/v1/dashboard{query}")))
+    pub async fn get_as(&self, path: &str, key: &str) -> reqwest::Response {
+        self.with_key(reqwest::Method::GET, path, key).await
+    }
+
+    pub async fn post_as(&self, path: &str, key: &str) -> reqwest::Response {
+        self.with_key(reqwest::Method::POST, path, key).await
+    }
+
+    pub async fn delete_as(&self, path: &str, key: &str) -> reqwest::Response {
+        self.with_key(reqwest::Method::DELETE, path, key).await
+    }
+
+    /// GETs JSON with an API key, expecting 200.
+    pub async fn get_json(&self, path: &str, key: &str) -> serde_json::Value {
+        let res = self.get_as(path, key).await;
+        assert_eq!(res.status(), 200, "GET {path}");
+        res.json().await.expect("json")
+    }
+
+    /// POSTs a JSON body with an API key.
+    pub async fn post_json(
+        &self,
+        path: &str,
+        key: &str,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
             .bearer_auth(key)
+            .json(body)
             .send()
             .await
-            .expect("request sent");
-        assert_eq!(res.status(), 200, "dashboard status");
-        res.json().await.expect("json")
+            .expect("request sent")
     }
 
     /// Row counts of every table ingest writes to.
@@ -563,6 +600,23 @@ pub fn path_variants(path: &str) -> Vec<String> {
     ];
     if let Some(c) = p.chars().nth(1).filter(char::is_ascii_alphabetic) {
         out.push(format!("/%{:02X}{}{q}", c as u8, &p[2..]));
+    }
+    out
+}
+
+/// Order-independent checksum of every backed-up table's content, for
+/// comparing a database before and after a round trip.
+pub async fn content_checksums(pool: &PgPool) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    for table in app::backups::store::TABLES {
+        let sql = format!(
+            "select coalesce(md5(string_agg(md5(t::text), '' order by md5(t::text))), '') from \"{table}\" t"
+        );
+        let sum: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_one(pool)
+            .await
+            .expect("checksum");
+        out.insert((*table).to_owned(), sum);
     }
     out
 }

@@ -501,12 +501,8 @@ async fn a_restore_keeps_demotions_password_changes_and_erasures() {
     assert_eq!(res.status(), 202);
     let admin_key = app.key(&[Scope::Admin], None).await;
     let backup: Value = app
-        .client
-        .post(app.url("/api/v1/backups"))
-        .bearer_auth(&admin_key)
-        .send()
+        .post_as("/api/v1/backups", &admin_key)
         .await
-        .expect("sent")
         .json()
         .await
         .expect("json");
@@ -555,21 +551,13 @@ async fn a_restore_keeps_demotions_password_changes_and_erasures() {
         .expect("pair")
         .to_owned();
     let res = app
-        .client
-        .delete(app.url("/api/v1/privacy/users/erase-me/events"))
-        .bearer_auth(&admin_key)
-        .send()
-        .await
-        .expect("sent");
+        .delete_as("/api/v1/privacy/users/erase-me/events", &admin_key)
+        .await;
     assert_eq!(res.status(), 200);
 
     let res = app
-        .client
-        .post(app.url(&format!("/api/v1/backups/{backup_id}/restore")))
-        .bearer_auth(&admin_key)
-        .send()
-        .await
-        .expect("sent");
+        .post_as(&format!("/api/v1/backups/{backup_id}/restore"), &admin_key)
+        .await;
     assert_eq!(res.status(), 200, "{:?}", res.text().await);
 
     // The demoted user's session is over and their role stays lowered.
@@ -760,13 +748,7 @@ async fn backup_files_are_private_and_only_admins_download_them() {
     let app = spawn_app().await;
     let backup_key = app.key(&[Scope::Backup], None).await;
     let admin_key = app.key(&[Scope::Admin], None).await;
-    let res = app
-        .client
-        .post(app.url("/api/v1/backups"))
-        .bearer_auth(&backup_key)
-        .send()
-        .await
-        .expect("sent");
+    let res = app.post_as("/api/v1/backups", &backup_key).await;
     assert_eq!(res.status(), 201);
     let info: Value = res.json().await.expect("json");
     let dir = app.data_dir.path().join("backups");
@@ -776,21 +758,9 @@ async fn backup_files_are_private_and_only_admins_download_them() {
     assert_eq!(mode(&dir), 0o700, "directory");
     assert_eq!(mode(&file), 0o600, "file");
     let download = format!("/api/v1/backups/{}/download", info["id"]);
-    let res = app
-        .client
-        .get(app.url(&download))
-        .bearer_auth(&backup_key)
-        .send()
-        .await
-        .expect("sent");
+    let res = app.get_as(&download, &backup_key).await;
     assert_eq!(res.status(), 403, "backup scope");
-    let res = app
-        .client
-        .get(app.url(&download))
-        .bearer_auth(&admin_key)
-        .send()
-        .await
-        .expect("sent");
+    let res = app.get_as(&download, &admin_key).await;
     assert_eq!(res.status(), 200, "admin scope");
 }
 

@@ -51,13 +51,7 @@ async fn filters_select_service_minimum_level_and_type_prefix() {
     assert_eq!(m.data["message"], "match");
     expect_quiet(&mut stream, Duration::from_millis(500)).await;
 
-    let res = app
-        .client
-        .get(app.url("/api/v1/stream?level=loud"))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .expect("sent");
+    let res = app.get_as("/api/v1/stream?level=loud", &key).await;
     assert_eq!(res.status(), 422);
 }
 
@@ -66,25 +60,13 @@ async fn a_stream_needs_the_read_scope_and_bound_keys_see_their_service_only() {
     let app = spawn_app().await;
     assert_eq!(app.get("/api/v1/stream").await.status(), 401);
     let ingest_only = app.key(&[Scope::Ingest], None).await;
-    let res = app
-        .client
-        .get(app.url("/api/v1/stream"))
-        .bearer_auth(&ingest_only)
-        .send()
-        .await
-        .expect("sent");
+    let res = app.get_as("/api/v1/stream", &ingest_only).await;
     assert_eq!(res.status(), 403);
 
     let bound = app
         .key(&[Scope::Read, Scope::Ingest], Some("billing"))
         .await;
-    let res = app
-        .client
-        .get(app.url("/api/v1/stream?service=shop"))
-        .bearer_auth(&bound)
-        .send()
-        .await
-        .expect("sent");
+    let res = app.get_as("/api/v1/stream?service=shop", &bound).await;
     assert_eq!(res.status(), 403);
     let mut stream = app.open_stream(&bound, "", None).await;
     let other = app.ingest_key().await;
@@ -283,13 +265,7 @@ async fn a_stuck_client_is_disconnected_without_slowing_ingest() {
 async fn idle_streams_get_keep_alive_comments() {
     let app = spawn_app().await;
     let key = app.key(&[Scope::Read], None).await;
-    let res = app
-        .client
-        .get(app.url("/api/v1/stream"))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .expect("sent");
+    let res = app.get_as("/api/v1/stream", &key).await;
     let mut bytes = res.bytes_stream();
     let got = tokio::time::timeout(Duration::from_secs(20), async {
         while let Some(Ok(chunk)) = bytes.next().await {

@@ -1,7 +1,8 @@
 //! People: users with roles, sessions, and what each role may do.
 //!
-//! Roles: viewer (read everything), operator (plus resolve errors, create
-//! backups, replay deliveries), admin (plus restore, users, keys, settings).
+//! Roles: viewer (read every page), operator (plus create and verify
+//! backups), admin (plus users, keys, the audit log, privacy, and backup
+//! download, delete and restore).
 //! Every page, server function and REST route is checked on the server;
 //! the UI only hides what a user may not do.
 

@@ -3,41 +3,45 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;
 
+use crate::auth::Role;
 use crate::auth::server_fns::{Logout, me};
 use crate::auth::types::CurrentUser;
 
-const NAV: &[(&str, &str, &str)] = &[
-    (
-        "/",
-        "Dashboard",
-        "M3 13h8V3H3zm0 8h8v-6H3zm10 0h8V11h-8zm0-18v6h8V3z",
-    ),
-    (
-        "/services",
-        "Services",
-        "M4 5h16v4H4zm0 5h16v4H4zm0 5h16v4H4z",
-    ),
-    (
-        "/errors",
-        "Errors",
-        "M12 2 1 21h22zm1 15h-2v-2h2zm0-4h-2V9h2z",
-    ),
-    ("/events", "Events", "M3 5h18v2H3zm0 6h18v2H3zm0 6h12v2H3z"),
-    (
-        "/backups",
-        "Backups",
-        "M12 3C7 3 3 4.3 3 6v12c0 1.7 4 3 9 3s9-1.3 9-3V6c0-1.7-4-3-9-3zm0 2c4.4 0 7 1.1 7 1s-2.6 1-7 1-7-1.1-7-1 2.6-1 7-1z",
-    ),
-    (
-        "/alerts",
-        "Alerts",
-        "M12 22a2 2 0 0 0 2-2h-4a2 2 0 0 0 2 2zm6-6V11a6 6 0 0 0-5-5.9V4h-2v1.1A6 6 0 0 0 6 11v5l-2 2v1h16v-1z",
-    ),
-    (
-        "/settings",
-        "Settings",
-        "M19.4 13a7.5 7.5 0 0 0 0-2l2.1-1.6-2-3.5-2.5 1a7.6 7.6 0 0 0-1.7-1L15 3h-4l-.4 2.9a7.6 7.6 0 0 0-1.7 1l-2.5-1-2 3.5L6.6 11a7.5 7.5 0 0 0 0 2l-2.1 1.6 2 3.5 2.5-1a7.6 7.6 0 0 0 1.7 1L11 21h4l.4-2.9a7.6 7.6 0 0 0 1.7-1l2.5 1 2-3.5zM13 15.5a3.5 3.5 0 1 1 0-7 3.5 3.5 0 0 1 0 7z",
-    ),
+/// One entry of the main navigation.
+struct NavEntry {
+    href: &'static str,
+    label: &'static str,
+    /// SVG path of its icon.
+    icon: &'static str,
+    /// Lowest role that sees it.
+    role: Role,
+}
+
+const NAV: &[NavEntry] = &[
+    NavEntry {
+        href: "/",
+        label: "Dashboard",
+        icon: "M3 13h8V3H3zm0 8h8v-6H3zm10 0h8V11h-8zm0-18v6h8V3z",
+        role: Role::Viewer,
+    },
+    NavEntry {
+        href: "/events",
+        label: "Events",
+        icon: "M3 5h18v2H3zm0 6h18v2H3zm0 6h12v2H3z",
+        role: Role::Viewer,
+    },
+    NavEntry {
+        href: "/backups",
+        label: "Backups",
+        icon: "M12 3C7 3 3 4.3 3 6v12c0 1.7 4 3 9 3s9-1.3 9-3V6c0-1.7-4-3-9-3zm0 2c4.4 0 7 1.1 7 1s-2.6 1-7 1-7-1.1-7-1 2.6-1 7-1z",
+        role: Role::Viewer,
+    },
+    NavEntry {
+        href: "/settings",
+        label: "Settings",
+        icon: "M19.4 13a7.5 7.5 0 0 0 0-2l2.1-1.6-2-3.5-2.5 1a7.6 7.6 0 0 0-1.7-1L15 3h-4l-.4 2.9a7.6 7.6 0 0 0-1.7 1l-2.5-1-2 3.5L6.6 11a7.5 7.5 0 0 0 0 2l-2.1 1.6 2 3.5 2.5-1a7.6 7.6 0 0 0 1.7 1L11 21h4l.4-2.9a7.6 7.6 0 0 0 1.7-1l2.5 1 2-3.5zM13 15.5a3.5 3.5 0 1 1 0-7 3.5 3.5 0 0 1 0 7z",
+        role: Role::Admin,
+    },
 ];
 
 /// The signed-in user as a resource, shared by every role check in the UI.
@@ -131,20 +135,22 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
             </header>
             <nav class="sidenav" aria-label="Main">
                 <ul>
+                    // Entries for everyone render at once; role-bound ones
+                    // wait for the user, inside a Transition, so the server
+                    // and the browser agree.
                     {NAV
                         .iter()
-                        .filter(|(href, _, _)| *href != "/settings")
-                        .map(|(href, label, icon)| view! { <NavItem href=*href label=*label icon=*icon is_current /> })
+                        .filter(|e| e.role == Role::Viewer)
+                        .map(|e| view! { <NavItem href=e.href label=e.label icon=e.icon is_current /> })
                         .collect_view()}
-                    // Settings only for administrators; read inside a
-                    // Transition so the server and the browser agree.
                     <Transition fallback=|| ()>
                         {move || Suspend::new(async move {
-                            let admin = me.await.ok().flatten().is_some_and(|u| u.can(crate::auth::Role::Admin));
-                            admin.then(|| {
-                                let (href, label, icon) = NAV[NAV.len() - 1];
-                                view! { <NavItem href label icon is_current /> }
-                            })
+                            let user = me.await.ok().flatten();
+                            NAV.iter()
+                                .filter(|e| e.role != Role::Viewer)
+                                .filter(|e| user.as_ref().is_some_and(|u| u.can(e.role)))
+                                .map(|e| view! { <NavItem href=e.href label=e.label icon=e.icon is_current /> })
+                                .collect_view()
                         })}
                     </Transition>
                 </ul>

@@ -3,20 +3,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// Placeholder for a section that is not built yet.
-#[component]
-pub fn ComingSoon(title: &'static str) -> impl IntoView {
-    view! {
-        <Title text=title />
-        <header class="page-header">
-            <h1>{title}</h1>
-        </header>
-        <section class="panel empty-state">
-            <p>"This section is coming soon."</p>
-        </section>
-    }
-}
-
 #[component]
 pub fn NotFound() -> impl IntoView {
     #[cfg(feature = "ssr")]

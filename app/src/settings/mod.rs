@@ -1,3 +1,13 @@
-//! Settings (admin): users, API keys, audit log, privacy.
+//! Settings (admin): users, API keys, audit log, privacy — a page each,
+//! inside one frame with tabs.
 
-pub mod page;
+mod audit;
+mod frame;
+mod keys;
+mod privacy;
+mod users;
+
+pub use audit::AuditPage;
+pub use keys::KeysPage;
+pub use privacy::PrivacyPage;
+pub use users::UsersPage;

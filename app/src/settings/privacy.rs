@@ -1,0 +1,101 @@
+//! Settings → Privacy: look up what is stored about one user reference,
+//! export it, or erase it.
+
+use leptos::prelude::*;
+
+use super::frame::{SettingsFrame, error_view};
+use crate::privacy::server_fns::{EraseUserEvents, count_user_events};
+
+#[component]
+pub fn PrivacyPage() -> impl IntoView {
+    let user = RwSignal::new(String::new());
+    let looked_up = RwSignal::new(String::new());
+    let erase = ServerAction::<EraseUserEvents>::new();
+    let count = Resource::new(
+        move || (looked_up.get(), erase.version().get()),
+        |(u, _)| async move {
+            if u.is_empty() {
+                Ok(None)
+            } else {
+                count_user_events(u).await.map(Some)
+            }
+        },
+    );
+    let look_up = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        looked_up.set(user.get_untracked().trim().to_owned());
+    };
+    view! {
+        <SettingsFrame title="Privacy">
+            <section class="panel">
+                <h2>"Data about one user"</h2>
+                <p class="muted">
+                    "Events carry the user reference your applications send in " <code>"user"</code>
+                    ". Export them as JSON, or erase them: rollups, KPIs and error groups are adjusted \
+                     in the same transaction, and no restore of an older backup brings them back. \
+                     Both are recorded in the audit log."
+                </p>
+                <form class="form-grid" on:submit=look_up>
+                    <label>
+                        <span>"User reference"</span>
+                        <input type="text" required prop:value=move || user.get() on:input=move |ev| user.set(event_target_value(&ev)) />
+                    </label>
+                    <div><button class="btn" type="submit">"Look up"</button></div>
+                </form>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match count.await {
+                            Ok(Some(n)) => view! { <UserData count=n looked_up erase /> }.into_any(),
+                            Ok(None) => ().into_any(),
+                            Err(e) => error_view(&e).into_any(),
+                        }
+                    })}
+                </Suspense>
+                {move || match erase.value().get() {
+                    Some(Ok(n)) => Some(view! { <p class="ok-text" role="status">{format!("Erased {n} events.")}</p> }.into_any()),
+                    Some(Err(e)) => Some(error_view(&e).into_any()),
+                    None => None,
+                }}
+            </section>
+        </SettingsFrame>
+    }
+}
+
+/// What is stored about the looked-up reference, with export and erase.
+#[component]
+fn UserData(
+    count: u64,
+    looked_up: RwSignal<String>,
+    erase: ServerAction<EraseUserEvents>,
+) -> impl IntoView {
+    let user = looked_up.get_untracked();
+    let confirm = RwSignal::new(String::new());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        erase.dispatch(EraseUserEvents {
+            user: looked_up.get_untracked(),
+            confirm: confirm.get_untracked(),
+        });
+    };
+    view! {
+        <div class="privacy-result" data-testid="privacy-result">
+            <p>{format!("{count} events stored for “{user}”.")}</p>
+            <p>
+                <a class="btn" href=format!("/privacy/export?user={}", crate::events::encode(&user)) download>
+                    "Export as JSON"
+                </a>
+            </p>
+            <form class="form-grid" on:submit=submit>
+                <label>
+                    <span>{format!("Type “{user}” to erase these events")}</span>
+                    <input type="text" prop:value=move || confirm.get() on:input=move |ev| confirm.set(event_target_value(&ev)) />
+                </label>
+                <div>
+                    <button class="btn danger" type="submit" disabled=move || confirm.get().trim() != looked_up.get().trim()>
+                        "Erase events"
+                    </button>
+                </div>
+            </form>
+        </div>
+    }
+}
