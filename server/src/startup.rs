@@ -50,80 +50,26 @@ pub struct Application {
 
 impl Application {
     /// Opens the database (migrating it), binds the listener (port 0 picks a
-    /// free port) and assembles the router. Serves nothing until run.
+    /// free port), starts the background work and assembles the router.
+    /// Serves nothing until run.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         settings.validate()?;
         let database = Database::open(&settings).await?;
         let listener = TcpListener::bind(settings.http.listen)
             .await
             .with_context(|| format!("binding {}", settings.http.listen))?;
-        let addr = listener.local_addr()?;
-        let tls = match (&settings.http.tls_cert, &settings.http.tls_key) {
-            (Some(cert), Some(key)) => {
-                // One process-wide crypto provider; a second install is harmless.
-                let _ = rustls::crypto::ring::default_provider().install_default();
-                Some(
-                    axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
-                        .await
-                        .with_context(|| {
-                            format!(
-                                "loading TLS certificate {} and key {}",
-                                cert.display(),
-                                key.display()
-                            )
-                        })?,
-                )
-            }
-            _ => None,
-        };
-
-        let leptos_options = LeptosOptions::builder()
-            .output_name("leitstand")
-            .site_root(settings.http.site_root.to_string_lossy().into_owned())
-            .site_pkg_dir("pkg")
-            .site_addr(addr)
-            .build();
-
-        let weights = &settings.kpi.readiness_weights;
+        let tls = load_tls(&settings).await?;
         let tracker = TaskTracker::new();
         let shutdown = CancellationToken::new();
-        let ingest = IngestWriter::start(
-            database.pool.clone(),
-            WriterConfig {
-                writers: settings.database.ingest_writers,
-                ..WriterConfig::default()
-            },
+        let state = shared_state(
+            &settings,
+            &database,
+            listener.local_addr()?,
             &tracker,
-            shutdown.clone(),
-        );
-        let live = LiveHub::start(database.pool.clone(), &tracker, shutdown.clone()).await?;
-        let backups = Arc::new(settings.backup_settings());
-        tracker.spawn(app::backups::store::run_scheduler(
-            database.pool.clone(),
-            backups.clone(),
-            shutdown.clone(),
-        ));
-        let state = AppState::new(app::state::Shared {
-            leptos_options,
-            pool: database.pool.clone(),
-            kpi: Arc::new(KpiSettings {
-                activity_target: settings.kpi.activity_target,
-                weights: [weights[0], weights[1], weights[2]],
-                time_zone: settings.kpi.time_zone.name().to_owned(),
-            }),
-            keys: Arc::default(),
-            auth_failures: Arc::new(app::auth::limiter::FailureLimiter::new(
-                settings.limits.auth_failures_per_minute,
-            )),
-            sessions: app::auth::store::SessionPolicy {
-                idle: chrono::Duration::hours(i64::from(settings.sessions.session_idle_hours)),
-                absolute: chrono::Duration::days(i64::from(settings.sessions.session_max_days)),
-            },
-            ingest,
-            live,
-            backups,
-            shutdown: shutdown.clone(),
-        });
+            &shutdown,
+        )
+        .await?;
+
         let transport = Arc::new(settings.transport());
         let limits = crate::limits::Limits::from_settings(&settings);
         let per_ip = crate::limits::per_ip_config(&settings, transport.clone());
@@ -257,6 +203,82 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// The certificate and key when Leitstand serves HTTPS itself.
+async fn load_tls(
+    settings: &Settings,
+) -> anyhow::Result<Option<axum_server::tls_rustls::RustlsConfig>> {
+    let (Some(cert), Some(key)) = (&settings.http.tls_cert, &settings.http.tls_key) else {
+        return Ok(None);
+    };
+    // One process-wide crypto provider; a second install is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+        .await
+        .with_context(|| {
+            format!(
+                "loading TLS certificate {} and key {}",
+                cert.display(),
+                key.display()
+            )
+        })?;
+    Ok(Some(config))
+}
+
+/// The state every request shares, with the background work it owns
+/// (ingest writers, the live hub, the backup scheduler) started on `tracker`.
+async fn shared_state(
+    settings: &Settings,
+    database: &Database,
+    addr: SocketAddr,
+    tracker: &TaskTracker,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<AppState> {
+    let leptos_options = LeptosOptions::builder()
+        .output_name("leitstand")
+        .site_root(settings.http.site_root.to_string_lossy().into_owned())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build();
+    let ingest = IngestWriter::start(
+        database.pool.clone(),
+        WriterConfig {
+            writers: settings.database.ingest_writers,
+            ..WriterConfig::default()
+        },
+        tracker,
+        shutdown.clone(),
+    );
+    let live = LiveHub::start(database.pool.clone(), tracker, shutdown.clone()).await?;
+    let backups = Arc::new(settings.backup_settings());
+    tracker.spawn(app::backups::store::run_scheduler(
+        database.pool.clone(),
+        backups.clone(),
+        shutdown.clone(),
+    ));
+    let weights = &settings.kpi.readiness_weights;
+    Ok(AppState::new(app::state::Shared {
+        leptos_options,
+        pool: database.pool.clone(),
+        kpi: Arc::new(KpiSettings {
+            activity_target: settings.kpi.activity_target,
+            weights: [weights[0], weights[1], weights[2]],
+            time_zone: settings.kpi.time_zone.name().to_owned(),
+        }),
+        keys: Arc::default(),
+        auth_failures: Arc::new(app::auth::limiter::FailureLimiter::new(
+            settings.limits.auth_failures_per_minute,
+        )),
+        sessions: app::auth::store::SessionPolicy {
+            idle: chrono::Duration::hours(i64::from(settings.sessions.session_idle_hours)),
+            absolute: chrono::Duration::days(i64::from(settings.sessions.session_max_days)),
+        },
+        ingest,
+        live,
+        backups,
+        shutdown: shutdown.clone(),
+    }))
 }
 
 /// What the router needs besides the state.

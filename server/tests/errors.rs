@@ -1,13 +1,9 @@
 //! One error shape everywhere outside the pages, and internal errors that
 //! are logged with their request id but never shown.
 
-use std::io::Read;
-use std::process::{Command, Stdio};
-use std::time::Duration;
-
 use serde_json::Value;
 
-use crate::helpers::{db_url, eventually, fresh_database, raw_get, spawn_app};
+use crate::helpers::{ServerProcess, db_url, raw_get, spawn_app};
 
 #[tokio::test]
 async fn the_security_layer_rest_and_unknown_routes_answer_the_same_json_shape() {
@@ -38,57 +34,41 @@ async fn the_security_layer_rest_and_unknown_routes_answer_the_same_json_shape()
 
 #[tokio::test]
 async fn an_internal_error_is_logged_with_its_request_id_and_not_echoed() {
-    let db = fresh_database().await;
-    let url = db_url(&db);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("port");
-    let data = tempfile::tempdir().expect("dir");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_leitstand"))
-        .arg("serve")
-        .env("DATABASE_URL", &url)
-        .env("LEITSTAND_LISTEN", format!("127.0.0.1:{port}"))
-        .env("LEITSTAND_DATA_DIR", data.path())
-        .env("LEITSTAND_BACKUP_SCHEDULE", "off")
-        .env("LEITSTAND_LOG_FORMAT", "json")
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("leitstand starts");
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    let ready = eventually(Duration::from_secs(60), || {
-        let client = client.clone();
-        let url = format!("{base}/readyz");
-        async move {
-            client
-                .get(url)
-                .send()
+    let key = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let server = ServerProcess::start(
+        &[("LEITSTAND_LOG_FORMAT", "json"), ("RUST_LOG", "error")],
+        true,
+        |pool| {
+            let key = key.clone();
+            async move {
+                let mut conn = pool.acquire().await.expect("conn");
+                let created = app::keys::store::create(
+                    &mut conn,
+                    "t",
+                    &[app::keys::Scope::Read],
+                    None,
+                    "test",
+                )
                 .await
-                .is_ok_and(|r| r.status() == 200)
-        }
-    })
+                .expect("key");
+                *key.lock().expect("lock") = created.secret;
+            }
+        },
+    )
     .await;
-    assert!(ready, "server ready");
+    let key = key.lock().expect("lock").clone();
 
     // Break the database under the server: the dashboard's query fails.
-    let pool = sqlx::PgPool::connect(&url).await.expect("pool");
-    let key = {
-        let mut conn = pool.acquire().await.expect("conn");
-        app::keys::store::create(&mut conn, "t", &[app::keys::Scope::Read], None, "test")
-            .await
-            .expect("key")
-            .secret
-    };
+    let pool = sqlx::PgPool::connect(&db_url(&server.db_name))
+        .await
+        .expect("pool");
     sqlx::query("alter table event_rollups_daily rename to event_rollups_daily_gone")
         .execute(&pool)
         .await
         .expect("rename");
     pool.close().await;
-    let res = client
-        .get(format!("{base}/api/v1/dashboard"))
+    let res = reqwest::Client::new()
+        .get(format!("{}/api/v1/dashboard", server.base))
         .bearer_auth(&key)
         .send()
         .await
@@ -105,16 +85,7 @@ async fn an_internal_error_is_logged_with_its_request_id_and_not_echoed() {
         "{body}"
     );
 
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status();
-    let mut log = String::new();
-    if let Some(mut stderr) = child.stderr.take() {
-        let _ = stderr.read_to_string(&mut log);
-    }
-    let _ = child.wait();
-    crate::helpers::drop_database_blocking(db);
+    let log = server.stop();
     let lines: Vec<&str> = log
         .lines()
         .filter(|l| l.contains(&request_id) && l.contains("internal error"))

@@ -620,3 +620,100 @@ pub async fn content_checksums(pool: &PgPool) -> std::collections::BTreeMap<Stri
     }
     out
 }
+
+/// The `leitstand` binary serving a fresh database of its own, for tests
+/// that need a separate process (its memory, its log output).
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    pub base: String,
+    pub db_name: String,
+    _data: tempfile::TempDir,
+}
+
+impl ServerProcess {
+    /// Starts `leitstand serve` with these environment variables added
+    /// (scheduled backups off) and waits until it is ready. `prepare`
+    /// runs against the migrated database first.
+    pub async fn start<F, Fut>(env: &[(&str, &str)], capture_stderr: bool, prepare: F) -> Self
+    where
+        F: FnOnce(PgPool) -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        let db_name = fresh_database().await;
+        let url = db_url(&db_name);
+        let pool = PgPool::connect(&url).await.expect("pool");
+        prepare(pool.clone()).await;
+        pool.close().await;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("free port");
+        let data = tempfile::tempdir().expect("data dir");
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_leitstand"));
+        command
+            .arg("serve")
+            .env("DATABASE_URL", &url)
+            .env("LEITSTAND_LISTEN", format!("127.0.0.1:{port}"))
+            .env("LEITSTAND_DATA_DIR", data.path())
+            .env("LEITSTAND_BACKUP_SCHEDULE", "off")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(if capture_stderr {
+                std::process::Stdio::piped()
+            } else {
+                std::process::Stdio::null()
+            });
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let child = command.spawn().expect("leitstand starts");
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        let ready = eventually(Duration::from_secs(60), || {
+            let client = client.clone();
+            let url = format!("{base}/readyz");
+            async move {
+                client
+                    .get(url)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status() == 200)
+            }
+        })
+        .await;
+        assert!(ready, "leitstand ready");
+        Self {
+            child,
+            base,
+            db_name,
+            _data: data,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Stops the server (SIGTERM) and returns what it wrote to stderr.
+    pub fn stop(mut self) -> String {
+        use std::io::Read;
+        let _ = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let mut log = String::new();
+        if let Some(mut stderr) = self.child.stderr.take() {
+            let _ = stderr.read_to_string(&mut log);
+        }
+        let _ = self.child.wait();
+        log
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        drop_database_blocking(std::mem::take(&mut self.db_name));
+    }
+}

@@ -13,8 +13,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::helpers::{
-    PASSWORD, TestApp, path_variants, raw_client, raw_get, raw_http, rpc, rpc_names, spawn_app,
-    spawn_app_with,
+    PASSWORD, ServerProcess, TestApp, path_variants, raw_client, raw_get, raw_http, rpc, rpc_names,
+    spawn_app, spawn_app_with,
 };
 
 /// Text that only the seeded data contains: a response with it leaked data.
@@ -190,47 +190,22 @@ fn rss_kib(pid: u32) -> u64 {
 
 #[tokio::test]
 async fn password_checks_hold_a_bounded_amount_of_memory_during_and_after_a_burst() {
-    let db = crate::helpers::fresh_database().await;
-    let url = crate::helpers::db_url(&db);
-    let pool = sqlx::PgPool::connect(&url).await.expect("pool");
-    app::auth::store::create_user(&pool, "ops@example.com", "", PASSWORD, Role::Admin)
-        .await
-        .expect("user");
-    pool.close().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("port");
-    let data = tempfile::tempdir().expect("dir");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_leitstand"))
-        .arg("serve")
-        .env("DATABASE_URL", &url)
-        .env("LEITSTAND_LISTEN", format!("127.0.0.1:{port}"))
-        .env("LEITSTAND_DATA_DIR", data.path())
-        .env("LEITSTAND_AUTH_FAILURES_PER_MINUTE", "0")
-        .env("LEITSTAND_RATE_LIMIT_PER_IP", "0")
-        .env("LEITSTAND_BACKUP_SCHEDULE", "off")
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("leitstand starts");
-    let pid = child.id();
-    let base = format!("http://127.0.0.1:{port}");
-    let client = raw_client();
-    let ready = crate::helpers::eventually(Duration::from_secs(60), || {
-        let client = client.clone();
-        let url = format!("{base}/readyz");
-        async move {
-            client
-                .get(url)
-                .send()
+    let server = ServerProcess::start(
+        &[
+            ("LEITSTAND_AUTH_FAILURES_PER_MINUTE", "0"),
+            ("LEITSTAND_RATE_LIMIT_PER_IP", "0"),
+        ],
+        false,
+        |pool| async move {
+            app::auth::store::create_user(&pool, "ops@example.com", "", PASSWORD, Role::Admin)
                 .await
-                .is_ok_and(|r| r.status() == 200)
-        }
-    })
+                .expect("user");
+        },
+    )
     .await;
-    assert!(ready, "server ready");
+    let pid = server.pid();
+    let base = server.base.clone();
+    let client = raw_client();
     let login_path = rpc("login");
     let login = |password: &'static str| {
         client
@@ -275,9 +250,7 @@ async fn password_checks_hold_a_bounded_amount_of_memory_during_and_after_a_burs
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let after = rss_kib(pid);
-    let _ = child.kill();
-    let _ = child.wait();
-    crate::helpers::drop_database_blocking(db);
+    drop(server);
     let unavailable = responses
         .iter()
         .filter(|r| r.as_ref().is_ok_and(|r| r.status() == 503))
@@ -696,12 +669,8 @@ async fn a_key_bound_to_a_service_reads_only_that_service() {
         ("GET", "/api/v1/privacy/users/u/events"),
     ] {
         let res = app
-            .client
-            .request(method.parse().expect("method"), app.url(path))
-            .bearer_auth(&bound_admin)
-            .send()
-            .await
-            .expect("sent");
+            .with_key(method.parse().expect("method"), path, &bound_admin)
+            .await;
         assert_eq!(res.status(), 403, "{method} {path}");
     }
 }
@@ -712,34 +681,35 @@ async fn a_request_with_a_session_cookie_is_judged_by_the_cookies_rules_even_wit
     app.add_user("admin@example.com", Role::Admin).await;
     let session = app.session("admin@example.com").await;
     let key = app.key(&[Scope::Admin], None).await;
-    let evil = "http://evil.example";
-    let res = raw_client()
-        .post(app.url(&rpc("create_backup")))
-        .header(header::ORIGIN, evil)
-        .header(header::COOKIE, &session.cookie)
-        .bearer_auth(&key)
-        .json(&json!({}))
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(res.status(), 403, "server function");
-    let res = raw_client()
-        .post(app.url("/api/v1/backups"))
-        .header(header::ORIGIN, evil)
-        .header(header::COOKIE, &session.cookie)
-        .bearer_auth(&key)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(res.status(), 403, "REST with a cookie");
-    let res = raw_client()
-        .post(app.url("/api/v1/backups"))
-        .header(header::ORIGIN, evil)
-        .bearer_auth(&key)
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(res.status(), 201, "REST with the key alone");
+    // A POST from another site's page, with the key, and with or without
+    // the session cookie.
+    let from_elsewhere = |path: String, cookie: Option<&str>| {
+        let mut req = raw_client()
+            .post(app.url(&path))
+            .header(header::ORIGIN, "http://evil.example")
+            .bearer_auth(&key)
+            .json(&json!({}));
+        if let Some(cookie) = cookie {
+            req = req.header(header::COOKIE, cookie);
+        }
+        async move { req.send().await.expect("sent").status() }
+    };
+    let cookie = Some(session.cookie.as_str());
+    assert_eq!(
+        from_elsewhere(rpc("create_backup"), cookie).await,
+        403,
+        "server function"
+    );
+    assert_eq!(
+        from_elsewhere("/api/v1/backups".into(), cookie).await,
+        403,
+        "REST with a cookie"
+    );
+    assert_eq!(
+        from_elsewhere("/api/v1/backups".into(), None).await,
+        201,
+        "REST with the key alone"
+    );
 }
 
 #[tokio::test]

@@ -60,11 +60,16 @@ pub fn BackupsPage() -> impl IntoView {
         on_cleanup(move || drop(interval));
     });
 
-    let query = use_query_map();
-    let user = use_user();
     let confirm_for = RwSignal::new(None::<(i64, String)>);
     let confirm_text = RwSignal::new(String::new());
     let delete_armed = RwSignal::new(None::<i64>);
+    let actions = Actions {
+        verify,
+        delete,
+        confirm_for,
+        confirm_text,
+        delete_armed,
+    };
 
     view! {
         <Title text="Backups" />
@@ -78,117 +83,216 @@ pub fn BackupsPage() -> impl IntoView {
                 </button>
             </IfRole>
         </header>
-
-        {move || {
-            let q = query.get();
-            q.get("restored").map(|name| view! {
-                <p class="panel notice ok" role="status" data-testid="restore-result">
-                    {format!("Restored {name}: {} rows. A safety backup of the data before was taken first.", q.get("rows").unwrap_or_default())}
-                </p>
-            }.into_any()).or_else(|| q.get("error").map(|e| view! {
-                <p class="panel notice bad" role="alert" data-testid="restore-error">{format!("Nothing was changed: {e}")}</p>
-            }.into_any()))
-        }}
-        {move || create.value().get().map(|r| match r {
-            Ok(b) if b.status == "running" => view! { <p class="panel notice" role="status">{format!("{} is still being written; this list updates by itself.", b.name)}</p> }.into_any(),
-            Ok(b) => view! { <p class="panel notice ok" role="status" data-testid="create-result">{format!("Backup {} written: {}, {} rows.", b.name, b.size.map(bytes).unwrap_or_default(), count(b.total_rows()))}</p> }.into_any(),
-            Err(e) => view! { <p class="panel notice bad" role="alert">{error_text(&e)}</p> }.into_any(),
-        })}
-        {move || verify.value().get().map(|r| match r {
-            Ok(v) if v.ok => view! { <p class="panel notice ok" role="status" data-testid="verify-result">{format!("Backup verified: {}", v.message)}</p> }.into_any(),
-            Ok(v) => view! { <p class="panel notice bad" role="alert" data-testid="verify-result">{format!("Verification failed: {}", v.message)}</p> }.into_any(),
-            Err(e) => view! { <p class="panel notice bad" role="alert">{error_text(&e)}</p> }.into_any(),
-        })}
-        {move || restore.value().get().map(|r| match r {
-            Ok(rep) => view! { <p class="panel notice ok" role="status" data-testid="restore-result">{format!("Restored {}: {} rows ({} events) in {:.1} s. Safety backup taken first: {}.", rep.restored, count(rep.rows as i64), count(rep.events as i64), rep.seconds, rep.safety_backup.name)}</p> }.into_any(),
-            Err(e) => view! { <p class="panel notice bad" role="alert" data-testid="restore-error">{format!("Nothing was changed: {}", error_text(&e))}</p> }.into_any(),
-        })}
-        {move || delete.value().get().and_then(|r| r.err()).map(|e| view! { <p class="panel notice bad" role="alert">{error_text(&e)}</p> })}
-
+        <Notices create verify delete restore />
         <section class="panel backup-summary">
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Transition fallback=loading>
                 {move || Suspend::new(async move {
                     health.await.map(|h| view! { <HealthLine h /> })
                 })}
             </Transition>
         </section>
-
-        <Show when=move || confirm_for.get().is_some()>
-            {move || confirm_for.get().map(|(id, name)| {
-                let expected = name.clone();
-                view! {
-                    <section class="panel restore-confirm" role="dialog" aria-labelledby="restore-title" data-testid="restore-dialog">
-                        <h2 id="restore-title">"Restore " <span class="mono">{name.clone()}</span></h2>
-                        <p>"All current data is replaced by the backup's. A safety backup of the current data is taken first, and if anything fails nothing changes. Revoked keys stay revoked, disabled users stay disabled and passwords stay as they are now."</p>
-                        <form class="form-grid" on:submit=move |ev| {
-                            ev.prevent_default();
-                            restore.dispatch(RestoreBackup { id, confirm: confirm_text.get_untracked() });
-                            confirm_for.set(None);
-                        }>
-                            <label>
-                                <span>"Type the backup's name to confirm"</span>
-                                <input type="text" autocomplete="off" spellcheck="false" data-testid="restore-confirm"
-                                    placeholder=name.clone()
-                                    prop:value=move || confirm_text.get()
-                                    on:input=move |ev| confirm_text.set(event_target_value(&ev)) />
-                            </label>
-                            <div class="actions">
-                                <button class="btn danger" type="submit" data-testid="restore-submit"
-                                    disabled=move || confirm_text.get().trim() != expected>"Restore"</button>
-                                <button class="btn" type="button" on:click=move |_| confirm_for.set(None)>"Cancel"</button>
-                            </div>
-                        </form>
-                    </section>
-                }
-            })}
-        </Show>
-        {move || restore.pending().get().then(|| view! { <p class="panel notice" role="status">"Restoring… validating the file, taking a safety backup, replacing the data."</p> })}
-
+        <RestoreDialog restore confirm_for confirm_text />
+        {move || restore.pending().get().then(|| view! {
+            <p class="panel notice" role="status">"Restoring… validating the file, taking a safety backup, replacing the data."</p>
+        })}
         <section class="panel">
             <h2>"All backups"</h2>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Transition fallback=loading>
                 {move || Suspend::new(async move {
                     match backups.await {
                         Err(e) => view! { <p class="error-text" role="alert">{error_text(&e)}</p> }.into_any(),
                         Ok(list) => {
                             running.set(list.iter().any(|b| b.status == "running"));
-                            if list.is_empty() {
-                                view! { <p class="muted" data-testid="no-backups">"No backups yet. Scheduled backups run by themselves; operators can create one now."</p> }.into_any()
-                            } else {
-                                let role = user.get().map(|u| u.role);
-                                view! {
-                                    <div class="table-wrap">
-                                        <table data-testid="backups-table" class="backups">
-                                            <thead><tr>
-                                                <th>"Backup"</th><th>"Kind"</th><th class="hide-sm">"Size"</th>
-                                                <th class="hide-sm">"Events"</th><th>"Status"</th><th>"Actions"</th>
-                                            </tr></thead>
-                                            <tbody>
-                                                {list.into_iter().map(|b| view! {
-                                                    <BackupRow b role verify delete_armed confirm_for confirm_text delete />
-                                                }).collect_view()}
-                                            </tbody>
-                                        </table>
-                                    </div>
-                                }.into_any()
-                            }
+                            view! { <BackupsTable list actions /> }.into_any()
                         }
                     }
                 })}
             </Transition>
         </section>
-
         <IfRole role=Role::Admin>
-            <section class="panel">
-                <h2>"Restore from a file"</h2>
-                <p class="muted">"Upload a Leitstand backup file (.lsbackup). It is checked completely before anything changes, and a safety backup is taken first."</p>
-                <form class="form-grid" method="post" action="/backups/upload" enctype="multipart/form-data" data-testid="upload-form">
-                    <label><span>"Backup file"</span><input type="file" name="file" required accept=".lsbackup,application/octet-stream" /></label>
-                    <label><span>"Type the file's name to confirm"</span><input type="text" name="confirm" required autocomplete="off" spellcheck="false" /></label>
-                    <div><button class="btn danger" type="submit">"Upload and restore"</button></div>
-                </form>
-            </section>
+            <UploadForm />
         </IfRole>
+    }
+}
+
+fn loading() -> impl IntoView {
+    view! { <p class="muted">"Loading…"</p> }
+}
+
+/// What the table's buttons act through.
+#[derive(Clone, Copy)]
+struct Actions {
+    verify: ServerAction<VerifyBackup>,
+    delete: ServerAction<DeleteBackup>,
+    /// The backup whose restore dialog is open.
+    confirm_for: RwSignal<Option<(i64, String)>>,
+    confirm_text: RwSignal<String>,
+    /// The backup whose delete button asks for a second click.
+    delete_armed: RwSignal<Option<i64>>,
+}
+
+/// The outcome of the last action, and of an upload (from the URL).
+#[component]
+fn Notices(
+    create: ServerAction<CreateBackup>,
+    verify: ServerAction<VerifyBackup>,
+    delete: ServerAction<DeleteBackup>,
+    restore: ServerAction<RestoreBackup>,
+) -> impl IntoView {
+    let query = use_query_map();
+    let ok = |testid: &'static str, text: String| {
+        view! { <p class="panel notice ok" role="status" data-testid=testid>{text}</p> }.into_any()
+    };
+    let bad = |testid: &'static str, text: String| {
+        view! { <p class="panel notice bad" role="alert" data-testid=testid>{text}</p> }.into_any()
+    };
+    view! {
+        {move || {
+            let q = query.get();
+            match (q.get("restored"), q.get("error")) {
+                (Some(name), _) => Some(ok("restore-result", format!(
+                    "Restored {name}: {} rows. A safety backup of the data before was taken first.",
+                    q.get("rows").unwrap_or_default()
+                ))),
+                (None, Some(e)) => Some(bad("restore-error", format!("Nothing was changed: {e}"))),
+                (None, None) => None,
+            }
+        }}
+        {move || create.value().get().map(|r| match r {
+            Ok(b) if b.status == "running" => view! {
+                <p class="panel notice" role="status">{format!("{} is still being written; this list updates by itself.", b.name)}</p>
+            }.into_any(),
+            Ok(b) => ok("create-result", format!(
+                "Backup {} written: {}, {} rows.",
+                b.name,
+                b.size.map(bytes).unwrap_or_default(),
+                count(b.total_rows())
+            )),
+            Err(e) => bad("create-error", error_text(&e)),
+        })}
+        {move || verify.value().get().map(|r| match r {
+            Ok(v) if v.ok => ok("verify-result", format!("Backup verified: {}", v.message)),
+            Ok(v) => bad("verify-result", format!("Verification failed: {}", v.message)),
+            Err(e) => bad("verify-error", error_text(&e)),
+        })}
+        {move || restore.value().get().map(|r| match r {
+            Ok(rep) => ok("restore-result", format!(
+                "Restored {}: {} rows ({} events) in {:.1} s. Safety backup taken first: {}.",
+                rep.restored,
+                count(rep.rows as i64),
+                count(rep.events as i64),
+                rep.seconds,
+                rep.safety_backup.name
+            )),
+            Err(e) => bad("restore-error", format!("Nothing was changed: {}", error_text(&e))),
+        })}
+        {move || delete.value().get().and_then(|r| r.err()).map(|e| bad("delete-error", error_text(&e)))}
+    }
+}
+
+/// Asks for the backup's name before a restore from the list.
+#[component]
+fn RestoreDialog(
+    restore: ServerAction<RestoreBackup>,
+    confirm_for: RwSignal<Option<(i64, String)>>,
+    confirm_text: RwSignal<String>,
+) -> impl IntoView {
+    view! {
+        {move || confirm_for.get().map(|(id, name)| {
+            let expected = name.clone();
+            let submit = move |ev: leptos::ev::SubmitEvent| {
+                ev.prevent_default();
+                restore.dispatch(RestoreBackup { id, confirm: confirm_text.get_untracked() });
+                confirm_for.set(None);
+            };
+            view! {
+                <section class="panel restore-confirm" role="dialog" aria-labelledby="restore-title" data-testid="restore-dialog">
+                    <h2 id="restore-title">"Restore " <span class="mono">{name.clone()}</span></h2>
+                    <p>
+                        "All current data is replaced by the backup's. A safety backup of the current data \
+                         is taken first, and if anything fails nothing changes. Nothing that tightened access \
+                         since the backup is undone: revoked keys stay revoked, disabled users stay disabled, \
+                         passwords stay as they are now, roles stay as low as they are now, and erased user \
+                         data stays erased."
+                    </p>
+                    <form class="form-grid" on:submit=submit>
+                        <label>
+                            <span>"Type the backup's name to confirm"</span>
+                            <input type="text" autocomplete="off" spellcheck="false" data-testid="restore-confirm"
+                                placeholder=name.clone()
+                                prop:value=move || confirm_text.get()
+                                on:input=move |ev| confirm_text.set(event_target_value(&ev)) />
+                        </label>
+                        <div class="actions">
+                            <button class="btn danger" type="submit" data-testid="restore-submit"
+                                disabled=move || confirm_text.get().trim() != expected>"Restore"</button>
+                            <button class="btn" type="button" on:click=move |_| confirm_for.set(None)>"Cancel"</button>
+                        </div>
+                    </form>
+                </section>
+            }
+        })}
+    }
+}
+
+#[component]
+fn BackupsTable(list: Vec<BackupInfo>, actions: Actions) -> impl IntoView {
+    if list.is_empty() {
+        return view! {
+            <p class="muted" data-testid="no-backups">
+                "No backups yet. Scheduled backups run by themselves; operators can create one now."
+            </p>
+        }
+        .into_any();
+    }
+    let role = use_user().get().map(|u| u.role);
+    let Actions {
+        verify,
+        delete,
+        confirm_for,
+        confirm_text,
+        delete_armed,
+    } = actions;
+    view! {
+        <div class="table-wrap">
+            <table data-testid="backups-table" class="backups">
+                <thead>
+                    <tr>
+                        <th>"Backup"</th>
+                        <th>"Kind"</th>
+                        <th class="hide-sm">"Size"</th>
+                        <th class="hide-sm">"Events"</th>
+                        <th>"Status"</th>
+                        <th>"Actions"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {list.into_iter().map(|b| view! {
+                        <BackupRow b role verify delete_armed confirm_for confirm_text delete />
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+/// Restore from an uploaded file (a plain form: works before the page is interactive).
+#[component]
+fn UploadForm() -> impl IntoView {
+    view! {
+        <section class="panel">
+            <h2>"Restore from a file"</h2>
+            <p class="muted">
+                "Upload a Leitstand backup file (.lsbackup). It is checked completely before anything \
+                 changes, and a safety backup is taken first."
+            </p>
+            <form class="form-grid" method="post" action="/backups/upload" enctype="multipart/form-data" data-testid="upload-form">
+                <label><span>"Backup file"</span><input type="file" name="file" required accept=".lsbackup,application/octet-stream" /></label>
+                <label><span>"Type the file's name to confirm"</span><input type="text" name="confirm" required autocomplete="off" spellcheck="false" /></label>
+                <div><button class="btn danger" type="submit">"Upload and restore"</button></div>
+            </form>
+        </section>
     }
 }
 
