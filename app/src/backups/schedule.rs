@@ -123,7 +123,7 @@ impl Retention {
     }
 }
 
-/// Backup health from the age of the newest good backup (DESIGN §4):
+/// Backup health from the age of the newest good backup:
 /// healthy under 26 h, warning under 48 h, critical otherwise or never.
 pub fn health(age: Option<Duration>) -> super::types::HealthStatus {
     use super::types::HealthStatus;

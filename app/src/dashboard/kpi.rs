@@ -1,4 +1,4 @@
-//! KPI definitions (DESIGN.md §4) as pure functions. The dashboard shows
+//! The KPI definitions as pure functions. The dashboard shows
 //! each value with the formula text below, so these are the contract.
 
 use serde::{Deserialize, Serialize};
