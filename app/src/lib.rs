@@ -18,6 +18,7 @@ pub mod events;
 pub mod keys;
 pub mod pages;
 pub mod privacy;
+pub mod probes;
 pub mod services;
 pub mod settings;
 #[cfg(feature = "ssr")]

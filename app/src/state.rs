@@ -60,9 +60,36 @@ pub struct Shared {
     pub backups: Arc<crate::backups::store::BackupSettings>,
     /// Cancelled when the server shuts down: long-lived streams end on it.
     pub shutdown: CancellationToken,
+    /// When this process started.
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    /// The status document, computed at most every 5 s.
+    pub status_cache: Arc<crate::probes::status::StatusCache>,
+    /// Where people and machines reach Leitstand (`--public-url`), for
+    /// heartbeat URLs and links; None: the address a request came to.
+    pub public_url: Option<String>,
+    /// Whether the public status page is served.
+    pub public_status: bool,
 }
 
 impl AppState {
+    /// The base URL for links: `--public-url`, else the scheme and host the
+    /// request came to.
+    pub fn base_url(&self, headers: &axum::http::HeaderMap, secure: bool) -> String {
+        if let Some(url) = &self.public_url {
+            return url.trim_end_matches('/').to_owned();
+        }
+        let host = headers
+            .get(axum::http::header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .filter(|h| {
+                h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".:-[]".contains(c))
+            })
+            .map(str::to_owned)
+            .unwrap_or_else(|| self.leptos_options.site_addr.to_string());
+        format!("{}://{host}", if secure { "https" } else { "http" })
+    }
+
     /// The state from the Leptos context (renders and server functions).
     pub fn from_context() -> Result<Self, crate::error::AppError> {
         leptos::prelude::use_context::<Self>().ok_or_else(|| {

@@ -32,6 +32,9 @@ use crate::config::Settings;
 use crate::connections::{ConnectionLimits, Slots};
 use crate::database::Database;
 use crate::jobs::housekeeping::Housekeeping;
+use crate::jobs::probes::{ProbeStats, ProbeWork};
+use crate::jobs::recovery::Recovery;
+use crate::outbound::Outbound;
 use crate::security::{GuardState, Transport};
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -69,6 +72,10 @@ impl Application {
             &shutdown,
         )
         .await?;
+        app::probes::store::ensure_partitions(&database.pool, chrono::Utc::now())
+            .await
+            .map_err(|e| anyhow::anyhow!("creating probe result partitions: {e:?}"))?;
+        start_probes(&settings, &database.pool, &tracker, &shutdown)?;
 
         let transport = Arc::new(settings.transport());
         let limits = crate::limits::Limits::from_settings(&settings);
@@ -278,7 +285,42 @@ async fn shared_state(
         live,
         backups,
         shutdown: shutdown.clone(),
+        started_at: chrono::Utc::now(),
+        status_cache: Arc::default(),
+        public_url: settings.http.public_url.clone(),
+        public_status: settings.probes.public_status,
     }))
+}
+
+/// Starts the probe runner (the lease scheduler over due checks) with the
+/// shared outbound client and the recovery actions of the config file.
+fn start_probes(
+    settings: &Settings,
+    pool: &sqlx::PgPool,
+    tracker: &TaskTracker,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<Arc<ProbeStats>> {
+    let extra_roots: Vec<&std::path::Path> =
+        settings.probes.probe_ca.as_deref().into_iter().collect();
+    let outbound = Arc::new(Outbound::new(
+        &extra_roots,
+        settings.probes.probe_concurrency,
+    )?);
+    let recovery = Arc::new(Recovery::new(pool.clone(), &settings.recovery));
+    let stats = Arc::new(ProbeStats::default());
+    let work = Arc::new(ProbeWork::new(
+        pool.clone(),
+        outbound,
+        recovery,
+        stats.clone(),
+    ));
+    tracker.spawn(crate::jobs::lease::run(
+        work,
+        settings.probes.probe_concurrency,
+        tracker.clone(),
+        shutdown.clone(),
+    ));
+    Ok(stats)
 }
 
 /// What the router needs besides the state.

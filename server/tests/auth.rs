@@ -481,6 +481,8 @@ async fn user_add_reads_the_password_from_stdin() {
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Needs {
     Public,
+    /// No key: a secret in the path is the credential (404 when unknown).
+    Secret,
     AtLeast(Role),
     Key(Scope),
 }
@@ -622,6 +624,34 @@ fn rest_expectations() -> BTreeMap<(&'static str, &'static str), Needs> {
             ("DELETE", "/api/v1/backups/{id}"),
             Key(app::keys::Scope::Admin),
         ),
+        (("GET", "/api/v1/services"), Key(Scope::Read)),
+        (("GET", "/api/v1/services/{slug}"), Key(Scope::Read)),
+        (("PATCH", "/api/v1/services/{slug}"), Key(Scope::Admin)),
+        (("GET", "/api/v1/services/{slug}/probes"), Key(Scope::Admin)),
+        (
+            ("POST", "/api/v1/services/{slug}/probes"),
+            Key(Scope::Admin),
+        ),
+        (
+            ("GET", "/api/v1/services/{slug}/probes/{id}"),
+            Key(Scope::Admin),
+        ),
+        (
+            ("PATCH", "/api/v1/services/{slug}/probes/{id}"),
+            Key(Scope::Admin),
+        ),
+        (
+            ("DELETE", "/api/v1/services/{slug}/probes/{id}"),
+            Key(Scope::Admin),
+        ),
+        (("GET", "/api/v1/heartbeat/{token}"), Secret),
+        (("POST", "/api/v1/heartbeat/{token}"), Secret),
+        (("GET", "/api/v1/heartbeat/{token}/fail"), Secret),
+        (("POST", "/api/v1/heartbeat/{token}/fail"), Secret),
+        (("GET", "/api/v1/maintenance"), Key(Scope::Admin)),
+        (("POST", "/api/v1/maintenance"), Key(Scope::Admin)),
+        (("DELETE", "/api/v1/maintenance/{id}"), Key(Scope::Admin)),
+        (("GET", "/api/v1/system/status"), Key(Scope::Read)),
         (("GET", "/backups/{id}/download"), AtLeast(Role::Admin)),
         (("POST", "/backups/upload"), AtLeast(Role::Admin)),
         (("GET", "/export/dashboard"), AtLeast(Role::Viewer)),
@@ -754,7 +784,7 @@ async fn the_authorization_matrix_holds() {
                 (Needs::AtLeast(_), Some(_)) => {
                     assert!(status != 401 && status != 403, "{name} as {who}: {status}")
                 }
-                (Needs::Key(_), _) => unreachable!(),
+                (Needs::Key(_) | Needs::Secret, _) => unreachable!(),
             }
         }
     }
@@ -765,7 +795,11 @@ async fn the_authorization_matrix_holds() {
         keys.push((s, app.key(&[s], None).await));
     }
     for ((method, path), needs) in rest_expectations() {
-        let concrete = path.replace("{user}", "nobody").replace("{id}", "999999");
+        let concrete = path
+            .replace("{user}", "nobody")
+            .replace("{id}", "999999")
+            .replace("{slug}", "shop")
+            .replace("{token}", "nosuchtoken");
         let send = |auth: Option<(&str, String)>| {
             let mut req = raw_client()
                 .request(method.parse().expect("method"), app.url(&concrete))
@@ -783,6 +817,11 @@ async fn the_authorization_matrix_holds() {
         };
         match needs {
             Needs::Public => assert_eq!(send(None).await, 200, "{method} {path}"),
+            Needs::Secret => assert_eq!(
+                send(None).await,
+                404,
+                "{method} {path} with an unknown secret"
+            ),
             Needs::Key(scope) => {
                 assert_eq!(send(None).await, 401, "{method} {path} anonymous");
                 for (have, key) in &keys {
@@ -880,7 +919,10 @@ async fn path_variants_and_mixed_credentials_never_widen_access() {
         } else {
             &ingest_key
         };
-        let concrete = path.replace("{user}", "nobody").replace("{id}", "999999");
+        let concrete = path
+            .replace("{user}", "nobody")
+            .replace("{id}", "999999")
+            .replace("{slug}", "shop");
         for variant in crate::helpers::path_variants(&concrete) {
             let res = with_cookie_and_key(&app, method, &variant, &admin.cookie, weak).await;
             assert!(

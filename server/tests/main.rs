@@ -11,5 +11,6 @@ mod health;
 mod helpers;
 mod ingest;
 mod keys;
+mod probes;
 mod security;
 mod stream;

@@ -51,6 +51,11 @@ pub struct Manifest {
     /// Oldest and newest event time (RFC 3339), to prepare partitions.
     pub events_from: Option<String>,
     pub events_to: Option<String>,
+    /// The same for probe results (absent in backups taken before probes).
+    #[serde(default)]
+    pub probe_results_from: Option<String>,
+    #[serde(default)]
+    pub probe_results_to: Option<String>,
     pub tables: Vec<TableSummary>,
 }
 
@@ -483,6 +488,8 @@ mod tests {
             kind: "manual".into(),
             events_from: None,
             events_to: None,
+            probe_results_from: None,
+            probe_results_to: None,
             tables: Vec::new(),
         }
     }

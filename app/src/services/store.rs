@@ -40,3 +40,66 @@ pub async fn list(db: impl PgExecutor<'_>) -> AppResult<Vec<ServiceInfo>> {
     .await?;
     Ok(rows)
 }
+
+/// A service's SLO targets.
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub async fn slo_targets(db: impl PgExecutor<'_>, id: i64) -> AppResult<crate::probes::SloTargets> {
+    let r = sqlx::query!(
+        "select slo_p95_ms, slo_error_rate_percent, slo_uptime_percent, slo_dead_letters from services where id = $1",
+        id
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or_else(|| AppError::NotFound("service".into()))?;
+    Ok(crate::probes::SloTargets {
+        p95_ms: r.slo_p95_ms,
+        error_rate_percent: r.slo_error_rate_percent,
+        uptime_percent: r.slo_uptime_percent,
+        dead_letters: r.slo_dead_letters,
+    })
+}
+
+/// Changes a service's name, public-status opt-in or SLO targets (what is
+/// given; the rest stays).
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub async fn change(
+    db: &mut sqlx::PgConnection,
+    id: i64,
+    name: Option<&str>,
+    public_status: Option<bool>,
+    slo: Option<&crate::probes::SloTargets>,
+) -> AppResult<()> {
+    if let Some(n) = name {
+        let n = n.trim();
+        if n.is_empty() || n.chars().count() > 100 || n.chars().any(char::is_control) {
+            return Err(AppError::validation("name", "must be 1 to 100 characters"));
+        }
+    }
+    if let Some(t) = slo {
+        t.check()?;
+    }
+    let n = sqlx::query!(
+        r#"update services set
+               name = coalesce($2, name),
+               public_status = coalesce($3, public_status),
+               slo_p95_ms = coalesce($4, slo_p95_ms),
+               slo_error_rate_percent = coalesce($5, slo_error_rate_percent),
+               slo_uptime_percent = coalesce($6, slo_uptime_percent),
+               slo_dead_letters = coalesce($7, slo_dead_letters)
+           where id = $1"#,
+        id,
+        name.map(str::trim),
+        public_status,
+        slo.map(|t| t.p95_ms),
+        slo.map(|t| t.error_rate_percent),
+        slo.map(|t| t.uptime_percent),
+        slo.map(|t| t.dead_letters)
+    )
+    .execute(&mut *db)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(AppError::NotFound("service".into()));
+    }
+    Ok(())
+}

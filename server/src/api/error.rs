@@ -109,6 +109,33 @@ impl IntoResponse for ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// Parses a JSON body read with [`read_limited`]: text that is not JSON is
+/// `malformed` (400); JSON of the wrong shape is a `validation` error (422)
+/// saying what is wrong. Handlers read and parse the body after checking
+/// the key's scope, so a caller without the scope learns nothing more.
+pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        use serde_json::error::Category;
+        match e.classify() {
+            Category::Data => AppError::validation("body", e.to_string()).into(),
+            Category::Syntax | Category::Eof | Category::Io => {
+                AppError::Malformed(format!("the body is not JSON: {e}")).into()
+            }
+        }
+    })
+}
+
+/// Reads a body of at most `max` bytes; more is a 413 in the one shape.
+pub async fn read_limited(
+    body: axum::body::Body,
+    max: usize,
+) -> Result<axum::body::Bytes, ApiError> {
+    match axum::body::to_bytes(body, max).await {
+        Ok(bytes) => Ok(bytes),
+        Err(_) => Err(AppError::TooLarge(format!("the body is larger than {max} bytes")).into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ pub mod error;
 pub mod health;
 pub mod ingest;
 pub mod privacy;
+pub mod probes;
 pub mod stream;
 
 use app::state::AppState;
@@ -18,6 +19,7 @@ pub fn router() -> Router<AppState> {
         .merge(health::router())
         .merge(dashboard::router())
         .merge(privacy::router())
+        .merge(probes::router())
 }
 
 /// Backups: files of any size, so a long timeout of their own.

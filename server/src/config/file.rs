@@ -34,6 +34,8 @@ impl Cli {
             .with_context(|| format!("reading config file {}", path.display()))?;
         let file_args = toml_to_args(&text, |env| std::env::var_os(env).is_some())
             .with_context(|| format!("in config file {}", path.display()))?;
+        let recovery = recovery_actions(&text)
+            .with_context(|| format!("in config file {}", path.display()))?;
         // File values go first so that flags given on the command line win.
         let mut merged = Vec::with_capacity(args.len() + file_args.len());
         merged.push(args.first().cloned().unwrap_or_else(|| "leitstand".into()));
@@ -43,10 +45,23 @@ impl Cli {
             Ok(m) => m,
             Err(e) => e.exit(),
         };
-        let cli = Self::from_arg_matches(&matches).map_err(|e| anyhow::anyhow!(e.to_string()))?;
+        let mut cli =
+            Self::from_arg_matches(&matches).map_err(|e| anyhow::anyhow!(e.to_string()))?;
+        cli.settings.recovery = recovery;
         cli.settings.validate()?;
         Ok(cli)
     }
+}
+
+/// The `[[recovery]]` tables of a config file.
+fn recovery_actions(text: &str) -> anyhow::Result<Vec<crate::jobs::recovery::RecoveryConfig>> {
+    #[derive(serde::Deserialize)]
+    struct File {
+        #[serde(default)]
+        recovery: Vec<crate::jobs::recovery::RecoveryConfig>,
+    }
+    let file: File = toml::from_str(text).context("[[recovery]]")?;
+    Ok(file.recovery)
 }
 
 /// Turns a TOML table into `--flag=value` arguments for the global settings,
@@ -56,6 +71,9 @@ fn toml_to_args(text: &str, env_is_set: impl Fn(&str) -> bool) -> anyhow::Result
     let command = Cli::command();
     let mut out = Vec::new();
     for (key, value) in table {
+        if key == "recovery" {
+            continue; // read by `recovery_actions`
+        }
         let flag = key.replace('_', "-");
         let Some(arg) = command
             .get_arguments()

@@ -42,7 +42,13 @@ pub struct Settings {
     #[command(flatten)]
     pub kpi: KpiArgs,
     #[command(flatten)]
+    pub probes: ProbeSettings,
+    #[command(flatten)]
     pub log: LogSettings,
+    /// The watchdog's recovery actions: `[[recovery]]` tables in the config
+    /// file only (never flags, the environment, the UI or the API).
+    #[arg(skip)]
+    pub recovery: Vec<crate::jobs::recovery::RecoveryConfig>,
 }
 
 /// The database URL: printed with its password hidden.
@@ -177,6 +183,12 @@ pub struct HttpSettings {
         global = true
     )]
     pub max_connections_per_ip: usize,
+
+    /// The address people and machines reach Leitstand at (e.g.
+    /// https://leitstand.example.com), for heartbeat URLs and links; without it,
+    /// the address a request came to.
+    #[arg(long, env = "LEITSTAND_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
 
     /// Seconds to wait for requests and streams to finish on shutdown.
     #[arg(
@@ -353,6 +365,28 @@ pub struct KpiArgs {
 
 #[derive(Clone, Debug, Args)]
 #[group(skip)]
+#[command(next_help_heading = "Probes")]
+pub struct ProbeSettings {
+    /// Outbound probe requests in flight at once, per process.
+    #[arg(
+        long,
+        env = "LEITSTAND_PROBE_CONCURRENCY",
+        default_value_t = 64,
+        global = true
+    )]
+    pub probe_concurrency: usize,
+
+    /// Extra CA certificates (PEM) that HTTPS probes trust besides the system's.
+    #[arg(long, env = "LEITSTAND_PROBE_CA", global = true)]
+    pub probe_ca: Option<PathBuf>,
+
+    /// Serve the public status page at /status (services opt in one by one).
+    #[arg(long, env = "LEITSTAND_PUBLIC_STATUS", global = true)]
+    pub public_status: bool,
+}
+
+#[derive(Clone, Debug, Args)]
+#[group(skip)]
 #[command(next_help_heading = "Logging")]
 pub struct LogSettings {
     /// Log format.
@@ -446,6 +480,24 @@ impl Settings {
             bail!("--header-read-timeout and --request-timeout must be at least 1 second");
         }
         crate::security::client::parse_proxies(&self.http.trusted_proxies)?;
+        if let Some(url) = &self.http.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            bail!("--public-url must start with http:// or https://");
+        }
+        if self.probes.probe_concurrency == 0 {
+            bail!("--probe-concurrency must be at least 1");
+        }
+        let mut seen = std::collections::HashSet::new();
+        for action in &self.recovery {
+            action.validate()?;
+            if !seen.insert(action.service.as_str()) {
+                bail!(
+                    "more than one [[recovery]] for the service `{}`",
+                    action.service
+                );
+            }
+        }
         Ok(())
     }
 

@@ -33,6 +33,11 @@ impl Housekeeping {
         if let Some(per_ip) = &self.per_ip {
             per_ip.retain_recent();
         }
+        // Probe results are stored by month: keep the next months ready.
+        if let Err(e) = app::probes::store::ensure_partitions(&self.pool, chrono::Utc::now()).await
+        {
+            tracing::warn!(error = ?e, "creating probe result partitions failed");
+        }
         match purge_ended_sessions(&self.pool, self.sessions).await {
             Ok(n) if n > 0 => tracing::debug!(sessions = n, "ended sessions deleted"),
             Ok(_) => {}

@@ -34,6 +34,12 @@ pub const TABLES: &[&str] = &[
     "error_resolutions",
     "users",
     "api_keys",
+    "probes",
+    "probe_results",
+    "probe_rollups",
+    "incidents",
+    "maintenance_windows",
+    "recovery_runs",
     "audit_log",
 ];
 

@@ -276,13 +276,20 @@ async fn empty_tables(tx: &mut PgConnection, manifest: &Manifest) -> AppResult<(
         .execute(&mut *tx)
         .await?;
     set_triggers(tx, false).await?;
+    let parse = |s: &str| {
+        DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| AppError::validation("file", "bad time range in the manifest"))
+    };
     if let (Some(from), Some(to)) = (&manifest.events_from, &manifest.events_to) {
-        let parse = |s: &str| {
-            DateTime::parse_from_rfc3339(s)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|_| AppError::validation("file", "bad event time range in the manifest"))
-        };
         sqlx::query("select leitstand_ensure_event_partitions($1, $2)")
+            .bind(parse(from)?)
+            .bind(parse(to)?)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if let (Some(from), Some(to)) = (&manifest.probe_results_from, &manifest.probe_results_to) {
+        sqlx::query("select leitstand_ensure_probe_partitions($1, $2)")
             .bind(parse(from)?)
             .bind(parse(to)?)
             .execute(&mut *tx)

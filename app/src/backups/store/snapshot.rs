@@ -106,6 +106,11 @@ pub(super) async fn write_snapshot(
         sqlx::query!(r#"select min(occurred_at) as "from", max(occurred_at) as "to" from events"#)
             .fetch_one(&mut *conn)
             .await?;
+    let probe_range = sqlx::query!(
+        r#"select min(checked_at) as "from", max(checked_at) as "to" from probe_results"#
+    )
+    .fetch_one(&mut *conn)
+    .await?;
     let manifest = Manifest {
         format: format::FORMAT_VERSION,
         schema_version,
@@ -114,6 +119,8 @@ pub(super) async fn write_snapshot(
         kind: kind.as_str().to_owned(),
         events_from: range.from.map(|t| t.to_rfc3339()),
         events_to: range.to.map(|t| t.to_rfc3339()),
+        probe_results_from: probe_range.from.map(|t| t.to_rfc3339()),
+        probe_results_to: probe_range.to.map(|t| t.to_rfc3339()),
         tables: Vec::new(),
     };
 

@@ -1,0 +1,207 @@
+//! What the rollups and incidents say: uptime, response-time percentiles,
+//! daily bars, incidents and recovery runs. Every figure reads hourly
+//! rollups, so a year costs what a day does.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+
+use crate::error::AppResult;
+use crate::probes::histogram;
+use crate::probes::types::{Incident, RecoveryRun};
+
+/// Uptime counts over a window from the rollups: (checks, failures),
+/// maintenance excluded. `service` limits to one service.
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub async fn uptime_counts(
+    db: impl PgExecutor<'_>,
+    service_id: Option<i64>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> AppResult<(i64, i64)> {
+    let row = sqlx::query!(
+        r#"select coalesce(sum(r.checks), 0)::int8 as "checks!", coalesce(sum(r.failures), 0)::int8 as "failures!"
+           from probe_rollups r join probes p on p.id = r.probe_id
+           where r.bucket >= date_trunc('hour', $2::timestamptz, 'UTC') and r.bucket < $3
+             and ($1::int8 is null or p.service_id = $1) and p.kind <> 'heartbeat'"#,
+        service_id,
+        from,
+        to
+    )
+    .fetch_one(db)
+    .await?;
+    Ok((row.checks, row.failures))
+}
+
+/// The summed latency histogram of a service's probes over a window.
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub async fn latency(
+    db: impl PgExecutor<'_>,
+    service_id: i64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> AppResult<Vec<i64>> {
+    let rows = sqlx::query_scalar!(
+        r#"select r.latency_hist as "hist!"
+           from probe_rollups r join probes p on p.id = r.probe_id
+           where p.service_id = $1 and p.kind = 'http'
+             and r.bucket >= date_trunc('hour', $2::timestamptz, 'UTC') and r.bucket < $3"#,
+        service_id,
+        from,
+        to
+    )
+    .fetch_all(db)
+    .await?;
+    let mut sum = Vec::new();
+    for h in rows {
+        histogram::add(&mut sum, &h);
+    }
+    Ok(sum)
+}
+
+/// Per day (UTC) over the last `days`: (day, checks, failures) of a
+/// service's probes — the status bars.
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub async fn daily_uptime(
+    db: impl PgExecutor<'_>,
+    service_id: i64,
+    days: i32,
+) -> AppResult<Vec<(chrono::NaiveDate, i64, i64)>> {
+    let rows = sqlx::query!(
+        r#"select (r.bucket at time zone 'UTC')::date as "day!",
+                  sum(r.checks)::int8 as "checks!", sum(r.failures)::int8 as "failures!"
+           from probe_rollups r join probes p on p.id = r.probe_id
+           where p.service_id = $1 and p.kind <> 'heartbeat'
+             and r.bucket >= date_trunc('day', now(), 'UTC') - make_interval(days => $2 - 1)
+           group by 1 order by 1"#,
+        service_id,
+        days
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.day, r.checks, r.failures))
+        .collect())
+}
+
+/// Hourly histograms of a service's HTTP probes over a window, for the
+/// response-time chart: (hour, histogram).
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub async fn hourly_latency(
+    db: impl PgExecutor<'_>,
+    service_id: i64,
+    from: DateTime<Utc>,
+) -> AppResult<Vec<(DateTime<Utc>, Vec<i64>)>> {
+    let rows = sqlx::query!(
+        r#"select r.bucket, r.latency_hist as "hist!"
+           from probe_rollups r join probes p on p.id = r.probe_id
+           where p.service_id = $1 and p.kind = 'http' and r.bucket >= $2
+           order by r.bucket"#,
+        service_id,
+        from
+    )
+    .fetch_all(db)
+    .await?;
+    let mut out: Vec<(DateTime<Utc>, Vec<i64>)> = Vec::new();
+    for r in rows {
+        match out.last_mut() {
+            Some((at, sum)) if *at == r.bucket => histogram::add(sum, &r.hist),
+            _ => {
+                let mut sum = Vec::new();
+                histogram::add(&mut sum, &r.hist);
+                out.push((r.bucket, sum));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Incidents of a service (or all), newest first.
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub async fn incidents(
+    db: impl PgExecutor<'_>,
+    service_id: Option<i64>,
+    limit: i64,
+) -> AppResult<Vec<Incident>> {
+    let rows = sqlx::query!(
+        r#"select i.id, i.probe_id, p.name as probe, s.slug as service, i.started_at, i.ended_at, i.cause
+           from incidents i join probes p on p.id = i.probe_id join services s on s.id = i.service_id
+           where $1::int8 is null or i.service_id = $1
+           order by i.started_at desc limit $2"#,
+        service_id,
+        limit
+    )
+    .fetch_all(db)
+    .await?;
+    let now = Utc::now();
+    Ok(rows
+        .into_iter()
+        .map(|r| Incident {
+            id: r.id,
+            probe_id: r.probe_id,
+            probe: r.probe,
+            service: r.service,
+            started_at: r.started_at.to_rfc3339(),
+            ended_at: r.ended_at.map(|t| t.to_rfc3339()),
+            duration_seconds: (r.ended_at.unwrap_or(now) - r.started_at).num_seconds(),
+            cause: r.cause,
+        })
+        .collect())
+}
+
+/// Incident statistics of a window: (count, downtime seconds, mean time
+/// to recovery of the closed ones), clipped to the window.
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub async fn incident_stats(
+    db: impl PgExecutor<'_>,
+    service_id: Option<i64>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> AppResult<(i64, f64, Option<f64>)> {
+    let r = sqlx::query!(
+        r#"select count(*) as "n!",
+                  coalesce(sum(extract(epoch from least(coalesce(ended_at, $3), $3) - greatest(started_at, $2))), 0)::float8 as "down!",
+                  avg(extract(epoch from ended_at - started_at)) filter (where ended_at is not null)::float8 as mttr
+           from incidents
+           where ($1::int8 is null or service_id = $1)
+             and started_at < $3 and coalesce(ended_at, $3) > $2"#,
+        service_id,
+        from,
+        to
+    )
+    .fetch_one(db)
+    .await?;
+    Ok((r.n, r.down, r.mttr))
+}
+
+/// Runs of a service's recovery action since `since`, newest first.
+pub async fn recovery_runs(
+    db: impl PgExecutor<'_>,
+    service_id: Option<i64>,
+    since: DateTime<Utc>,
+    limit: i64,
+) -> AppResult<Vec<RecoveryRun>> {
+    let rows = sqlx::query!(
+        r#"select r.id, s.slug, r.started_at, r.duration_ms, r.exit_code, r.output, r.error
+           from recovery_runs r join services s on s.id = r.service_id
+           where ($1::int8 is null or r.service_id = $1) and r.started_at >= $2
+           order by r.started_at desc limit $3"#,
+        service_id,
+        since,
+        limit
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| RecoveryRun {
+            id: r.id,
+            service: r.slug,
+            started_at: r.started_at.to_rfc3339(),
+            duration_ms: r.duration_ms,
+            exit_code: r.exit_code,
+            output: r.output,
+            error: r.error,
+        })
+        .collect())
+}
