@@ -358,6 +358,22 @@ impl TestApp {
     }
 }
 
+/// Runs the `leitstand` binary against a database; returns (exit code,
+/// stdout, stderr).
+pub fn run_cli_code(database_url: &str, args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leitstand"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("leitstand runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 /// Runs the `leitstand` binary against a database; returns (status, stdout, stderr).
 pub fn run_cli(database_url: &str, args: &[&str]) -> (bool, String, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_leitstand"))

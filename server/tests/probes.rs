@@ -711,3 +711,92 @@ async fn the_status_api_reports_states_slos_and_is_cached_for_five_seconds() {
         403
     );
 }
+
+#[tokio::test]
+async fn a_failed_probe_check_makes_its_hour_unstable_in_the_dashboard() {
+    let app = spawn_app().await;
+    let key = app.key(&[Scope::Admin], None).await;
+    let (target, addr) = Target::start().await;
+    let probe = app
+        .create_probe(&key, "shop", json!({ "kind": "http", "url": format!("http://{addr}/health"), "interval_seconds": 3600 }))
+        .await;
+    app.check_now(id(&probe)).await;
+    let stable = app.get_dashboard(&key, "?service=shop").await;
+    assert_eq!(stable["kpis"]["stability"], 100.0);
+    target.set(503);
+    app.check_now(id(&probe)).await;
+    let after = app.get_dashboard(&key, "?service=shop").await;
+    let expected = 167.0 / 168.0 * 100.0;
+    let got = after["kpis"]["stability"].as_f64().expect("stability");
+    assert!((got - expected).abs() < 1e-9, "{got} vs {expected}");
+    // Another service's dashboard is unaffected.
+    let ingest = app.ingest_key().await;
+    app.post_events(&ingest, &json!({ "service": "crm" })).await;
+    let other = app.get_dashboard(&key, "?service=crm").await;
+    assert_eq!(other["kpis"]["stability"], 100.0);
+}
+
+#[tokio::test]
+async fn leitstand_status_prints_a_line_per_service_and_exits_0_1_or_2() {
+    let app = spawn_app().await;
+    let admin = app.key(&[Scope::Admin], None).await;
+    let (target, addr) = Target::start().await;
+    let probe = app
+        .create_probe(&admin, "shop", json!({ "kind": "http", "url": format!("http://{addr}/health"), "failures_before_down": 1, "interval_seconds": 3600 }))
+        .await;
+    app.check_now(id(&probe)).await;
+    // A fresh backup, so backups do not warn.
+    assert_eq!(app.post_as("/api/v1/backups", &admin).await.status(), 201);
+    let url = crate::helpers::db_url(&app.db_name);
+    let cli = |args: &[&str]| {
+        let url = url.clone();
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                crate::helpers::run_cli_code(&url, &args)
+            })
+            .await
+            .expect("cli")
+        }
+    };
+
+    let (code, out, err) = cli(&["status"]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("Leitstand status: OK"), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.contains("shop") && l.contains("up") && l.contains("100.00 %")),
+        "{out}"
+    );
+    let (code, out, _) = cli(&["status", "--json"]).await;
+    assert_eq!(code, 0);
+    let doc: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(
+        (doc["status"].as_str(), doc["services"][0]["slug"].as_str()),
+        (Some("ok"), Some("shop"))
+    );
+
+    // An error event: the error-rate SLO is missed, a warning.
+    let ingest = app.ingest_key().await;
+    app.post_events(
+        &ingest,
+        &json!({ "service": "shop", "level": "error", "message": "boom" }),
+    )
+    .await;
+    let (code, out, _) = cli(&["status"]).await;
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("missed: error_rate"), "{out}");
+
+    // Down: exit 2, over the database and over HTTP alike.
+    target.set(503);
+    app.check_now(id(&probe)).await;
+    let (code, out, _) = cli(&["status"]).await;
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("down since"), "{out}");
+    let reader = app.key(&[Scope::Read], None).await;
+    let (code, out, err) = cli(&["status", "--url", &app.base, "--key", &reader]).await;
+    assert_eq!(code, 2, "{out}{err}");
+    let (code, _, err) = cli(&["status", "--url", &app.base, "--key", "lst_wrong"]).await;
+    assert_eq!(code, 3, "an unreadable status is its own code: {err}");
+}

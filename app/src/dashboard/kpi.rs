@@ -126,8 +126,7 @@ pub fn maturity(events: i64, error_rate: f64) -> Maturity {
 pub mod formula {
     pub const READINESS: &str = "Readiness = {a} × activity + {q} × quality + {s} × stability";
     pub const QUALITY: &str = "Quality = 100 − error rate; error rate = error and critical events ÷ all events × 100 in the selected range";
-    pub const STABILITY: &str =
-        "Stability = share of the last 168 hourly buckets without a critical event × 100";
+    pub const STABILITY: &str = "Stability = share of the last 168 hourly buckets without a critical event or a failed probe check (maintenance excepted) × 100";
     pub const USAGE: &str =
         "Usage = events in the last 24 hours; activity = min(100, 100 × usage ÷ {target} per day)";
     pub const FIX_RATE: &str = "Fix rate = error groups resolved ÷ error groups with an error in the range × 100 (100 when there were none)";

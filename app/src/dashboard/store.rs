@@ -192,8 +192,9 @@ async fn resolutions(
     Ok(rows.into_iter().map(|r| (r.idx, r.n)).collect())
 }
 
-/// Hourly buckets with a critical event: (current 168, previous 168).
-async fn critical_buckets(
+/// Hourly buckets that were not stable — with a critical event or a failed
+/// probe check outside maintenance: (current 168, previous 168).
+async fn unstable_buckets(
     pool: &PgPool,
     now: DateTime<Utc>,
     service_id: Option<i64>,
@@ -201,11 +202,17 @@ async fn critical_buckets(
     let (from, to) = stability_buckets(now);
     let prev_from = from - Duration::hours(kpi::STABILITY_BUCKETS);
     let row = sqlx::query!(
-        r#"select count(distinct bucket) filter (where bucket >= $2) as "current!",
-                  count(distinct bucket) filter (where bucket < $2) as "previous!"
-           from event_rollups
-           where bucket >= $1 and bucket < $3 and critical > 0
-             and ($4::int8 is null or service_id = $4)"#,
+        r#"select count(*) filter (where bucket >= $2) as "current!",
+                  count(*) filter (where bucket < $2) as "previous!"
+           from (
+               select bucket from event_rollups
+               where bucket >= $1 and bucket < $3 and critical > 0
+                 and ($4::int8 is null or service_id = $4)
+               union
+               select r.bucket from probe_rollups r join probes p on p.id = r.probe_id
+               where r.bucket >= $1 and r.bucket < $3 and r.failures > 0
+                 and ($4::int8 is null or p.service_id = $4)
+           ) unstable"#,
         prev_from,
         from,
         to,
@@ -216,11 +223,11 @@ async fn critical_buckets(
     Ok((row.current, row.previous))
 }
 
-fn kpis(settings: &KpiSettings, window: Tally, usage_24h: i64, critical_buckets: i64) -> Kpis {
+fn kpis(settings: &KpiSettings, window: Tally, usage_24h: i64, unstable_buckets: i64) -> Kpis {
     let error_rate = kpi::error_rate(window.events, window.errors);
     let quality = kpi::quality(error_rate);
     let activity = kpi::activity(usage_24h, settings.activity_target);
-    let stability = kpi::stability(critical_buckets, kpi::STABILITY_BUCKETS);
+    let stability = kpi::stability(unstable_buckets, kpi::STABILITY_BUCKETS);
     Kpis {
         readiness: kpi::readiness(settings.weights, activity, quality, stability),
         quality,
@@ -288,7 +295,7 @@ pub async fn load(
         count_segments(pool, &segs, service_id),
         group_stats(pool, from, service_id),
         resolutions(pool, &fix_windows, service_id),
-        critical_buckets(pool, now, service_id),
+        unstable_buckets(pool, now, service_id),
         async {
             sqlx::query_scalar!(r#"select exists (select 1 from event_rollups_daily) as "e!""#)
                 .fetch_one(pool)

@@ -3,6 +3,7 @@
 mod backups;
 mod demo;
 mod keys;
+mod status;
 mod users;
 
 use std::process::ExitCode;
@@ -97,6 +98,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             db.close().await;
             return result;
         }
+        Command::Status(args) => return status::run(args, &settings).await,
         Command::Demo(args) => {
             let db = Database::open(&settings).await?;
             let result = demo::run(args, &db.pool).await;

@@ -43,6 +43,26 @@ pub enum Command {
     /// Create, list, verify, restore and delete backups.
     #[command(subcommand)]
     Backup(BackupCommand),
+    /// One line per service and a summary of backups and Leitstand itself.
+    /// Exit code 0: all well, 1: a warning (degraded, SLO missed, backup
+    /// stale), 2: something is down, 3: the status could not be read.
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print the status document as JSON (what GET /api/v1/system/status returns).
+    #[arg(long)]
+    pub json: bool,
+    /// Refresh every N seconds until interrupted.
+    #[arg(long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "5")]
+    pub watch: Option<u64>,
+    /// Read a running Leitstand over HTTP instead of the database (needs --key).
+    #[arg(long, env = "LEITSTAND_URL")]
+    pub url: Option<String>,
+    /// API key with the `read` scope, for --url.
+    #[arg(long, env = "LEITSTAND_KEY", hide_env_values = true)]
+    pub key: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
