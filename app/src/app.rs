@@ -11,6 +11,7 @@ use crate::components::layout::Layout;
 use crate::dashboard::page::DashboardPage;
 use crate::events::page::{EventDetailPage, EventsPage};
 use crate::pages::NotFound;
+use crate::probes::page::{PublicStatusPage, ServiceDetailPage, ServicesPage};
 use crate::settings::{AuditPage, KeysPage, PrivacyPage, UsersPage};
 
 /// The document around the app; rendered on the server only.
@@ -80,6 +81,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=DashboardPage />
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/setup") view=SetupPage />
+                    <Route path=path!("/services") view=ServicesPage />
+                    <Route path=path!("/services/:slug") view=ServiceDetailPage />
+                    <Route path=path!("/status") view=PublicStatusPage />
                     <Route path=path!("/events") view=EventsPage />
                     <Route path=path!("/events/:id") view=EventDetailPage />
                     <Route path=path!("/backups") view=BackupsPage />

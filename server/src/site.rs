@@ -23,7 +23,7 @@ pub async fn fallback(State(state): State<AppState>, req: Request) -> Response {
         Area::Api | Area::Rpc | Area::Health => {
             ApiError::from(AppError::NotFound("a route for this path".into())).into_response()
         }
-        Area::AuthPage | Area::Page => {
+        Area::AuthPage | Area::Page | Area::PublicPage => {
             let render = leptos_axum::file_and_error_handler::<AppState, _>(shell);
             render(req.uri().clone(), State(state), req).await
         }

@@ -492,6 +492,44 @@ fn rpc_expectations() -> BTreeMap<&'static str, (Needs, &'static str)> {
     // (needs, form body or "json:<body>" or "get:<query>")
     BTreeMap::from([
         ("me", (Public, "get:")),
+        ("get_public_status", (Public, "get:")),
+        ("services_overview", (AtLeast(Role::Viewer), "get:")),
+        (
+            "get_service_detail",
+            (AtLeast(Role::Viewer), "get:slug=shop&range=24h"),
+        ),
+        (
+            "save_probe",
+            (
+                AtLeast(Role::Admin),
+                "json:{\"slug\":\"shop\",\"id\":null,\"spec\":{\"kind\":\"tcp\",\"host\":\"db\",\"port\":5432}}",
+            ),
+        ),
+        (
+            "remove_probe",
+            (
+                AtLeast(Role::Admin),
+                "json:{\"slug\":\"shop\",\"id\":999999}",
+            ),
+        ),
+        (
+            "save_service_settings",
+            (
+                AtLeast(Role::Admin),
+                "json:{\"slug\":\"shop\",\"targets\":{\"p95_ms\":100,\"error_rate_percent\":0.5,\"uptime_percent\":99.9,\"dead_letters\":0},\"public_status\":false}",
+            ),
+        ),
+        (
+            "add_maintenance",
+            (
+                AtLeast(Role::Operator),
+                "json:{\"window\":{\"title\":\"t\",\"starts_at\":\"2026-01-01T00:00:00Z\",\"ends_at\":\"2026-01-01T01:00:00Z\"}}",
+            ),
+        ),
+        (
+            "remove_maintenance",
+            (AtLeast(Role::Operator), "json:{\"id\":999999}"),
+        ),
         ("needs_setup", (Public, "get:")),
         (
             "setup",

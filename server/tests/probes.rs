@@ -800,3 +800,75 @@ async fn leitstand_status_prints_a_line_per_service_and_exits_0_1_or_2() {
     let (code, _, err) = cli(&["status", "--url", &app.base, "--key", "lst_wrong"]).await;
     assert_eq!(code, 3, "an unreadable status is its own code: {err}");
 }
+
+#[tokio::test]
+async fn the_public_status_page_shows_only_opted_in_services_and_nothing_internal() {
+    let app = spawn_app_with(|s| s.probes.public_status = true).await;
+    let admin = app.key(&[Scope::Admin], None).await;
+    let (target, addr) = Target::start().await;
+    target.set(503);
+    let shown = app
+        .create_probe(&admin, "shop", json!({ "kind": "http", "url": format!("http://{addr}/health"), "failures_before_down": 1, "interval_seconds": 3600 }))
+        .await;
+    app.create_probe(
+        &admin,
+        "internal-crm",
+        json!({ "kind": "tcp", "host": "10.1.2.3", "port": 5432, "interval_seconds": 3600 }),
+    )
+    .await;
+    app.check_now(id(&shown)).await;
+    let res = app
+        .client
+        .patch(app.url("/api/v1/services/shop"))
+        .bearer_auth(&admin)
+        .json(&json!({ "public_status": true, "name": "Web shop" }))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(res.status(), 200);
+
+    // Anonymous: the page renders and its data holds the opted-in service only.
+    let page = crate::helpers::raw_get(app.addr, "/status", "").await;
+    assert_eq!(page.status, 200, "{}", page.head);
+    let data = public_data(&app).await;
+    assert_eq!(data.status, 200, "{}", data.body);
+    let body: Value = serde_json::from_str(&data.body).expect("json");
+    assert_eq!(body["status"], "down");
+    let services = body["services"].as_array().expect("services");
+    assert_eq!(services.len(), 1);
+    assert_eq!(
+        (services[0]["name"].as_str(), services[0]["state"].as_str()),
+        (Some("Web shop"), Some("down"))
+    );
+    assert_eq!(services[0]["days"].as_array().map(Vec::len), Some(90));
+    for secret in [
+        addr.to_string().as_str(),
+        "503",
+        "internal-crm",
+        "10.1.2.3",
+        "health",
+    ] {
+        assert!(
+            !data.body.contains(secret),
+            "the public page shows `{secret}`: {}",
+            data.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn without_the_setting_there_is_no_public_status_page() {
+    let app = spawn_app().await;
+    let data = public_data(&app).await;
+    assert_eq!(data.status, 404);
+}
+
+/// The public status page's data, fetched anonymously as its script does.
+async fn public_data(app: &TestApp) -> crate::helpers::RawResponse {
+    let path = format!("{}?", crate::helpers::rpc("get_public_status"));
+    crate::helpers::raw_http(
+        app.addr,
+        &format!("GET {path} HTTP/1.1\r\nHost: {}\r\nAccept: application/json\r\nConnection: close\r\n\r\n", app.addr),
+    )
+    .await
+}

@@ -25,6 +25,12 @@ const NAV: &[NavEntry] = &[
         role: Role::Viewer,
     },
     NavEntry {
+        href: "/services",
+        label: "Services",
+        icon: "M4 5h16v4H4zm0 5h16v4H4zm0 5h16v4H4z",
+        role: Role::Viewer,
+    },
+    NavEntry {
         href: "/events",
         label: "Events",
         icon: "M3 5h18v2H3zm0 6h18v2H3zm0 6h12v2H3z",
@@ -90,7 +96,7 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
     provide_context(Me(me));
     let bare = move || {
         let p = location.pathname.get();
-        p == "/login" || p == "/setup"
+        p == "/login" || p == "/setup" || p == "/status"
     };
     let logout = ServerAction::<Logout>::new();
     let is_current = move |href: &str| {

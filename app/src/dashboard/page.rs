@@ -17,6 +17,7 @@ use crate::components::format::{count, delta_count, delta_points, percent};
 use crate::components::kpi_card::{Better, KpiCard};
 use crate::components::timeline_chart::TimelineChart;
 use crate::events::live_widget::LiveWidget;
+use crate::probes::page::NowStrip;
 
 /// Seconds between automatic refreshes.
 pub const REFRESH_SECONDS: u32 = 30;
@@ -99,6 +100,7 @@ pub fn DashboardPage() -> impl IntoView {
         </Transition>
         </div>
         <aside class="dash-aside">
+            <NowStrip />
             <BackupHealthWidget tick />
             <LiveWidget service=Signal::derive(move || query.get().service) />
         </aside>

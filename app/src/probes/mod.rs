@@ -3,9 +3,13 @@
 //! windows, the watchdog's recovery runs, and the figures (uptime,
 //! response times, SLOs) read from hourly rollups.
 
+pub mod components;
+pub mod forms;
 pub mod histogram;
 #[cfg(feature = "ssr")]
 pub mod maintenance;
+pub mod page;
+pub mod server_fns;
 pub mod state;
 #[cfg(feature = "ssr")]
 pub mod status;

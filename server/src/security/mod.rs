@@ -110,7 +110,10 @@ pub async fn guard(State(guard): State<GuardState>, mut req: Request, next: Next
     // Only a value shaped like one of our tokens is looked up: random
     // cookies cost no database work.
     let token = cookie(headers, SESSION_COOKIE).filter(|t| auth_store::is_token_shaped(t));
-    let uses_session = matches!(area, Area::Rpc | Area::AuthPage | Area::Page);
+    let uses_session = matches!(
+        area,
+        Area::Rpc | Area::AuthPage | Area::Page | Area::PublicPage
+    );
     let user = match &token {
         Some(t) if uses_session => {
             match auth_store::session_user(&state.pool, t, state.sessions).await {
@@ -146,7 +149,7 @@ pub async fn guard(State(guard): State<GuardState>, mut req: Request, next: Next
     });
 
     match area {
-        Area::Health | Area::Static | Area::Api => {}
+        Area::Health | Area::Static | Area::Api | Area::PublicPage => {}
         Area::Rpc => {
             if user.is_none() && !paths::is_public_rpc(&path) {
                 return error(AppError::Unauthorized);

@@ -23,6 +23,8 @@ pub enum Area {
     Rpc,
     /// Sign-in and first set-up pages.
     AuthPage,
+    /// The public status page (it shows only what services opted in to).
+    PublicPage,
     /// Every other page and UI route: a signed-in user.
     Page,
 }
@@ -37,7 +39,13 @@ const ROOT_FILES: [&str; 5] = [
 ];
 
 /// Server functions anyone may call (signing in needs them).
-const PUBLIC_RPC: [&str; 4] = ["/rpc/login", "/rpc/setup", "/rpc/needs_setup", "/rpc/me"];
+const PUBLIC_RPC: [&str; 5] = [
+    "/rpc/login",
+    "/rpc/setup",
+    "/rpc/needs_setup",
+    "/rpc/me",
+    "/rpc/get_public_status",
+];
 
 /// The area of a path that passed [`check`].
 pub fn classify(path: &str) -> Area {
@@ -52,6 +60,8 @@ pub fn classify(path: &str) -> Area {
         Area::Rpc
     } else if path == "/login" || path == "/setup" {
         Area::AuthPage
+    } else if path == "/status" {
+        Area::PublicPage
     } else {
         Area::Page
     }
