@@ -109,6 +109,20 @@ create table probe_rollups (
 );
 create index probe_rollups_bucket on probe_rollups (bucket);
 
+-- The same per UTC day, written in the same transaction: windows of days
+-- read whole days here and only their partial edge days from the hourly
+-- rows, so a year costs about what a day does.
+create table probe_rollups_daily (
+    probe_id           bigint not null references probes (id) on delete cascade,
+    day                date not null,
+    checks             integer not null default 0,
+    failures           integer not null default 0,
+    maintenance_checks integer not null default 0,
+    latency_hist       integer[] not null,
+    latency_sum_ms     double precision not null default 0,
+    primary key (probe_id, day)
+);
+
 -- A probe going down opens an incident; coming back up closes it.
 create table incidents (
     id          bigint generated always as identity primary key,

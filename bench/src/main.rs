@@ -4,6 +4,8 @@
 
 use std::time::{Duration, Instant};
 
+mod probes;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use serde_json::json;
@@ -73,6 +75,35 @@ enum Cmd {
         subscribers: usize,
         #[arg(long, default_value_t = 200)]
         events: usize,
+    },
+    /// A local HTTP target answering 200 to everything (for probes).
+    Target {
+        #[arg(long)]
+        port: u16,
+    },
+    /// Creates HTTP probes against a target, ten per service.
+    ProbesCreate {
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        key: String,
+        #[arg(long, default_value_t = 1000)]
+        count: usize,
+        #[arg(long)]
+        target: String,
+        #[arg(long, default_value_t = 10)]
+        interval: u32,
+    },
+    /// Times one service's uptime and p95 over a window of days.
+    ProbeStats {
+        #[arg(long)]
+        database_url: String,
+        #[arg(long)]
+        service_id: i64,
+        #[arg(long, default_value_t = 365)]
+        days: i64,
+        #[arg(long, default_value_t = 200)]
+        repeats: usize,
     },
     /// The same 30-day figures computed by scanning raw events (baseline).
     RawScan {
@@ -559,6 +590,20 @@ async fn main() -> anyhow::Result<()> {
             subscribers,
             events,
         } => stream_latency(url, key, subscribers, events).await,
+        Cmd::Target { port } => probes::target(port).await,
+        Cmd::ProbesCreate {
+            url,
+            key,
+            count,
+            target,
+            interval,
+        } => probes::create(&url, &key, count, &target, interval).await,
+        Cmd::ProbeStats {
+            database_url,
+            service_id,
+            days,
+            repeats,
+        } => probes::stats(&database_url, service_id, days, repeats).await,
     }
 }
 

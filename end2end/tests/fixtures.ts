@@ -13,6 +13,8 @@ export const PASSWORD = "correct horse battery";
 export type Server = {
   baseURL: string;
   databaseUrl: string;
+  /** Runs SQL against this server's database (e.g. to make a probe due now). */
+  sql: (statement: string) => string;
   /** Runs a `leitstand` CLI command against this server's database. */
   cli: (...args: string[]) => string;
   /** Lines the server wrote to stderr so far. */
@@ -98,6 +100,7 @@ export const test = base.extend<{
       LEITSTAND_DATA_DIR: dataDir,
       RUST_LOG: "info",
       RUST_BACKTRACE: "0",
+      LEITSTAND_PUBLIC_STATUS: "true",
     };
     let output = "";
     const child = spawn(bin, ["serve"], { env, stdio: ["ignore", "pipe", "pipe"] });
@@ -115,7 +118,9 @@ export const test = base.extend<{
     };
     try {
       await waitReady(baseURL, child, () => output);
-      await use({ baseURL, databaseUrl, cli, log: () => output, addUser });
+      const sql = (statement: string) =>
+        execFileSync("psql", [databaseUrl, "-qAtX", "-v", "ON_ERROR_STOP=1", "-c", statement], { encoding: "utf8" });
+      await use({ baseURL, databaseUrl, sql, cli, log: () => output, addUser });
       if (testInfo.status !== testInfo.expectedStatus) {
         console.log(`--- server log (${baseURL}) ---\n${output.slice(-8000)}`);
       }

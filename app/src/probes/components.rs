@@ -92,6 +92,17 @@ pub fn ResponseChart(points: Vec<HourPoint>) -> impl IntoView {
     };
     let p50 = line(|p| p.1);
     let p95 = line(|p| p.2);
+    // Dots as well as lines: a single hour is a point, not a line.
+    let dots = points
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| {
+            [(p.1, "dot p50"), (p.2, "dot p95")]
+                .into_iter()
+                .filter_map(move |(v, class)| v.map(|v| (x(i), y(v), class)))
+        })
+        .map(|(cx, cy, class)| view! { <circle cx=cx cy=cy r="3" class=class /> })
+        .collect_view();
     let grid = (0..=4)
         .map(|k| {
             let v = max * f64::from(k) / 4.0;
@@ -103,7 +114,11 @@ pub fn ResponseChart(points: Vec<HourPoint>) -> impl IntoView {
         })
         .collect_view();
     let first = points.first().map(|p| timestamp(&p.0)).unwrap_or_default();
-    let last = points.last().map(|p| timestamp(&p.0)).unwrap_or_default();
+    let last = if points.len() > 1 {
+        points.last().map(|p| timestamp(&p.0)).unwrap_or_default()
+    } else {
+        String::new()
+    };
     let rows = points
         .iter()
         .map(|(at, a, b)| {
@@ -122,6 +137,7 @@ pub fn ResponseChart(points: Vec<HourPoint>) -> impl IntoView {
                 <text x=W - RIGHT y=H - 8.0 text-anchor="end" class="axis">{last}</text>
                 <polyline points=p95 class="line p95" fill="none" />
                 <polyline points=p50 class="line p50" fill="none" />
+                {dots}
             </svg>
             <figcaption class="legend">
                 <span class="key p50">"p50"</span>
@@ -174,7 +190,7 @@ pub fn SloTable(slos: Vec<SloResult>) -> impl IntoView {
         <div class="table-wrap">
             <table data-testid="slo-table">
                 <thead>
-                    <tr><th>"Objective (30 days)"</th><th>"Target"</th><th>"Measured"</th><th>"Status"</th></tr>
+                    <tr><th>"Objective (30 days)"</th><th class="hide-sm">"Target"</th><th>"Measured"</th><th>"Status"</th></tr>
                 </thead>
                 <tbody>
                     {slos.into_iter().map(|s| {
@@ -187,8 +203,11 @@ pub fn SloTable(slos: Vec<SloResult>) -> impl IntoView {
                         });
                         view! {
                             <tr>
-                                <td>{slo_label(&s.name)}</td>
-                                <td class="num">{slo_target(&s.name, s.target)}</td>
+                                <td>
+                                    {slo_label(&s.name)}
+                                    <div class="only-sm small muted">{slo_target(&s.name, s.target)}</div>
+                                </td>
+                                <td class="num hide-sm">{slo_target(&s.name, s.target)}</td>
                                 <td class="num">
                                     {slo_value(&s.name, s.value)}
                                     {budget.map(|b| view! { <div class="small muted">{b}</div> })}
@@ -231,7 +250,7 @@ pub fn IncidentsTable(incidents: Vec<Incident>) -> impl IntoView {
     view! {
         <div class="table-wrap">
             <table data-testid="incidents-table">
-                <thead><tr><th>"Started"</th><th>"Duration"</th><th>"Probe"</th><th>"Cause"</th></tr></thead>
+                <thead><tr><th>"Started"</th><th>"Duration"</th><th class="hide-sm">"Probe"</th><th>"Cause"</th></tr></thead>
                 <tbody>
                     {incidents.into_iter().map(|i| view! {
                         <tr class:open=i.ended_at.is_none()>
@@ -240,7 +259,7 @@ pub fn IncidentsTable(incidents: Vec<Incident>) -> impl IntoView {
                                 {duration(i.duration_seconds as f64)}
                                 {i.ended_at.is_none().then(|| view! { " " <span class="badge bad">"ongoing"</span> })}
                             </td>
-                            <td>{i.probe}</td>
+                            <td class="hide-sm">{i.probe}</td>
                             <td class="small">{i.cause}</td>
                         </tr>
                     }).collect_view()}

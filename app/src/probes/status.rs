@@ -134,6 +134,8 @@ pub async fn service_status(
     .fetch_one(pool)
     .await?;
 
+    let (_, downtime_seconds, _) =
+        store::incident_stats(pool, Some(service_id), now - Duration::days(SLO_DAYS), now).await?;
     let targets = SloTargets {
         p95_ms: s.slo_p95_ms,
         error_rate_percent: s.slo_error_rate_percent,
@@ -164,8 +166,15 @@ pub async fn service_status(
             target: targets.uptime_percent,
             value: uptime_30d,
             met: uptime_30d.is_none_or(|v| v > targets.uptime_percent),
-            budget_minutes_left: uptime_30d
-                .map(|u| budget_left(targets.uptime_percent, u, window_minutes)),
+            // The budget is spent by incidents (outages), not by single
+            // failed checks that never made a probe down.
+            budget_minutes_left: uptime_30d.map(|_| {
+                budget_left(
+                    targets.uptime_percent,
+                    downtime_seconds / 60.0,
+                    window_minutes,
+                )
+            }),
         },
         // Alert delivery does not exist yet: nothing can be dead-lettered.
         SloResult {

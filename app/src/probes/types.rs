@@ -766,11 +766,9 @@ pub fn uptime_percent(checks: i64, failures: i64) -> Option<f64> {
 }
 
 /// Minutes of downtime still allowed over `window_minutes` at `target` %
-/// uptime, having measured `uptime` %.
-pub fn budget_left(target: f64, uptime: f64, window_minutes: f64) -> f64 {
-    let allowed = (100.0 - target) / 100.0 * window_minutes;
-    let used = (100.0 - uptime) / 100.0 * window_minutes;
-    allowed - used
+/// uptime, after `downtime_minutes` of incidents.
+pub fn budget_left(target: f64, downtime_minutes: f64, window_minutes: f64) -> f64 {
+    (100.0 - target) / 100.0 * window_minutes - downtime_minutes
 }
 
 #[cfg(test)]
@@ -932,9 +930,9 @@ mod tests {
     fn the_error_budget_is_what_the_target_allows_minus_what_was_used() {
         // 99.9 % over 30 days allows 43.2 minutes.
         let month = 30.0 * 24.0 * 60.0;
-        assert!((budget_left(99.9, 100.0, month) - 43.2).abs() < 1e-9);
-        assert!((budget_left(99.9, 99.95, month) - 21.6).abs() < 1e-6);
-        assert!(budget_left(99.9, 99.0, month) < 0.0);
+        assert!((budget_left(99.9, 0.0, month) - 43.2).abs() < 1e-9);
+        assert!((budget_left(99.9, 21.6, month) - 21.6).abs() < 1e-9);
+        assert!(budget_left(99.9, 60.0, month) < 0.0);
         assert_eq!(uptime_percent(0, 0), None);
         assert_eq!(uptime_percent(200, 1), Some(99.5));
         assert_eq!(

@@ -37,6 +37,7 @@ pub const TABLES: &[&str] = &[
     "probes",
     "probe_results",
     "probe_rollups",
+    "probe_rollups_daily",
     "incidents",
     "maintenance_windows",
     "recovery_runs",

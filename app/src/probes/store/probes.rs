@@ -402,13 +402,27 @@ pub async fn record(
         r#"with r as (
                insert into probe_results (probe_id, checked_at, duration_ms, status_code, outcome, error, maintenance, lag_ms)
                values ($1, $2, $3, $4, $5, $6, $7, $10::float8::real)
+           ),
+           hourly as (
+               insert into probe_rollups as u (probe_id, bucket, checks, failures, maintenance_checks,
+                                               latency_hist, latency_sum_ms)
+               values ($1, date_trunc('hour', $2, 'UTC'), case when $7 then 0 else 1 end,
+                       case when $8 then 1 else 0 end, case when $7 then 1 else 0 end, $9,
+                       coalesce($3, 0))
+               on conflict (probe_id, bucket) do update set
+                   checks = u.checks + excluded.checks,
+                   failures = u.failures + excluded.failures,
+                   maintenance_checks = u.maintenance_checks + excluded.maintenance_checks,
+                   latency_hist = (select array_agg(coalesce(a, 0) + coalesce(b, 0) order by i)
+                                   from unnest(u.latency_hist, excluded.latency_hist) with ordinality as x(a, b, i)),
+                   latency_sum_ms = u.latency_sum_ms + excluded.latency_sum_ms
            )
-           insert into probe_rollups as u (probe_id, bucket, checks, failures, maintenance_checks,
-                                           latency_hist, latency_sum_ms)
-           values ($1, date_trunc('hour', $2, 'UTC'), case when $7 then 0 else 1 end,
+           insert into probe_rollups_daily as u (probe_id, day, checks, failures, maintenance_checks,
+                                                 latency_hist, latency_sum_ms)
+           values ($1, ($2 at time zone 'UTC')::date, case when $7 then 0 else 1 end,
                    case when $8 then 1 else 0 end, case when $7 then 1 else 0 end, $9,
                    coalesce($3, 0))
-           on conflict (probe_id, bucket) do update set
+           on conflict (probe_id, day) do update set
                checks = u.checks + excluded.checks,
                failures = u.failures + excluded.failures,
                maintenance_checks = u.maintenance_checks + excluded.maintenance_checks,

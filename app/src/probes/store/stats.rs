@@ -2,15 +2,57 @@
 //! daily bars, incidents and recovery runs. Every figure reads hourly
 //! rollups, so a year costs what a day does.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use sqlx::PgExecutor;
 
 use crate::error::AppResult;
 use crate::probes::histogram;
 use crate::probes::types::{Incident, RecoveryRun};
 
-/// Uptime counts over a window from the rollups: (checks, failures),
-/// maintenance excluded. `service` limits to one service.
+/// A window split into whole UTC days (read from the daily rollups) and
+/// the hours before and after them (from the hourly ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DaySplit {
+    /// Hourly rows in [from, day_from) and [day_to, to).
+    pub from: DateTime<Utc>,
+    pub day_from: DateTime<Utc>,
+    pub day_to: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+}
+
+impl DaySplit {
+    /// Whole days of [from, to); the edges stay hourly (at hour precision:
+    /// the partial first hour counts whole, as everywhere in the rollups).
+    pub fn of(from: DateTime<Utc>, to: DateTime<Utc>) -> Self {
+        let from = from.duration_trunc(TimeDelta::hours(1)).unwrap_or(from);
+        let first_day = from.duration_trunc(TimeDelta::days(1)).unwrap_or(from);
+        let day_from = if first_day == from {
+            from
+        } else {
+            first_day + TimeDelta::days(1)
+        };
+        let day_to = to.duration_trunc(TimeDelta::days(1)).unwrap_or(to);
+        if day_to <= day_from {
+            // No whole day: everything hourly.
+            Self {
+                from,
+                day_from: to,
+                day_to: to,
+                to,
+            }
+        } else {
+            Self {
+                from,
+                day_from,
+                day_to,
+                to,
+            }
+        }
+    }
+}
+
+/// Uptime counts over a window: (checks, failures), maintenance excluded,
+/// HTTP and TCP probes. `service` limits to one service.
 #[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn uptime_counts(
     db: impl PgExecutor<'_>,
@@ -18,21 +60,33 @@ pub async fn uptime_counts(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> AppResult<(i64, i64)> {
+    let w = DaySplit::of(from, to);
     let row = sqlx::query!(
-        r#"select coalesce(sum(r.checks), 0)::int8 as "checks!", coalesce(sum(r.failures), 0)::int8 as "failures!"
-           from probe_rollups r join probes p on p.id = r.probe_id
-           where r.bucket >= date_trunc('hour', $2::timestamptz, 'UTC') and r.bucket < $3
-             and ($1::int8 is null or p.service_id = $1) and p.kind <> 'heartbeat'"#,
+        r#"select coalesce(sum(checks), 0)::int8 as "checks!", coalesce(sum(failures), 0)::int8 as "failures!"
+           from (
+               select r.checks, r.failures
+               from probe_rollups r join probes p on p.id = r.probe_id
+               where ($1::int8 is null or p.service_id = $1) and p.kind <> 'heartbeat'
+                 and ((r.bucket >= $2 and r.bucket < $3) or (r.bucket >= $4 and r.bucket < $5))
+               union all
+               select d.checks, d.failures
+               from probe_rollups_daily d join probes p on p.id = d.probe_id
+               where ($1::int8 is null or p.service_id = $1) and p.kind <> 'heartbeat'
+                 and d.day >= ($3 at time zone 'UTC')::date and d.day < ($4 at time zone 'UTC')::date
+           ) x"#,
         service_id,
-        from,
-        to
+        w.from,
+        w.day_from,
+        w.day_to,
+        w.to
     )
     .fetch_one(db)
     .await?;
     Ok((row.checks, row.failures))
 }
 
-/// The summed latency histogram of a service's probes over a window.
+/// The summed latency histogram of a service's HTTP probes over a window
+/// (summed in the database: one short array comes back).
 #[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn latency(
     db: impl PgExecutor<'_>,
@@ -40,22 +94,39 @@ pub async fn latency(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> AppResult<Vec<i64>> {
-    let rows = sqlx::query_scalar!(
-        r#"select r.latency_hist as "hist!"
-           from probe_rollups r join probes p on p.id = r.probe_id
-           where p.service_id = $1 and p.kind = 'http'
-             and r.bucket >= date_trunc('hour', $2::timestamptz, 'UTC') and r.bucket < $3"#,
+    let w = DaySplit::of(from, to);
+    let sums = sqlx::query!(
+        r#"select u.i as "bucket!", sum(u.n)::int8 as "n!"
+           from (
+               select r.latency_hist as hist
+               from probe_rollups r join probes p on p.id = r.probe_id
+               where p.service_id = $1 and p.kind = 'http'
+                 and ((r.bucket >= $2 and r.bucket < $3) or (r.bucket >= $4 and r.bucket < $5))
+               union all
+               select d.latency_hist
+               from probe_rollups_daily d join probes p on p.id = d.probe_id
+               where p.service_id = $1 and p.kind = 'http'
+                 and d.day >= ($3 at time zone 'UTC')::date and d.day < ($4 at time zone 'UTC')::date
+           ) h, unnest(h.hist) with ordinality as u(n, i)
+           group by u.i order by u.i"#,
         service_id,
-        from,
-        to
+        w.from,
+        w.day_from,
+        w.day_to,
+        w.to
     )
     .fetch_all(db)
     .await?;
-    let mut sum = Vec::new();
-    for h in rows {
-        histogram::add(&mut sum, &h);
+    let mut hist = vec![0; histogram::BUCKETS];
+    for s in sums {
+        if let Some(slot) = usize::try_from(s.bucket - 1)
+            .ok()
+            .and_then(|i| hist.get_mut(i))
+        {
+            *slot = s.n;
+        }
     }
-    Ok(sum)
+    Ok(hist)
 }
 
 /// Per day (UTC) over the last `days`: (day, checks, failures) of a
@@ -67,11 +138,10 @@ pub async fn daily_uptime(
     days: i32,
 ) -> AppResult<Vec<(chrono::NaiveDate, i64, i64)>> {
     let rows = sqlx::query!(
-        r#"select (r.bucket at time zone 'UTC')::date as "day!",
-                  sum(r.checks)::int8 as "checks!", sum(r.failures)::int8 as "failures!"
-           from probe_rollups r join probes p on p.id = r.probe_id
+        r#"select d.day, sum(d.checks)::int8 as "checks!", sum(d.failures)::int8 as "failures!"
+           from probe_rollups_daily d join probes p on p.id = d.probe_id
            where p.service_id = $1 and p.kind <> 'heartbeat'
-             and r.bucket >= date_trunc('day', now(), 'UTC') - make_interval(days => $2 - 1)
+             and d.day > (now() at time zone 'UTC')::date - $2::int4
            group by 1 order by 1"#,
         service_id,
         days
@@ -204,4 +274,30 @@ pub async fn recovery_runs(
             error: r.error,
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s)
+            .expect("time")
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn a_window_splits_into_edge_hours_and_whole_days() {
+        let w = DaySplit::of(at("2026-11-03T15:20:00Z"), at("2026-12-03T15:20:00Z"));
+        assert_eq!(w.from, at("2026-11-03T15:00:00Z"));
+        assert_eq!(w.day_from, at("2026-11-04T00:00:00Z"));
+        assert_eq!(w.day_to, at("2026-12-03T00:00:00Z"));
+        assert_eq!(w.to, at("2026-12-03T15:20:00Z"));
+        // Starting on a day boundary: no leading hours.
+        let w = DaySplit::of(at("2026-11-04T00:00:00Z"), at("2026-11-10T06:00:00Z"));
+        assert_eq!((w.from, w.day_from), (w.from, at("2026-11-04T00:00:00Z")));
+        // Shorter than a day: all hourly.
+        let w = DaySplit::of(at("2026-12-02T15:20:00Z"), at("2026-12-03T15:20:00Z"));
+        assert_eq!((w.day_from, w.day_to), (w.to, w.to));
+    }
 }
