@@ -123,6 +123,20 @@ create table probe_rollups_daily (
     primary key (probe_id, day)
 );
 
+-- And per UTC month: a year then reads twelve months, the days around
+-- them and the edge hours — about a hundred rows per probe instead of
+-- thousands scattered over the table.
+create table probe_rollups_monthly (
+    probe_id           bigint not null references probes (id) on delete cascade,
+    month              date not null check (extract(day from month) = 1),
+    checks             integer not null default 0,
+    failures           integer not null default 0,
+    maintenance_checks integer not null default 0,
+    latency_hist       integer[] not null,
+    latency_sum_ms     double precision not null default 0,
+    primary key (probe_id, month)
+);
+
 -- A probe going down opens an incident; coming back up closes it.
 create table incidents (
     id          bigint generated always as identity primary key,

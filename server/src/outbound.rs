@@ -51,7 +51,7 @@ impl Outbound {
                 attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
             } else if !matches!(attempt.url().scheme(), "http" | "https") {
                 let scheme = attempt.url().scheme().to_owned();
-                attempt.error(format!("redirect to a {scheme}: URL refused"))
+                attempt.error(format!("{scheme}:// is not http or https"))
             } else {
                 attempt.follow()
             }

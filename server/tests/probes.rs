@@ -47,6 +47,10 @@ impl Target {
         t.status.store(200, Ordering::Relaxed);
         let app = Router::new()
             .route("/health", get(health))
+            .route(
+                "/ftp",
+                get(|| async { axum::response::Redirect::temporary("ftp://127.0.0.1/file") }),
+            )
             .with_state(t.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -185,6 +189,24 @@ async fn an_http_probe_goes_down_after_n_failures_and_its_incident_lasts_exactly
     .await
     .expect("rollups");
     assert_eq!((checks, failures), (4, 2));
+    // The daily and monthly tiers hold the same counts.
+    for (table, sql) in [
+        (
+            "daily",
+            "select sum(checks)::int8, sum(failures)::int8 from probe_rollups_daily where probe_id = $1",
+        ),
+        (
+            "monthly",
+            "select sum(checks)::int8, sum(failures)::int8 from probe_rollups_monthly where probe_id = $1",
+        ),
+    ] {
+        let tier: (i64, i64) = sqlx::query_as(sql)
+            .bind(p)
+            .fetch_one(&app.pool)
+            .await
+            .expect("tier");
+        assert_eq!(tier, (4, 2), "{table}");
+    }
 }
 
 #[tokio::test]
@@ -213,6 +235,16 @@ async fn wrong_bodies_slow_answers_and_closed_ports_are_failures_with_a_reason()
         .create_probe(&key, "db", json!({ "kind": "tcp", "host": "127.0.0.1", "port": addr.port(), "interval_seconds": 3600 }))
         .await;
 
+    let ftp = app
+        .create_probe(&key, "shop", json!({ "kind": "http", "url": format!("http://{addr}/ftp"), "failures_before_down": 1, "interval_seconds": 3600 }))
+        .await;
+    let f = app.check_now(id(&ftp)).await;
+    assert!(
+        f["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("redirect") && e.contains("ftp")),
+        "a redirect to another scheme is refused: {f}"
+    );
     let c = app.check_now(id(&contains)).await;
     assert_eq!(
         (c["state"].as_str(), c["error"].as_str()),

@@ -38,6 +38,7 @@ pub const TABLES: &[&str] = &[
     "probe_results",
     "probe_rollups",
     "probe_rollups_daily",
+    "probe_rollups_monthly",
     "incidents",
     "maintenance_windows",
     "recovery_runs",

@@ -416,13 +416,27 @@ pub async fn record(
                    latency_hist = (select array_agg(coalesce(a, 0) + coalesce(b, 0) order by i)
                                    from unnest(u.latency_hist, excluded.latency_hist) with ordinality as x(a, b, i)),
                    latency_sum_ms = u.latency_sum_ms + excluded.latency_sum_ms
+           ),
+           daily as (
+               insert into probe_rollups_daily as u (probe_id, day, checks, failures, maintenance_checks,
+                                                     latency_hist, latency_sum_ms)
+               values ($1, ($2 at time zone 'UTC')::date, case when $7 then 0 else 1 end,
+                       case when $8 then 1 else 0 end, case when $7 then 1 else 0 end, $9,
+                       coalesce($3, 0))
+               on conflict (probe_id, day) do update set
+                   checks = u.checks + excluded.checks,
+                   failures = u.failures + excluded.failures,
+                   maintenance_checks = u.maintenance_checks + excluded.maintenance_checks,
+                   latency_hist = (select array_agg(coalesce(a, 0) + coalesce(b, 0) order by i)
+                                   from unnest(u.latency_hist, excluded.latency_hist) with ordinality as x(a, b, i)),
+                   latency_sum_ms = u.latency_sum_ms + excluded.latency_sum_ms
            )
-           insert into probe_rollups_daily as u (probe_id, day, checks, failures, maintenance_checks,
-                                                 latency_hist, latency_sum_ms)
-           values ($1, ($2 at time zone 'UTC')::date, case when $7 then 0 else 1 end,
+           insert into probe_rollups_monthly as u (probe_id, month, checks, failures, maintenance_checks,
+                                                   latency_hist, latency_sum_ms)
+           values ($1, date_trunc('month', $2 at time zone 'UTC')::date, case when $7 then 0 else 1 end,
                    case when $8 then 1 else 0 end, case when $7 then 1 else 0 end, $9,
                    coalesce($3, 0))
-           on conflict (probe_id, day) do update set
+           on conflict (probe_id, month) do update set
                checks = u.checks + excluded.checks,
                failures = u.failures + excluded.failures,
                maintenance_checks = u.maintenance_checks + excluded.maintenance_checks,
