@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 #![recursion_limit = "256"]
 
+pub mod alerts;
 pub mod app;
 pub mod audit;
 pub mod auth;
@@ -19,6 +20,9 @@ pub mod keys;
 pub mod pages;
 pub mod privacy;
 pub mod probes;
+pub mod retention;
+#[cfg(feature = "ssr")]
+pub mod secrets;
 pub mod services;
 pub mod settings;
 #[cfg(feature = "ssr")]

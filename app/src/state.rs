@@ -69,6 +69,31 @@ pub struct Shared {
     pub public_url: Option<String>,
     /// Whether the public status page is served.
     pub public_status: bool,
+    /// Seals channel secrets (SMTP passwords, signing secrets).
+    pub secrets: Arc<crate::secrets::SecretBox>,
+    /// Alerting and retention settings of this process.
+    pub alerting: Arc<AlertConfig>,
+}
+
+/// Alerting and retention settings.
+#[derive(Debug, Clone)]
+pub struct AlertConfig {
+    /// The delivery retry schedule.
+    pub schedule: Vec<chrono::Duration>,
+    /// Base URL of links in notices.
+    pub base_url: String,
+    /// Retention defaults (the Settings page overrides them).
+    pub retention: crate::retention::Policy,
+}
+
+impl AlertConfig {
+    /// How notices are queued: links and the first attempt's delay.
+    pub fn dispatch(&self) -> crate::alerts::store::Dispatch {
+        crate::alerts::store::Dispatch {
+            base_url: self.base_url.clone(),
+            first_delay: self.schedule.first().copied().unwrap_or_default(),
+        }
+    }
 }
 
 impl AppState {

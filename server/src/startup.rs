@@ -76,6 +76,7 @@ impl Application {
             .await
             .map_err(|e| anyhow::anyhow!("creating probe result partitions: {e:?}"))?;
         start_probes(&settings, &database.pool, &tracker, &shutdown)?;
+        start_alerts(&settings, &state, &tracker, &shutdown)?;
 
         let transport = Arc::new(settings.transport());
         let limits = crate::limits::Limits::from_settings(&settings);
@@ -289,6 +290,17 @@ async fn shared_state(
         status_cache: Arc::default(),
         public_url: settings.http.public_url.clone(),
         public_status: settings.probes.public_status,
+        secrets: Arc::new(crate::secret_key::load(settings)?),
+        alerting: Arc::new(app::state::AlertConfig {
+            schedule: app::alerts::schedule::parse_schedule(&settings.alerts.delivery_schedule)
+                .map_err(|e| anyhow::anyhow!("--delivery-schedule: {e}"))?,
+            base_url: settings
+                .http
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{addr}")),
+            retention: settings.retention_policy()?,
+        }),
     }))
 }
 
@@ -317,10 +329,71 @@ fn start_probes(
     tracker.spawn(crate::jobs::lease::run(
         work,
         settings.probes.probe_concurrency,
+        Arc::new(tokio::sync::Notify::new()),
         tracker.clone(),
         shutdown.clone(),
     ));
     Ok(stats)
+}
+
+/// Starts the alert machinery: delivery workers (the lease scheduler over
+/// the outbox, woken by `NOTIFY`), the alert worker (signals and the
+/// tick), event subscriptions and the daily retention run.
+fn start_alerts(
+    settings: &Settings,
+    state: &AppState,
+    tracker: &TaskTracker,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<()> {
+    let pool = state.pool.clone();
+    let guard = crate::outbound::AddressGuard::new(crate::outbound::parse_allow(
+        &settings.alerts.outbound_allow,
+    )?);
+    let deliverer = Arc::new(crate::outbound::Deliverer::new(guard)?);
+    let work = Arc::new(crate::jobs::deliveries::DeliveryWork::new(
+        pool.clone(),
+        state.secrets.clone(),
+        deliverer,
+        state.alerting.schedule.clone(),
+    ));
+    let wake = Arc::new(tokio::sync::Notify::new());
+    tracker.spawn(crate::jobs::listen(
+        pool.clone(),
+        app::alerts::store::DELIVERIES_CHANNEL,
+        wake.clone(),
+        shutdown.clone(),
+    ));
+    tracker.spawn(crate::jobs::lease::run(
+        work,
+        settings.alerts.delivery_concurrency,
+        wake,
+        tracker.clone(),
+        shutdown.clone(),
+    ));
+    let worker = Arc::new(crate::jobs::alerts::AlertWorker {
+        pool: pool.clone(),
+        dispatch: state.alerting.dispatch(),
+        backup_warning: chrono::Duration::hours(26),
+        tick: crate::jobs::alerts::TICK,
+    });
+    tracker.spawn(worker.run(shutdown.clone()));
+    tracker.spawn(crate::jobs::subscriptions::run(
+        pool.clone(),
+        state.alerting.dispatch().first_delay,
+        shutdown.clone(),
+    ));
+    let at = chrono::NaiveTime::parse_from_str(settings.retention.retention_at.trim(), "%H:%M")
+        .context("--retention-at")?;
+    tracker.spawn(
+        crate::jobs::retention::RetentionJob {
+            pool,
+            defaults: state.alerting.retention,
+            at,
+            time_zone: settings.kpi.time_zone,
+        }
+        .run(shutdown.clone()),
+    );
+    Ok(())
 }
 
 /// What the router needs besides the state.

@@ -44,6 +44,10 @@ pub struct Settings {
     #[command(flatten)]
     pub probes: ProbeSettings,
     #[command(flatten)]
+    pub alerts: AlertSettings,
+    #[command(flatten)]
+    pub retention: RetentionSettings,
+    #[command(flatten)]
     pub log: LogSettings,
     /// The watchdog's recovery actions: `[[recovery]]` tables in the config
     /// file only (never flags, the environment, the UI or the API).
@@ -385,6 +389,116 @@ pub struct ProbeSettings {
     pub public_status: bool,
 }
 
+/// The key sealing channel secrets: printed redacted.
+#[derive(Clone)]
+pub struct SecretKey(pub SecretString);
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl std::str::FromStr for SecretKey {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self(SecretString::from(s.to_owned())))
+    }
+}
+
+#[derive(Clone, Debug, Args)]
+#[group(skip)]
+#[command(next_help_heading = "Alerts and outgoing webhooks")]
+pub struct AlertSettings {
+    /// When deliveries are attempted, from the first: durations (ms, s, m, h, d)
+    /// after the previous attempt, ±10 % jitter. Default: the Standard Webhooks
+    /// schedule (about 3 days).
+    #[arg(
+        long,
+        env = "LEITSTAND_DELIVERY_SCHEDULE",
+        default_value = "0s,5s,5m,30m,2h,5h,10h,14h,20h,24h",
+        global = true
+    )]
+    pub delivery_schedule: String,
+
+    /// Addresses (or CIDR networks) deliveries may reach although they are
+    /// loopback, private, link-local or cloud metadata addresses, e.g. 10.0.0.0/8.
+    #[arg(
+        long,
+        env = "LEITSTAND_OUTBOUND_ALLOW",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub outbound_allow: Vec<String>,
+
+    /// Deliveries in flight at once, per process (at most 4 to one destination).
+    #[arg(
+        long,
+        env = "LEITSTAND_DELIVERY_CONCURRENCY",
+        default_value_t = 32,
+        global = true
+    )]
+    pub delivery_concurrency: usize,
+
+    /// The key (32 bytes in base64) that seals channel passwords and signing
+    /// secrets in the database. Without it, `secret.key` in the data
+    /// directory (created on first start). Processes sharing a database
+    /// need the same key.
+    #[arg(long, env = "LEITSTAND_SECRET_KEY", global = true)]
+    pub secret_key: Option<SecretKey>,
+}
+
+#[derive(Clone, Debug, Args)]
+#[group(skip)]
+#[command(next_help_heading = "Retention (defaults; the Settings page overrides them)")]
+pub struct RetentionSettings {
+    /// Days raw events are kept (KPIs read rollups and stay exact).
+    #[arg(
+        long,
+        env = "LEITSTAND_RETAIN_EVENTS_DAYS",
+        default_value_t = 90,
+        global = true
+    )]
+    pub retain_events_days: u32,
+
+    /// Days probe results are kept (uptime reads rollups).
+    #[arg(
+        long,
+        env = "LEITSTAND_RETAIN_PROBE_RESULTS_DAYS",
+        default_value_t = 90,
+        global = true
+    )]
+    pub retain_probe_results_days: u32,
+
+    /// Days finished deliveries and dead letters are kept.
+    #[arg(
+        long,
+        env = "LEITSTAND_RETAIN_DELIVERIES_DAYS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub retain_deliveries_days: u32,
+
+    /// Days audit log entries are kept.
+    #[arg(
+        long,
+        env = "LEITSTAND_RETAIN_AUDIT_DAYS",
+        default_value_t = 365,
+        global = true
+    )]
+    pub retain_audit_days: u32,
+
+    /// Local time (HH:MM, in --time-zone) of the daily retention run.
+    #[arg(
+        long,
+        env = "LEITSTAND_RETENTION_AT",
+        default_value = "03:30",
+        global = true
+    )]
+    pub retention_at: String,
+}
+
 #[derive(Clone, Debug, Args)]
 #[group(skip)]
 #[command(next_help_heading = "Logging")]
@@ -488,6 +602,16 @@ impl Settings {
         if self.probes.probe_concurrency == 0 {
             bail!("--probe-concurrency must be at least 1");
         }
+        app::alerts::schedule::parse_schedule(&self.alerts.delivery_schedule)
+            .map_err(|e| anyhow::anyhow!("--delivery-schedule: {e}"))?;
+        crate::outbound::parse_allow(&self.alerts.outbound_allow)?;
+        if self.alerts.delivery_concurrency == 0 {
+            bail!("--delivery-concurrency must be at least 1");
+        }
+        if let Some(key) = &self.alerts.secret_key {
+            crate::secret_key::decode(key.0.expose_secret())?;
+        }
+        self.retention_policy()?;
         let mut seen = std::collections::HashSet::new();
         for action in &self.recovery {
             action.validate()?;
@@ -499,6 +623,24 @@ impl Settings {
             }
         }
         Ok(())
+    }
+
+    /// The retention defaults and the time of the daily run.
+    pub fn retention_policy(&self) -> anyhow::Result<app::retention::Policy> {
+        let r = &self.retention;
+        let at = chrono::NaiveTime::parse_from_str(r.retention_at.trim(), "%H:%M")
+            .map_err(|_| anyhow::anyhow!("--retention-at must be HH:MM (24-hour clock)"))?;
+        let policy = app::retention::Policy {
+            events_days: r.retain_events_days,
+            probe_results_days: r.retain_probe_results_days,
+            deliveries_days: r.retain_deliveries_days,
+            audit_days: r.retain_audit_days,
+        };
+        policy.validate().map_err(|(field, message)| {
+            anyhow::anyhow!("--retain-{}: {message}", field.replace('_', "-"))
+        })?;
+        let _ = at;
+        Ok(policy)
     }
 
     /// How far forwarded headers are believed.

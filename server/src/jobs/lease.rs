@@ -2,15 +2,15 @@
 //! `FOR UPDATE SKIP LOCKED` and a lease (so each item runs once however
 //! many processes share the database, and a dead process's items are
 //! taken over when their lease runs out), run with a bound on how much runs
-//! at once, and the loop sleeps until the next item is due. Probes use it
-//! now; deliveries and retention are meant to.
+//! at once, and the loop sleeps until the next item is due or it is woken.
+//! Probes and deliveries use it.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -35,10 +35,12 @@ pub trait LeasedWork: Send + Sync + 'static {
 const MIN_SLEEP: Duration = Duration::from_millis(50);
 const MAX_SLEEP: Duration = Duration::from_secs(1);
 
-/// Runs `work` until `shutdown`, at most `concurrency` items at once.
+/// Runs `work` until `shutdown`, at most `concurrency` items at once;
+/// `wake` cuts a sleep short (new work announced by `NOTIFY`).
 pub async fn run<W: LeasedWork>(
     work: Arc<W>,
     concurrency: usize,
+    wake: Arc<Notify>,
     tracker: TaskTracker,
     shutdown: CancellationToken,
 ) {
@@ -89,6 +91,7 @@ pub async fn run<W: LeasedWork>(
         };
         tokio::select! {
             () = tokio::time::sleep(sleep) => {}
+            () = wake.notified() => {}
             () = shutdown.cancelled() => return,
         }
     }

@@ -164,15 +164,34 @@ pub(super) async fn finish_row(pool: &PgPool, id: i64, written: &Written) -> App
 }
 
 pub(super) async fn fail_row(pool: &PgPool, id: i64, error: &str) {
-    if let Err(e) = sqlx::query!(
-        "update backups set status = 'failed', error = $2, finished_at = now() where id = $1",
-        id,
-        error
-    )
-    .execute(pool)
-    .await
-    {
-        tracing::warn!(error = %e, backup = id, "could not record a failed backup");
+    let result = async {
+        let mut tx = pool.begin().await?;
+        let kind = sqlx::query_scalar!(
+            "update backups set status = 'failed', error = $2, finished_at = now() where id = $1
+             returning kind",
+            id,
+            error
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        // Backup alert rules listen to failures (not a failed safety
+        // backup of a restore: the restore reports that itself).
+        if kind.as_deref().is_some_and(|k| k != "safety") {
+            crate::alerts::store::signal(
+                &mut tx,
+                crate::alerts::store::kind::BACKUP_FAILED,
+                &["backup_stale"],
+                None,
+                serde_json::json!({ "backup_id": id, "error": error }),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok::<_, AppError>(())
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(error = ?e, backup = id, "could not record a failed backup");
     }
 }
 

@@ -42,17 +42,39 @@ pub const TABLES: &[&str] = &[
     "incidents",
     "maintenance_windows",
     "recovery_runs",
+    "alert_channels",
+    "alert_rules",
+    "alert_rule_channels",
+    "event_subscriptions",
+    "event_rollups_minute",
+    "instance_settings",
     "audit_log",
 ];
 
 /// Tables deliberately not in backups: the backup catalog itself (a
 /// restore must not forget newer backups), sign-in sessions, the record of
-/// GDPR erasures (a restore must not forget one) and the migration history.
+/// GDPR erasures (a restore must not forget one), the migration history,
+/// and the alert machinery's moving parts (see [`EMPTIED_BY_RESTORE`]).
 pub const NOT_BACKED_UP: &[&str] = &[
     "backups",
     "sessions",
     "privacy_erasures",
     "_sqlx_migrations",
+    "alert_states",
+    "alert_signals",
+    "deliveries",
+    "delivery_attempts",
+];
+
+/// Not backed up, but emptied by a restore: the outbox, its attempts and
+/// the rules' firing states refer to channels, rules and services as they
+/// were before it (a restored rule starts quiet; queued notifications and
+/// dead letters of the replaced data go).
+pub const EMPTIED_BY_RESTORE: &[&str] = &[
+    "alert_states",
+    "alert_signals",
+    "deliveries",
+    "delivery_attempts",
 ];
 
 /// Where backups go and when they are taken.

@@ -21,12 +21,14 @@ use crate::error::{AppError, AppResult};
 
 /// The tables a restore replaces, comma-separated in lock order: every
 /// backed-up table but the (merged) audit log, plus the sessions, which
-/// are re-created for the users that still exist.
+/// are re-created for the users that still exist, and the alert outbox
+/// and states, which start empty.
 fn replaced_tables() -> String {
     TABLES
         .iter()
         .filter(|t| **t != "audit_log")
         .chain(std::iter::once(&"sessions"))
+        .chain(super::EMPTIED_BY_RESTORE)
         .map(|t| quote_ident(t))
         .collect::<Vec<_>>()
         .join(", ")

@@ -275,6 +275,22 @@ async fn insert_batch(
                    error = r.error + excluded.error, critical = r.critical + excluded.critical,
                    fixes = r.fixes + excluded.fixes, deploys = r.deploys + excluded.deploys
                returning 1),
+           -- Per minute and service, for error-rate alert rules.
+           minutes as (
+               insert into event_rollups_minute as r (bucket, service_id, events, errors)
+               select date_trunc('minute', o), s, count(*), count(*) filter (where l >= 3)
+               from new where (select count(*) from daily) >= 0
+               group by 1, 2 order by 1, 2
+               on conflict (bucket, service_id) do update set
+                   events = r.events + excluded.events, errors = r.errors + excluded.errors
+               returning 1),
+           -- The groups these errors touch as they were before this
+           -- statement (every part of it sees the same snapshot): what
+           -- tells a regression from a repeat.
+           prior as materialized (
+               select g.id, g.first_seen, g.last_seen, g.resolved_at, g.ignored
+               from error_groups g
+               where (g.service_id, g.fingerprint) in (select s, fp from new where fp is not null and l >= 3)),
            -- Errors count into their group; a fix (not itself an error)
            -- resolves it. A fix may arrive before its errors (clocks,
            -- queues): the group is then created empty, so the later errors
@@ -293,7 +309,8 @@ async fn insert_batch(
                       max(o) filter (where l < 3 and fix),
                       (array_agg(r order by o desc, n desc) filter (where l < 3 and fix))[1]
                from new
-               where fp is not null and (l >= 3 or fix) and (select count(*) from daily) >= 0
+               where fp is not null and (l >= 3 or fix) and (select count(*) from minutes) >= 0
+                 and (select count(*) from prior) >= 0
                group by s, fp order by s, fp collate "C"
                on conflict (service_id, fingerprint) do update set
                    first_seen = least(g.first_seen, excluded.first_seen),
@@ -309,7 +326,35 @@ async fn insert_batch(
                    resolved_at = greatest(g.resolved_at, excluded.resolved_at),
                    resolved_in = case when excluded.resolved_at >= coalesce(g.resolved_at, excluded.resolved_at)
                                       then excluded.resolved_in else g.resolved_in end
-               returning id, service_id, fingerprint),
+               returning id, service_id, fingerprint, message, kind, feature, event_count, last_seen,
+                         resolved_at, (xmax = 0) as inserted),
+           -- What alert rules listen to, only where an enabled rule does:
+           -- a new group, a resolved group that is back, critical events.
+           signals as (
+               insert into alert_signals (kind, service_id, detail)
+               select x.kind, x.service_id, x.detail from (
+                   select 'new_error_group' as kind, g.service_id,
+                          jsonb_build_object('group_id', g.id, 'fingerprint', g.fingerprint, 'message', g.message,
+                                             'type', g.kind, 'feature', g.feature) as detail
+                   from groups g left join prior p on p.id = g.id
+                   where g.event_count > 0 and (g.inserted or p.first_seen is null)
+                   union all
+                   select 'regression', g.service_id,
+                          jsonb_build_object('group_id', g.id, 'fingerprint', g.fingerprint, 'message', g.message,
+                                             'type', g.kind, 'feature', g.feature, 'resolved_at', p.resolved_at)
+                   from groups g join prior p on p.id = g.id
+                   where p.resolved_at is not null and p.resolved_at >= coalesce(p.last_seen, p.resolved_at)
+                     and not p.ignored and g.last_seen > g.resolved_at
+                   union all
+                   select 'critical_event', s,
+                          jsonb_build_object('count', count(*), 'message', (array_agg(m order by o desc))[1],
+                                             'type', (array_agg(k order by o desc))[1])
+                   from new where l = 4 group by s
+               ) x
+               where exists (select 1 from alert_rules r
+                             where r.enabled and r.kind = x.kind
+                               and (r.service_id is null or r.service_id = x.service_id))
+               returning 1),
            -- users_affected follows by trigger (migration 0009).
            users as (
                insert into error_group_users (group_id, user_ref)
@@ -337,7 +382,9 @@ async fn insert_batch(
            top as (select max(seq) as max_seq from ins)
            select (select coalesce(array_agg(n), '{}') from new) as "stored!: Vec<i32>",
                   (select count(*) from (select pg_notify($19, top.max_seq::text)
-                                         where top.max_seq is not null) p) as "notified!"
+                                         where top.max_seq is not null) p) as "notified!",
+                  (select count(*) from (select pg_notify($20, '')
+                                         where exists (select 1 from signals)) q) as "signalled!"
            from top"#,
         &c_idx,
         &c_time,
@@ -358,6 +405,7 @@ async fn insert_batch(
         &c_deploy,
         SEQ_LOCK_KEY,
         EVENTS_CHANNEL,
+        crate::alerts::store::SIGNALS_CHANNEL,
     )
     .fetch_one(&mut *conn)
     .await?;

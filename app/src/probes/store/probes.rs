@@ -523,6 +523,26 @@ pub async fn record(
     } else {
         None
     };
+    // What probe alert rules listen to, in this transaction.
+    if t.went_down || t.came_back {
+        use crate::alerts::store::{kind, signal};
+        signal(
+            &mut tx,
+            if t.went_down {
+                kind::PROBE_DOWN
+            } else {
+                kind::PROBE_UP
+            },
+            &["probe_down"],
+            Some(current.service_id),
+            serde_json::json!({
+                "probe_id": probe_id,
+                "error": streak_error,
+                "since": streak_at.unwrap_or(result.checked_at),
+            }),
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(Recorded {
         transition: t,

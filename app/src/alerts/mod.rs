@@ -1,0 +1,17 @@
+//! Alerts: notification channels (e-mail, webhooks, Slack-compatible),
+//! rules that decide when to notify, event subscriptions that forward
+//! events to webhooks, and the deliveries outbox with its dead letters.
+//!
+//! Rules listen where state changes: ingest's error-group step, probe
+//! results and backups write an `alert_signals` row in their own
+//! transaction; conditions (error rate, SLOs, backup age, dead letters)
+//! are evaluated on a scheduler tick from rollups. Either way the worker
+//! turns them into `deliveries` in one transaction, and delivery workers
+//! in every process send them with retries.
+
+pub mod schedule;
+#[cfg(feature = "ssr")]
+pub mod store;
+pub mod types;
+
+pub use types::*;
