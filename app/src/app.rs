@@ -5,6 +5,7 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
+use crate::alerts::page::AlertsPage;
 use crate::auth::page::{LoginPage, SetupPage};
 use crate::backups::page::BackupsPage;
 use crate::components::layout::Layout;
@@ -12,7 +13,7 @@ use crate::dashboard::page::DashboardPage;
 use crate::events::page::{EventDetailPage, EventsPage};
 use crate::pages::NotFound;
 use crate::probes::page::{PublicStatusPage, ServiceDetailPage, ServicesPage};
-use crate::settings::{AuditPage, KeysPage, PrivacyPage, UsersPage};
+use crate::settings::{AuditPage, KeysPage, PrivacyPage, RetentionPage, UsersPage};
 
 /// The document around the app; rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -87,10 +88,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/events") view=EventsPage />
                     <Route path=path!("/events/:id") view=EventDetailPage />
                     <Route path=path!("/backups") view=BackupsPage />
+                    <Route path=path!("/alerts") view=AlertsPage />
                     <Route path=path!("/settings") view=UsersPage />
                     <Route path=path!("/settings/keys") view=KeysPage />
                     <Route path=path!("/settings/audit") view=AuditPage />
                     <Route path=path!("/settings/privacy") view=PrivacyPage />
+                    <Route path=path!("/settings/retention") view=RetentionPage />
                 </Routes>
             </Layout>
         </Router>

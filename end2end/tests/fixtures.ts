@@ -80,13 +80,19 @@ export const test = base.extend<{
   allowConsole: RegExp[];
   /** The role the test's page is signed in with; "none" for a fresh installation. */
   role: "admin" | "operator" | "viewer" | "none";
+  /** Extra arguments of `leitstand serve` (e.g. `--delivery-schedule 0s`). */
+  serverArgs: string[];
+  /** Extra environment of the server and its CLI calls. */
+  serverEnv: Record<string, string>;
 }>({
   role: ["admin", { option: true }],
+  serverArgs: [[], { option: true }],
+  serverEnv: [{}, { option: true }],
   /** Console errors a test provokes on purpose (e.g. an HTTP 409 it expects). */
   allowConsole: async ({}, use) => {
     await use([]);
   },
-  server: async ({}, use, testInfo) => {
+  server: async ({ serverArgs, serverEnv }, use, testInfo) => {
     const db = `e2e_${randomBytes(6).toString("hex")}`;
     psql(`create database ${db}`);
     const databaseUrl = adminUrl.replace(/\/[^/]*$/, `/${db}`);
@@ -101,9 +107,10 @@ export const test = base.extend<{
       RUST_LOG: "info",
       RUST_BACKTRACE: "0",
       LEITSTAND_PUBLIC_STATUS: "true",
+      ...serverEnv,
     };
     let output = "";
-    const child = spawn(bin, ["serve"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(bin, ["serve", ...serverArgs], { env, stdio: ["ignore", "pipe", "pipe"] });
     child.stdout?.on("data", (d) => (output += d.toString()));
     child.stderr?.on("data", (d) => (output += d.toString()));
     const baseURL = `http://127.0.0.1:${port}`;
@@ -173,6 +180,8 @@ export async function hydrated(page: Page) {
 }
 
 export async function screenshot(page: Page, name: string) {
+  // From the top: a full-page capture of a scrolled page draws the fixed bars mid-page.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.resolve(__dirname, "../screenshots", `${name}.png`), fullPage: true });
 }
 

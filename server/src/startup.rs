@@ -374,7 +374,7 @@ fn start_alerts(
         pool: pool.clone(),
         dispatch: state.alerting.dispatch(),
         backup_warning: chrono::Duration::hours(26),
-        tick: crate::jobs::alerts::TICK,
+        tick: Duration::from_millis(settings.alerts.alert_tick_ms.max(100)),
     });
     tracker.spawn(worker.run(shutdown.clone()));
     tracker.spawn(crate::jobs::subscriptions::run(
@@ -382,17 +382,17 @@ fn start_alerts(
         state.alerting.dispatch().first_delay,
         shutdown.clone(),
     ));
-    let at = chrono::NaiveTime::parse_from_str(settings.retention.retention_at.trim(), "%H:%M")
-        .context("--retention-at")?;
-    tracker.spawn(
-        crate::jobs::retention::RetentionJob {
-            pool,
-            defaults: state.alerting.retention,
-            at,
-            time_zone: settings.kpi.time_zone,
-        }
-        .run(shutdown.clone()),
-    );
+    if let Some(at) = settings.retention_time()? {
+        tracker.spawn(
+            crate::jobs::retention::RetentionJob {
+                pool,
+                defaults: state.alerting.retention,
+                at,
+                time_zone: settings.kpi.time_zone,
+            }
+            .run(shutdown.clone()),
+        );
+    }
     Ok(())
 }
 

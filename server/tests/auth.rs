@@ -620,6 +620,97 @@ fn rpc_expectations() -> BTreeMap<&'static str, (Needs, &'static str)> {
                 "json:{\"user\":\"nobody\",\"confirm\":\"nobody\"}",
             ),
         ),
+        ("get_alerts_overview", (AtLeast(Role::Admin), "get:")),
+        ("dead_letter_count", (AtLeast(Role::Viewer), "get:")),
+        (
+            "create_alert_channel",
+            (
+                AtLeast(Role::Admin),
+                "json:{\"spec\":{\"kind\":\"webhook\",\"name\":\"m\",\"url\":\"https://hooks.example/x\"}}",
+            ),
+        ),
+        (
+            "delete_alert_channel",
+            (AtLeast(Role::Admin), "json:{\"id\":999999}"),
+        ),
+        (
+            "rotate_alert_channel_secret",
+            (AtLeast(Role::Admin), "json:{\"id\":999999}"),
+        ),
+        (
+            "set_alert_channel_enabled",
+            (
+                AtLeast(Role::Admin),
+                "json:{\"id\":999999,\"enabled\":true}",
+            ),
+        ),
+        (
+            "send_alert_test",
+            (AtLeast(Role::Admin), "json:{\"id\":999999}"),
+        ),
+        (
+            "create_alert_rule",
+            (
+                AtLeast(Role::Admin),
+                "json:{\"spec\":{\"name\":\"m\",\"kind\":\"critical_event\",\"channels\":[999999]}}",
+            ),
+        ),
+        (
+            "set_alert_rule_enabled",
+            (
+                AtLeast(Role::Admin),
+                "json:{\"id\":999999,\"enabled\":true}",
+            ),
+        ),
+        (
+            "delete_alert_rule",
+            (AtLeast(Role::Admin), "json:{\"id\":999999}"),
+        ),
+        (
+            "create_event_subscription",
+            (
+                AtLeast(Role::Admin),
+                "json:{\"form\":{\"name\":\"m\",\"url\":\"https://hooks.example/x\"}}",
+            ),
+        ),
+        (
+            "delete_event_subscription",
+            (AtLeast(Role::Admin), "json:{\"id\":999999}"),
+        ),
+        (
+            "rotate_event_subscription_secret",
+            (AtLeast(Role::Admin), "json:{\"id\":999999}"),
+        ),
+        (
+            "set_event_subscription_enabled",
+            (
+                AtLeast(Role::Admin),
+                "json:{\"id\":999999,\"enabled\":true}",
+            ),
+        ),
+        (
+            "replay_dead_letters",
+            (AtLeast(Role::Admin), "json:{\"id\":null}"),
+        ),
+        (
+            "discard_dead_letter",
+            (
+                AtLeast(Role::Admin),
+                "json:{\"id\":\"00000000-0000-0000-0000-000000000000\"}",
+            ),
+        ),
+        ("get_retention", (AtLeast(Role::Admin), "get:")),
+        (
+            "save_retention",
+            (
+                AtLeast(Role::Admin),
+                "json:{\"policy\":{\"events_days\":90,\"probe_results_days\":90,\"deliveries_days\":30,\"audit_days\":365}}",
+            ),
+        ),
+        (
+            "run_retention",
+            (AtLeast(Role::Admin), "json:{\"dry_run\":false}"),
+        ),
     ])
 }
 

@@ -133,6 +133,7 @@ pub fn test_settings(database_url: &str, data_dir: PathBuf) -> Settings {
     s.limits.restores_per_minute = 100;
     s.http.shutdown_timeout = 5;
     s.backups.backup_schedule = "off".into();
+    s.retention.retention_at = "off".into();
     s
 }
 
@@ -706,6 +707,52 @@ impl ServerProcess {
         }
     }
 
+    /// Starts `leitstand serve` on an existing database (which it then
+    /// owns and drops at the end), with these environment variables.
+    pub async fn start_on(db_name: &str, env: &[(&str, &str)]) -> Self {
+        let url = db_url(db_name);
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("free port");
+        let data = tempfile::tempdir().expect("data dir");
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_leitstand"));
+        command
+            .arg("serve")
+            .env("DATABASE_URL", &url)
+            .env("LEITSTAND_LISTEN", format!("127.0.0.1:{port}"))
+            .env("LEITSTAND_DATA_DIR", data.path())
+            .env("LEITSTAND_BACKUP_SCHEDULE", "off")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let child = command.spawn().expect("leitstand starts");
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        let ready = eventually(Duration::from_secs(60), || {
+            let client = client.clone();
+            let url = format!("{base}/readyz");
+            async move {
+                client
+                    .get(url)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status() == 200)
+            }
+        })
+        .await;
+        assert!(ready, "leitstand ready");
+        Self {
+            child,
+            base,
+            db_name: db_name.to_owned(),
+            _data: data,
+        }
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
@@ -730,6 +777,8 @@ impl Drop for ServerProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        drop_database_blocking(std::mem::take(&mut self.db_name));
+        if !self.db_name.is_empty() {
+            drop_database_blocking(std::mem::take(&mut self.db_name));
+        }
     }
 }

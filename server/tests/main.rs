@@ -1,6 +1,7 @@
 //! Integration tests: the real server on a random port against a fresh
 //! PostgreSQL database per test.
 
+mod alerts;
 mod auth;
 mod backups;
 mod dashboard;

@@ -9,7 +9,12 @@
 //! turns them into `deliveries` in one transaction, and delivery workers
 //! in every process send them with retries.
 
+#[cfg(feature = "ssr")]
+pub mod actions;
+mod components;
+pub mod page;
 pub mod schedule;
+pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod store;
 pub mod types;

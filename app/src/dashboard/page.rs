@@ -12,6 +12,7 @@ use super::kpi::formula;
 use super::server_fns::get_dashboard;
 use super::types::{Dashboard, DashboardQuery};
 use super::window::Range;
+use crate::alerts::page::DeadLetterStrip;
 use crate::backups::page::BackupHealthWidget;
 use crate::components::format::{count, delta_count, delta_points, percent};
 use crate::components::kpi_card::{Better, KpiCard};
@@ -101,6 +102,7 @@ pub fn DashboardPage() -> impl IntoView {
         </div>
         <aside class="dash-aside">
             <NowStrip />
+            <DeadLetterStrip tick />
             <BackupHealthWidget tick />
             <LiveWidget service=Signal::derive(move || query.get().service) />
         </aside>

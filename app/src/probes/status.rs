@@ -30,6 +30,15 @@ pub struct StatusCache {
     cpu_sample: Mutex<Option<(Instant, f64)>>,
 }
 
+impl StatusCache {
+    /// Forgets the cached document (the next request computes it).
+    pub fn clear(&self) {
+        if let Ok(mut last) = self.last.lock() {
+            *last = None;
+        }
+    }
+}
+
 /// The status document, from the cache when it is at most 5 s old.
 pub async fn current(
     pool: &PgPool,
@@ -134,6 +143,22 @@ pub async fn service_status(
     .fetch_one(pool)
     .await?;
 
+    // Dead letters about this service, or about no service in particular
+    // (every-service subscriptions, instance rules): either way its team
+    // is not being told something.
+    let dead_letters = sqlx::query_scalar!(
+        r#"select count(*) as "n!" from deliveries d
+           left join event_subscriptions x on x.id = d.subscription_id
+           where d.status = 'dead'
+             and (x.service_id = $1
+                  or (d.subscription_id is not null and x.service_id is null)
+                  or (d.subscription_id is null
+                      and coalesce(d.payload->'data'->>'service', $2) = $2))"#,
+        service_id,
+        s.slug
+    )
+    .fetch_one(pool)
+    .await?;
     let (_, downtime_seconds, _) =
         store::incident_stats(pool, Some(service_id), now - Duration::days(SLO_DAYS), now).await?;
     let targets = SloTargets {
@@ -176,12 +201,11 @@ pub async fn service_status(
                 )
             }),
         },
-        // Alert delivery does not exist yet: nothing can be dead-lettered.
         SloResult {
             name: "dead_letters".into(),
             target: f64::from(targets.dead_letters),
-            value: Some(0.0),
-            met: true,
+            value: Some(dead_letters as f64),
+            met: dead_letters <= i64::from(targets.dead_letters),
             budget_minutes_left: None,
         },
     ];
@@ -227,7 +251,7 @@ async fn compute(
 }
 
 /// down when a service is down; degraded when one is degraded, misses an
-/// SLO, or backups are not healthy; maintenance when one is in a window;
+/// SLO, backups are not healthy or deliveries are dead-lettered; maintenance when one is in a window;
 /// else ok.
 pub fn overall(services: &[ServiceStatus], leitstand: &InstanceStatus) -> &'static str {
     if services.iter().any(|s| s.state == "down") {
@@ -236,6 +260,7 @@ pub fn overall(services: &[ServiceStatus], leitstand: &InstanceStatus) -> &'stat
         .iter()
         .any(|s| s.state == "degraded" || s.slos.iter().any(|o| !o.met))
         || leitstand.backup_health != "healthy"
+        || leitstand.dead_letters > 0
     {
         "degraded"
     } else if services.iter().any(|s| s.state == "maintenance") {
@@ -273,6 +298,7 @@ async fn instance(
     )
     .fetch_one(pool)
     .await?;
+    let deliveries = crate::alerts::store::delivery_counts(pool).await?;
     let cpu_seconds = process_cpu_seconds();
     let cpu_percent = cpu_seconds.and_then(|cpu| {
         let mut sample = cache.cpu_sample.lock().ok()?;
@@ -297,6 +323,8 @@ async fn instance(
         cpu_percent,
         memory_bytes: process_memory_bytes(),
         probe_lag_p99_ms,
+        dead_letters: deliveries.dead,
+        deliveries_pending: deliveries.pending,
     })
 }
 

@@ -691,6 +691,12 @@ pub struct InstanceStatus {
     pub memory_bytes: Option<u64>,
     /// How late probe checks started, p99 over the last hour.
     pub probe_lag_p99_ms: Option<f64>,
+    /// Deliveries that ran out of attempts (alerts and event webhooks).
+    #[serde(default)]
+    pub dead_letters: i64,
+    /// Deliveries waiting for their next attempt.
+    #[serde(default)]
+    pub deliveries_pending: i64,
 }
 
 /// `GET /api/v1/system/status` and `leitstand status --json`.

@@ -3,6 +3,7 @@
 //! entirely older, otherwise small batches that hold no lock ingest waits
 //! on. KPIs read rollups, which are kept, so they do not change.
 
+pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod store;
 

@@ -100,6 +100,12 @@ async fn partitions(pool: &PgPool, parent: &str) -> AppResult<Vec<Partition>> {
         .collect())
 }
 
+/// Earlier than any row (and within PostgreSQL's range, unlike
+/// `DateTime::MIN_UTC`).
+fn long_ago() -> DateTime<Utc> {
+    DateTime::<Utc>::UNIX_EPOCH - Duration::days(365 * 100)
+}
+
 /// Quotes an identifier we made ourselves (partition names).
 fn ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
@@ -116,7 +122,7 @@ async fn drop_old_partitions(
     dry_run: bool,
     report: &mut ClassReport,
 ) -> AppResult<DateTime<Utc>> {
-    let mut covered = DateTime::<Utc>::MIN_UTC;
+    let mut covered = long_ago();
     for p in partitions(pool, parent).await? {
         if p.end > cutoff {
             continue;
@@ -243,8 +249,38 @@ async fn delete_in_batches(
     }
 }
 
-/// Runs retention with `policy` (or counts, when `dry_run`).
+/// Advisory lock held by the running retention run.
+const RUN_LOCK: i64 = 0x4c53_5245_544e;
+
+/// Runs retention with `policy` (or counts, when `dry_run`). One run at a
+/// time across processes: a second one gets a conflict.
 pub async fn run(
+    pool: &PgPool,
+    policy: Policy,
+    dry_run: bool,
+    now: DateTime<Utc>,
+) -> AppResult<Report> {
+    let mut lock = pool.acquire().await?;
+    let locked = sqlx::query_scalar!(r#"select pg_try_advisory_lock($1) as "ok!""#, RUN_LOCK)
+        .fetch_one(&mut *lock)
+        .await?;
+    if !locked {
+        return Err(AppError::Conflict(
+            "a retention run is in progress; try again when it has finished".into(),
+        ));
+    }
+    let result = run_locked(pool, policy, dry_run, now).await;
+    let unlocked = sqlx::query_scalar!(r#"select pg_advisory_unlock($1) as "ok!""#, RUN_LOCK)
+        .fetch_one(&mut *lock)
+        .await;
+    if unlocked.is_err() {
+        // Never hand a connection holding the lock back to the pool.
+        drop(lock.detach());
+    }
+    result
+}
+
+async fn run_locked(
     pool: &PgPool,
     policy: Policy,
     dry_run: bool,
@@ -295,7 +331,7 @@ pub async fn run(
             now - Duration::days(MINUTE_ROLLUP_DAYS),
         ),
     ] {
-        let dry = dry_run.then_some(DateTime::<Utc>::MIN_UTC);
+        let dry = dry_run.then_some(long_ago());
         let rows = delete_in_batches(pool, table, time_col, extra, cutoff, dry).await?;
         report.classes.push(ClassReport {
             class: class.into(),
@@ -305,5 +341,52 @@ pub async fn run(
         });
     }
     report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// Stores a policy and audits the change, in one transaction.
+pub async fn change_policy(
+    pool: &PgPool,
+    policy: &Policy,
+    actor: &str,
+    ip: Option<std::net::IpAddr>,
+) -> AppResult<()> {
+    let mut tx = pool.begin().await?;
+    set_policy(&mut *tx, policy, actor).await?;
+    crate::audit::store::record(
+        &mut *tx,
+        actor,
+        "retention.policy",
+        None,
+        ip,
+        serde_json::to_value(policy).unwrap_or_default(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Runs retention (or a dry run) with the policy in force; a real run is
+/// audited with its report.
+pub async fn run_audited(
+    pool: &PgPool,
+    defaults: Policy,
+    dry_run: bool,
+    actor: &str,
+    ip: Option<std::net::IpAddr>,
+) -> AppResult<Report> {
+    let policy = policy(pool, defaults).await?;
+    let report = run(pool, policy, dry_run, Utc::now()).await?;
+    if !dry_run {
+        crate::audit::store::record(
+            pool,
+            actor,
+            "retention.run",
+            None,
+            ip,
+            serde_json::to_value(&report).unwrap_or_default(),
+        )
+        .await?;
+    }
     Ok(report)
 }

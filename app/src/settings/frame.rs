@@ -14,6 +14,7 @@ const SECTIONS: &[(&str, &str)] = &[
     ("/settings/keys", "API keys"),
     ("/settings/audit", "Audit log"),
     ("/settings/privacy", "Privacy"),
+    ("/settings/retention", "Retention"),
 ];
 
 #[component]

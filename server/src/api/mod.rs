@@ -1,5 +1,6 @@
 //! The machine interface: health endpoints and the versioned REST API.
 
+pub mod alerts;
 pub mod auth;
 pub mod backups;
 pub mod dashboard;
@@ -20,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .merge(dashboard::router())
         .merge(privacy::router())
         .merge(probes::router())
+        .merge(alerts::router())
 }
 
 /// Backups: files of any size, so a long timeout of their own.

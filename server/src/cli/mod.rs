@@ -1,5 +1,6 @@
 //! The `leitstand` command line: dispatches subcommands.
 
+mod alerts;
 mod backups;
 mod demo;
 mod keys;
@@ -99,6 +100,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return result;
         }
         Command::Status(args) => return status::run(args, &settings).await,
+        Command::DeadLetters(cmd) => {
+            let db = Database::open(&settings).await?;
+            let result = alerts::dead_letters(cmd, &db.pool).await;
+            db.close().await;
+            return result;
+        }
+        Command::Retention(cmd) => {
+            let defaults = settings.retention_policy()?;
+            let db = Database::open(&settings).await?;
+            let result = alerts::retention(cmd, &db.pool, defaults).await;
+            db.close().await;
+            return result;
+        }
         Command::Demo(args) => {
             let db = Database::open(&settings).await?;
             let result = demo::run(args, &db.pool).await;

@@ -194,6 +194,20 @@ pub fn render(doc: &SystemStatus, color: bool, from_server: bool) -> String {
             .map(|s| format!(" (newest good one {} old)", ago(s)))
             .unwrap_or_else(|| " (none yet)".into())
     ));
+    let deliveries_state = if l.dead_letters > 0 { "warning" } else { "ok" };
+    out.push_str(&format!(
+        "Deliveries: {}, {} waiting for their next attempt\n",
+        paint(
+            &format!(
+                "{} dead letter{}",
+                l.dead_letters,
+                if l.dead_letters == 1 { "" } else { "s" }
+            ),
+            deliveries_state,
+            color
+        ),
+        l.deliveries_pending
+    ));
     let process = if from_server {
         format!("up {}", ago(l.uptime_seconds))
     } else {

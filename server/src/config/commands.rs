@@ -47,6 +47,53 @@ pub enum Command {
     /// Exit code 0: all well, 1: a warning (degraded, SLO missed, backup
     /// stale), 2: something is down, 3: the status could not be read.
     Status(StatusArgs),
+    /// List, replay or discard deliveries that ran out of attempts.
+    #[command(subcommand, name = "deadletters")]
+    DeadLetters(DeadLetterCommand),
+    /// Remove data older than the retention policy.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeadLetterCommand {
+    /// List dead letters, newest first, with their last error.
+    List {
+        /// As JSON, with every attempt.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Queue dead letters again with a fresh retry schedule.
+    Replay {
+        /// The dead letter's id (from `deadletters list`).
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        id: Option<String>,
+        /// Every dead letter.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Give up on dead letters for good (audited).
+    Discard {
+        /// The dead letter's id.
+        #[arg(required_unless_present = "older_than", conflicts_with = "older_than")]
+        id: Option<String>,
+        /// Every dead letter created more than this long ago, e.g. `7d`, `12h`.
+        #[arg(long, value_name = "AGE")]
+        older_than: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Run retention now: drop whole old partitions, delete the rest in small batches.
+    Run {
+        /// Only print what would be removed.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -441,6 +441,17 @@ pub struct AlertSettings {
     )]
     pub delivery_concurrency: usize,
 
+    /// How often alert conditions (error rate, SLOs, backup age, dead
+    /// letters) are evaluated, in milliseconds.
+    #[arg(
+        long,
+        env = "LEITSTAND_ALERT_TICK_MS",
+        default_value_t = 15_000,
+        hide = true,
+        global = true
+    )]
+    pub alert_tick_ms: u64,
+
     /// The key (32 bytes in base64) that seals channel passwords and signing
     /// secrets in the database. Without it, `secret.key` in the data
     /// directory (created on first start). Processes sharing a database
@@ -489,7 +500,7 @@ pub struct RetentionSettings {
     )]
     pub retain_audit_days: u32,
 
-    /// Local time (HH:MM, in --time-zone) of the daily retention run.
+    /// Local time (HH:MM, in --time-zone) of the daily retention run, or `off`.
     #[arg(
         long,
         env = "LEITSTAND_RETENTION_AT",
@@ -628,8 +639,7 @@ impl Settings {
     /// The retention defaults and the time of the daily run.
     pub fn retention_policy(&self) -> anyhow::Result<app::retention::Policy> {
         let r = &self.retention;
-        let at = chrono::NaiveTime::parse_from_str(r.retention_at.trim(), "%H:%M")
-            .map_err(|_| anyhow::anyhow!("--retention-at must be HH:MM (24-hour clock)"))?;
+        self.retention_time()?;
         let policy = app::retention::Policy {
             events_days: r.retain_events_days,
             probe_results_days: r.retain_probe_results_days,
@@ -639,8 +649,18 @@ impl Settings {
         policy.validate().map_err(|(field, message)| {
             anyhow::anyhow!("--retain-{}: {message}", field.replace('_', "-"))
         })?;
-        let _ = at;
         Ok(policy)
+    }
+
+    /// When the daily retention run starts; None with `--retention-at off`.
+    pub fn retention_time(&self) -> anyhow::Result<Option<chrono::NaiveTime>> {
+        let text = self.retention.retention_at.trim();
+        if text.eq_ignore_ascii_case("off") {
+            return Ok(None);
+        }
+        chrono::NaiveTime::parse_from_str(text, "%H:%M")
+            .map(Some)
+            .map_err(|_| anyhow::anyhow!("--retention-at must be HH:MM (24-hour clock) or off"))
     }
 
     /// How far forwarded headers are believed.

@@ -42,25 +42,9 @@ pub async fn run_once(
     dry_run: bool,
     actor: &str,
 ) -> anyhow::Result<Report> {
-    let policy = app::retention::store::policy(pool, defaults)
+    app::retention::store::run_audited(pool, defaults, dry_run, actor, None)
         .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    let report = app::retention::store::run(pool, policy, dry_run, Utc::now())
-        .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    if !dry_run {
-        app::audit::store::record(
-            pool,
-            actor,
-            "retention.run",
-            None,
-            None,
-            serde_json::to_value(&report).unwrap_or_default(),
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    }
-    Ok(report)
+        .map_err(|e| anyhow::anyhow!("{e:?}"))
 }
 
 impl RetentionJob {

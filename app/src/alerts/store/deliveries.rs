@@ -15,7 +15,7 @@ pub const DELIVERIES_CHANNEL: &str = "leitstand_deliveries";
 
 /// How long a claimed delivery belongs to its worker: longer than the
 /// longest attempt (15 s for HTTP, 60 s for SMTP).
-pub const LEASE_SECONDS: i32 = 120;
+pub const LEASE_SECONDS: i32 = 60;
 
 /// Who a delivery is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

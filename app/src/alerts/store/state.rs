@@ -82,6 +82,11 @@ pub fn decide(
     match seen {
         Seen::Occurred => {
             s.last_event_at = Some(now);
+            // Without a cooldown every occurrence is its own message, and
+            // there is nothing to resolve.
+            if cooldown_seconds <= 0 {
+                return send(s, NoticeState::Firing);
+            }
             if !s.firing {
                 s.firing = true;
                 s.since = Some(now);
@@ -380,5 +385,7 @@ mod tests {
                 }
             );
         }
+        assert!(!s.firing);
+        assert_eq!(decide(&mut s, Seen::Tick, 0, t(10)), Decision::Nothing);
     }
 }
