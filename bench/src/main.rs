@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 mod probes;
+mod webhooks;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -31,6 +32,16 @@ enum Cmd {
         batch: usize,
         #[arg(long, default_value_t = 15)]
         seconds: u64,
+        /// Events per second in all (0 = as fast as the server takes them).
+        #[arg(long, default_value_t = 0)]
+        rate: u64,
+    },
+    /// Receives webhook batches and writes delivered count, rate and lag to a file.
+    WebhookReceiver {
+        #[arg(long)]
+        port: u16,
+        #[arg(long)]
+        out: String,
     },
     /// COPY the same kind of rows into `events` from one client: the ceiling.
     Copy {
@@ -220,15 +231,30 @@ async fn ingest(
     clients: usize,
     batch: usize,
     seconds: u64,
+    rate: u64,
 ) -> anyhow::Result<()> {
+    // Paced: each client sends a request every `interval`.
+    let interval =
+        (rate > 0).then(|| Duration::from_secs_f64(clients as f64 * batch as f64 / rate as f64));
     let addr = url
         .trim_start_matches("http://")
         .trim_end_matches('/')
         .to_owned();
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
+    // Ctrl-C (SIGINT) ends the run early, with its figures printed.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        });
+    }
     let mut tasks = Vec::new();
     for c in 0..clients {
+        let stop = stop.clone();
         let mut client = RawClient::new(&addr, &key);
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
@@ -236,7 +262,13 @@ async fn ingest(
             let mut failed = 0u64;
             let mut n = c;
             let mut body = Vec::new();
-            while Instant::now() < deadline {
+            let mut next = Instant::now()
+                + interval.map_or(Duration::ZERO, |i| i.mul_f64(c as f64 / clients as f64));
+            while Instant::now() < deadline && !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Some(i) = interval {
+                    tokio::time::sleep_until(next.into()).await;
+                    next += i;
+                }
                 body.clear();
                 if batch == 1 {
                     write_event(&mut body, n, n as u64);
@@ -280,7 +312,7 @@ async fn ingest(
         "{}",
         json!({
             "kind": if batch == 1 { "ingest_single" } else { "ingest_batch" },
-            "clients": clients, "batch": batch, "seconds": elapsed,
+            "clients": clients, "batch": batch, "seconds": elapsed, "rate": rate,
             "requests": latencies.len(), "failed": failed, "events": accepted,
             "events_per_s": accepted as f64 / elapsed,
             "p50_ms": percentile(&latencies, 0.50), "p99_ms": percentile(&latencies, 0.99),
@@ -565,7 +597,9 @@ async fn main() -> anyhow::Result<()> {
             clients,
             batch,
             seconds,
-        } => ingest(url, key, clients, batch, seconds).await,
+            rate,
+        } => ingest(url, key, clients, batch, seconds, rate).await,
+        Cmd::WebhookReceiver { port, out } => webhooks::receiver(port, out).await,
         Cmd::Copy { database_url, rows } => copy(database_url, rows).await,
         Cmd::Dashboard {
             url,

@@ -75,6 +75,15 @@ test("an admin adds and tests a webhook channel, adds a rule, and replays and di
   await expect(page.locator("body")).not.toContainText(secret);
   await expect(page.getByTestId("channel-e2e hook")).toContainText("active");
 
+  // A bad URL is refused next to the URL field, and nothing is added.
+  await page.getByText("Add a channel", { exact: true }).click();
+  const channelForm = page.getByTestId("channel-form");
+  await channelForm.getByLabel("Name").fill("e2e bad");
+  await channelForm.getByLabel("URL").fill("ftp://hooks.example/x");
+  await channelForm.getByRole("button", { name: "Add channel" }).click();
+  await expect(channelForm.locator("label", { hasText: "URL" }).getByRole("alert")).toHaveText("an http:// or https:// URL");
+  await expect(page.getByTestId("channel-e2e bad")).toHaveCount(0);
+
   // Send test: a signed POST reaches the receiver.
   await page.getByTestId("channel-e2e hook").getByRole("button", { name: "Send test" }).click();
   await expect(page.getByText("Test message to “e2e hook” queued.")).toBeVisible();
@@ -110,6 +119,21 @@ test("an admin adds and tests a webhook channel, adds a rule, and replays and di
   await expect(rule).toContainText("e2e hook");
   await expect(rule).toContainText("quiet");
   await expect(page.getByTestId("rule-form").getByText("at least one channel")).toHaveCount(0);
+
+  // An event subscription: its secret shown once; off and on again.
+  await page.getByText("Add a subscription", { exact: true }).click();
+  const subForm = page.getByTestId("subscription-form");
+  await subForm.getByLabel("Name").fill("e2e feed");
+  await subForm.getByLabel("URL").fill(hook.url);
+  await subForm.getByLabel("Lowest level").selectOption("error");
+  await subForm.getByRole("button", { name: "Add subscription" }).click();
+  await expect(page.getByTestId("signing-secret")).toContainText("Subscription “e2e feed” added.");
+  const sub = page.getByTestId("subscription-e2e feed");
+  await expect(sub).toContainText("error and above");
+  await sub.getByRole("button", { name: "Disable" }).click();
+  await expect(sub).toContainText("disabled: disabled by user:admin@example.com");
+  await sub.getByRole("button", { name: "Enable" }).click();
+  await expect(sub).toContainText("active");
 
   // A channel nobody answers: its test becomes a dead letter after one attempt.
   await addChannel(page, "e2e dead", "http://127.0.0.1:9/");

@@ -323,7 +323,8 @@ async fn a_restore_killed_in_the_middle_leaves_the_data_unchanged() {
             for _ in 0..30_000 {
                 let killed: Vec<bool> = sqlx::query_scalar(
                     "select pg_terminate_backend(pid) from pg_stat_activity
-                     where application_name = 'leitstand-restore' and query ilike 'copy \"events\"%'",
+                     where application_name = 'leitstand-restore' and query ilike 'copy \"events\"%'
+                       and datname = current_database()",
                 )
                 .fetch_all(&pool)
                 .await

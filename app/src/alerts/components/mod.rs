@@ -194,10 +194,6 @@ impl Ops {
     pub fn error(&self, which: impl Fn(&Op) -> bool) -> Option<AppError> {
         self.outcome(which).and_then(|(_, r)| r.err())
     }
-
-    pub fn version(&self) -> usize {
-        self.0.version().get()
-    }
 }
 
 /// A form's validation message for one of its fields.
