@@ -76,6 +76,23 @@ pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<PgPool> 
         .with_context(|| format!("connecting to {}", redact_url(url)))
 }
 
+/// A second, smaller pool on the same database for background work
+/// (probes, deliveries, alerts, subscriptions, retention). While a restore
+/// holds its table locks, background queries wait; in their own pool they
+/// can never take the connections that requests (and the restore itself)
+/// need.
+pub fn jobs_pool(pool: &PgPool, max_connections: u32) -> PgPool {
+    let options = (*pool.connect_options())
+        .clone()
+        .application_name("leitstand-jobs");
+    PgPoolOptions::new()
+        .max_connections(max_connections.max(2))
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(30))
+        .idle_timeout(Duration::from_secs(300))
+        .connect_lazy_with(options)
+}
+
 /// The newest migration version compiled into this binary.
 pub fn latest_migration() -> i64 {
     MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)

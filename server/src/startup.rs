@@ -75,8 +75,12 @@ impl Application {
         app::probes::store::ensure_partitions(&database.pool, chrono::Utc::now())
             .await
             .map_err(|e| anyhow::anyhow!("creating probe result partitions: {e:?}"))?;
-        start_probes(&settings, &database.pool, &tracker, &shutdown)?;
-        start_alerts(&settings, &state, &tracker, &shutdown)?;
+        let jobs = crate::database::jobs_pool(
+            &database.pool,
+            settings.database.db_max_connections.div_ceil(2),
+        );
+        start_probes(&settings, &jobs, &tracker, &shutdown)?;
+        start_alerts(&settings, &state, &jobs, &tracker, &shutdown)?;
 
         let transport = Arc::new(settings.transport());
         let limits = crate::limits::Limits::from_settings(&settings);
@@ -342,10 +346,11 @@ fn start_probes(
 fn start_alerts(
     settings: &Settings,
     state: &AppState,
+    pool: &sqlx::PgPool,
     tracker: &TaskTracker,
     shutdown: &CancellationToken,
 ) -> anyhow::Result<()> {
-    let pool = state.pool.clone();
+    let pool = pool.clone();
     let guard = crate::outbound::AddressGuard::new(crate::outbound::parse_allow(
         &settings.alerts.outbound_allow,
     )?);
