@@ -331,7 +331,7 @@ mod tests {
         assert!(
             guard
                 .check("169.254.169.254".parse().expect("ip"))
-                .unwrap_err()
+                .expect_err("refused")
                 .contains("metadata")
         );
         assert!(parse_allow(&["nope".into()]).is_err());

@@ -77,7 +77,12 @@ mod tests {
     #[test]
     fn keys_are_32_bytes_of_base64_and_the_file_is_created_once() {
         assert!(decode("not base64!").is_err());
-        assert!(decode("AAAA").unwrap_err().to_string().contains("32 bytes"));
+        assert!(
+            decode("AAAA")
+                .expect_err("too short")
+                .to_string()
+                .contains("32 bytes")
+        );
         let dir = tempfile::tempdir().expect("dir");
         let first = from_file(dir.path()).expect("created");
         let again = from_file(dir.path()).expect("read");

@@ -22,23 +22,29 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         .parse()
         .map_err(|_| format!("“{s}” does not start with a number"))?;
     let d = match unit {
-        "ms" => Duration::milliseconds(n),
-        "s" => Duration::seconds(n),
-        "m" => Duration::minutes(n),
-        "h" => Duration::hours(n),
-        "d" => Duration::days(n),
+        "ms" => Duration::try_milliseconds(n),
+        "s" => Duration::try_seconds(n),
+        "m" => Duration::try_minutes(n),
+        "h" => Duration::try_hours(n),
+        "d" => Duration::try_days(n),
         _ => return Err(format!("“{s}”: the unit is one of ms, s, m, h, d")),
     };
-    if d > Duration::days(7) {
-        return Err(format!("“{s}” is longer than 7 days"));
+    match d {
+        Some(d) if d <= Duration::days(36_500) => Ok(d),
+        _ => Err(format!("“{s}” is too long")),
     }
-    Ok(d)
 }
 
 /// A comma-separated schedule: the delay before each attempt after the
 /// previous one (the first after the delivery was queued).
 pub fn parse_schedule(s: &str) -> Result<Vec<Duration>, String> {
     let steps: Vec<Duration> = s.split(',').map(parse_duration).collect::<Result<_, _>>()?;
+    if let Some(long) = steps.iter().find(|d| **d > Duration::days(7)) {
+        return Err(format!(
+            "a step of {} days is longer than 7 days",
+            long.num_days()
+        ));
+    }
     if steps.is_empty() || steps.len() > 50 {
         return Err("between 1 and 50 steps".into());
     }
@@ -89,11 +95,17 @@ mod tests {
 
     #[test]
     fn bad_schedules_say_what_is_wrong() {
-        assert!(parse_schedule("5").unwrap_err().contains("unit"));
-        assert!(parse_schedule("5x").unwrap_err().contains("unit"));
-        assert!(parse_schedule("s").unwrap_err().contains("number"));
-        assert!(parse_schedule("30d").unwrap_err().contains("7 days"));
+        assert!(parse_schedule("5").expect_err("invalid").contains("unit"));
+        assert!(parse_schedule("5x").expect_err("invalid").contains("unit"));
+        assert!(parse_schedule("s").expect_err("invalid").contains("number"));
+        assert!(
+            parse_schedule("30d")
+                .expect_err("invalid")
+                .contains("7 days")
+        );
         assert!(parse_schedule("").is_err());
+        assert!(parse_duration("99999999999999d").is_err(), "no overflow");
+        assert_eq!(parse_duration("30d"), Ok(Duration::days(30)));
         assert_eq!(
             parse_schedule("0s, 200ms ,1s").expect("ok")[1],
             Duration::milliseconds(200)

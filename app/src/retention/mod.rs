@@ -81,15 +81,14 @@ impl Report {
         self.classes
             .iter()
             .map(|c| {
-                let parts = if c.partitions.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        " ({} whole partitions: {})",
-                        c.partitions.len(),
-                        c.partitions.join(", ")
-                    )
+                let parts = match c.partitions.len() {
+                    0 => String::new(),
+                    1 => format!(" (1 whole partition: {})", c.partitions[0]),
+                    n => format!(" ({n} whole partitions: {})", c.partitions.join(", ")),
                 };
+                let before = chrono::DateTime::parse_from_rfc3339(&c.before)
+                    .map(|t| t.to_utc().format("%Y-%m-%d %H:%M UTC").to_string())
+                    .unwrap_or_else(|_| c.before.clone());
                 format!(
                     "{:<15} {} {} rows older than {}{parts}",
                     c.class,
@@ -99,7 +98,7 @@ impl Report {
                         "removed"
                     },
                     c.rows,
-                    c.before
+                    before
                 )
             })
             .collect()
@@ -109,6 +108,36 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn report_lines_say_what_went_with_readable_times() {
+        let r = Report {
+            dry_run: true,
+            classes: vec![
+                ClassReport {
+                    class: "events".into(),
+                    before: "2026-09-04T18:30:23.376211425+00:00".into(),
+                    rows: 60,
+                    partitions: vec!["events_2026_05".into()],
+                },
+                ClassReport {
+                    class: "audit_log".into(),
+                    before: "2025-12-03T18:30:23Z".into(),
+                    rows: 0,
+                    partitions: Vec::new(),
+                },
+            ],
+            ..Report::default()
+        };
+        assert_eq!(
+            r.lines(),
+            vec![
+                "events          would remove 60 rows older than 2026-09-04 18:30 UTC (1 whole partition: events_2026_05)",
+                "audit_log       would remove 0 rows older than 2025-12-03 18:30 UTC",
+            ]
+        );
+        assert_eq!(r.total_rows(), 60);
+    }
 
     #[test]
     fn policies_are_bounded() {
