@@ -1266,3 +1266,52 @@ async fn the_deadletters_command_lists_replays_and_discards() {
     assert!(actions.contains(&"dead_letter.replay".to_owned()));
     assert!(actions.contains(&"dead_letter.discard".to_owned()));
 }
+
+#[tokio::test]
+async fn a_rotated_secret_signs_beside_the_new_one_for_a_day() {
+    let (receiver, addr) = Receiver::start().await;
+    let app = alerting_app("0s").await;
+    let key = app.admin_key().await;
+    let (channel, old) = app
+        .webhook(&key, "ops", &format!("http://{addr}/hook"))
+        .await;
+    let res = app
+        .post_as(
+            &format!("/api/v1/alert-channels/{channel}/rotate-secret"),
+            &key,
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let new = res.json::<Value>().await.expect("json")["secret"]
+        .as_str()
+        .expect("secret")
+        .to_owned();
+    assert_ne!(new, old);
+    let listed = app
+        .get_json(&format!("/api/v1/alert-channels/{channel}"), &key)
+        .await;
+    assert!(listed["previous_until"].is_string(), "{listed}");
+    assert!(!listed.to_string().contains(&new));
+    app.post_as(&format!("/api/v1/alert-channels/{channel}/test"), &key)
+        .await;
+    let hits = receiver.wait_for("/hook", 1).await;
+    let signatures = hits[0].header("webhook-signature");
+    assert_eq!(signatures.split(' ').count(), 2, "{signatures}");
+    assert!(signature_verifies(&new, &hits[0]));
+    assert!(signature_verifies(&old, &hits[0]));
+    // Once the overlap has passed, only the new secret signs.
+    sqlx::query("update alert_channels set previous_until = now() - interval '1 s'")
+        .execute(&app.pool)
+        .await
+        .expect("expire");
+    app.post_as(&format!("/api/v1/alert-channels/{channel}/test"), &key)
+        .await;
+    let hits = receiver.wait_for("/hook", 2).await;
+    assert!(signature_verifies(&new, &hits[1]));
+    assert!(!signature_verifies(&old, &hits[1]));
+    assert!(
+        app.audit_actions()
+            .await
+            .contains(&"alert_channel.rotate_secret".to_owned())
+    );
+}
