@@ -214,6 +214,8 @@ pub async fn save_probe(
             )
             .await?;
             tx.commit().await?;
+            // The status document shows the change at once.
+            state.status_cache.clear();
             Ok(probe)
         }
         .await,
@@ -243,6 +245,8 @@ pub async fn remove_probe(slug: String, id: i64) -> Result<(), AppError> {
             )
             .await?;
             tx.commit().await?;
+            // The status document shows the change at once.
+            state.status_cache.clear();
             Ok(())
         }
         .await,
@@ -275,6 +279,8 @@ pub async fn save_service_settings(
             )
             .await?;
             tx.commit().await?;
+            // The status document shows the change at once.
+            state.status_cache.clear();
             Ok(())
         }
         .await,
@@ -307,6 +313,8 @@ pub async fn add_maintenance(window: MaintenanceWindow) -> Result<i64, AppError>
             )
             .await?;
             tx.commit().await?;
+            // The status document shows the change at once.
+            state.status_cache.clear();
             Ok(id)
         }
         .await,
@@ -332,6 +340,8 @@ pub async fn remove_maintenance(id: i64) -> Result<(), AppError> {
             )
             .await?;
             tx.commit().await?;
+            // The status document shows the change at once.
+            state.status_cache.clear();
             Ok(())
         }
         .await,

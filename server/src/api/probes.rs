@@ -140,6 +140,8 @@ async fn patch_service(
     )
     .await?;
     tx.commit().await?;
+    // The status document shows the change at once.
+    state.status_cache.clear();
     let windows = probes::windows(&state.pool).await?;
     let status = app::probes::status::service_status(&state.pool, id, &windows, Utc::now()).await?;
     let targets = app::services::store::slo_targets(&state.pool, id).await?;
@@ -195,6 +197,8 @@ async fn create_probe(
     )
     .await?;
     tx.commit().await?;
+    // The status document shows the change at once.
+    state.status_cache.clear();
     Ok((StatusCode::CREATED, Json(probe)).into_response())
 }
 
@@ -237,6 +241,8 @@ async fn patch_probe(
     )
     .await?;
     tx.commit().await?;
+    // The status document shows the change at once.
+    state.status_cache.clear();
     Ok(Json(probe))
 }
 
@@ -263,6 +269,8 @@ async fn delete_probe(
     )
     .await?;
     tx.commit().await?;
+    // The status document shows the change at once.
+    state.status_cache.clear();
     Ok(Json(json!({ "deleted": id })))
 }
 
@@ -386,6 +394,8 @@ async fn create_window(
     )
     .await?;
     tx.commit().await?;
+    // The status document shows the change at once.
+    state.status_cache.clear();
     let created = probes::windows(&state.pool)
         .await?
         .into_iter()
@@ -414,6 +424,8 @@ async fn delete_window(
     )
     .await?;
     tx.commit().await?;
+    // The status document shows the change at once.
+    state.status_cache.clear();
     Ok(Json(json!({ "deleted": id })))
 }
 
