@@ -13,6 +13,7 @@ pub mod limits;
 pub mod outbound;
 pub mod secret_key;
 pub mod security;
+pub mod sentry;
 pub mod site;
 pub mod startup;
 pub mod telemetry;

@@ -1,0 +1,7 @@
+//! Sentry-SDK compatible ingest, in parts: [`decode`] undoes a request's
+//! `Content-Encoding` without ever holding more than the limit, and
+//! [`envelope`] splits an envelope into its items with every length
+//! checked.
+
+pub mod decode;
+pub mod envelope;
