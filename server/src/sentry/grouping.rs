@@ -119,7 +119,7 @@ pub fn mask(message: &str) -> String {
 }
 
 /// The message of an event: `logentry.formatted`/`message`, or `message`.
-fn message(event: &Value) -> String {
+pub fn message(event: &Value) -> String {
     let logentry = &event["logentry"];
     for candidate in [
         &logentry["formatted"],

@@ -5,4 +5,5 @@
 
 pub mod decode;
 pub mod envelope;
+pub mod event;
 pub mod grouping;
