@@ -22,11 +22,7 @@ pub fn parse_dsn(dsn: &str) -> Option<Dsn> {
     if public_key.is_empty() {
         return None;
     }
-    let project_id = url
-        .path_segments()?
-        .filter(|s| !s.is_empty())
-        .next_back()?
-        .to_owned();
+    let project_id = url.path_segments()?.rfind(|s| !s.is_empty())?.to_owned();
     let host = match url.port() {
         Some(p) => format!("{}:{p}", url.host_str()?),
         None => url.host_str()?.to_owned(),
