@@ -380,6 +380,8 @@ fn start_alerts(
         dispatch: state.alerting.dispatch(),
         backup_warning: chrono::Duration::hours(26),
         tick: Duration::from_millis(settings.alerts.alert_tick_ms.max(100)),
+        status: state.status_cache.clone(),
+        started_at: state.started_at,
     });
     tracker.spawn(worker.run(shutdown.clone()));
     tracker.spawn(crate::jobs::subscriptions::run(

@@ -178,6 +178,17 @@ impl TestApp {
             .expect("deliveries")
     }
 
+    /// Waits up to `seconds` until exactly `n` dead letters are listed.
+    async fn dead_letters_become(&self, key: &str, n: usize, seconds: u64) -> bool {
+        eventually(Duration::from_secs(seconds), || async {
+            self.get_json("/api/v1/dead-letters", key)
+                .await
+                .as_array()
+                .is_some_and(|a| a.len() == n)
+        })
+        .await
+    }
+
     async fn audit_actions(&self) -> Vec<String> {
         sqlx::query_scalar("select action from audit_log order by id")
             .fetch_all(&self.pool)
@@ -313,13 +324,7 @@ async fn an_exhausted_delivery_becomes_a_dead_letter_that_replay_delivers() {
         .await;
     receiver.wait_for("/hook", 2).await;
 
-    let dead = eventually(Duration::from_secs(10), || async {
-        app.get_json("/api/v1/dead-letters", &key)
-            .await
-            .as_array()
-            .is_some_and(|a| a.len() == 1)
-    })
-    .await;
+    let dead = app.dead_letters_become(&key, 1, 10).await;
     assert!(dead, "one dead letter");
     let letters = app.get_json("/api/v1/dead-letters", &key).await;
     let letter = &letters[0];
@@ -383,13 +388,7 @@ async fn an_exhausted_delivery_becomes_a_dead_letter_that_replay_delivers() {
     receiver.status.store(500, Ordering::Relaxed);
     app.post_events(&ingest, &event("critical", "disk.full", "again"))
         .await;
-    let again = eventually(Duration::from_secs(10), || async {
-        app.get_json("/api/v1/dead-letters", &key)
-            .await
-            .as_array()
-            .is_some_and(|a| a.len() == 1)
-    })
-    .await;
+    let again = app.dead_letters_become(&key, 1, 10).await;
     assert!(again);
     let id = app.get_json("/api/v1/dead-letters", &key).await[0]["id"]
         .as_str()
@@ -491,13 +490,7 @@ async fn the_address_guard_refuses_internal_destinations_unless_allowed() {
         assert_eq!(res.status(), 202);
         ids.push(id);
     }
-    let all_dead = eventually(Duration::from_secs(20), || async {
-        app.get_json("/api/v1/dead-letters", &key)
-            .await
-            .as_array()
-            .is_some_and(|a| a.len() == 4)
-    })
-    .await;
+    let all_dead = app.dead_letters_become(&key, 4, 20).await;
     assert!(all_dead, "{:?}", app.delivery_states().await);
     let letters = app.get_json("/api/v1/dead-letters", &key).await;
     for l in letters.as_array().expect("list") {
@@ -1217,13 +1210,7 @@ async fn the_deadletters_command_lists_replays_and_discards() {
         app.post_as(&format!("/api/v1/alert-channels/{channel}/test"), &key)
             .await;
     }
-    let dead = eventually(Duration::from_secs(10), || async {
-        app.get_json("/api/v1/dead-letters", &key)
-            .await
-            .as_array()
-            .is_some_and(|a| a.len() == 2)
-    })
-    .await;
+    let dead = app.dead_letters_become(&key, 2, 10).await;
     assert!(dead);
     let url = db_url(&app.db_name);
     let (ok, out, err) = run_cli(&url, &["deadletters", "list"]);
@@ -1248,13 +1235,7 @@ async fn the_deadletters_command_lists_replays_and_discards() {
     let (ok, out, err) = run_cli(&url, &["deadletters", "replay", &id]);
     assert!(ok, "{err}");
     assert!(out.contains("queued 1"), "{out}");
-    let ok = eventually(Duration::from_secs(10), || async {
-        app.get_json("/api/v1/dead-letters", &key)
-            .await
-            .as_array()
-            .is_some_and(|a| a.len() == 1)
-    })
-    .await;
+    let ok = app.dead_letters_become(&key, 1, 10).await;
     assert!(ok, "replayed one is delivered");
     let (ok, out, err) = run_cli(&url, &["deadletters", "discard", "--older-than", "0s"]);
     assert!(ok, "{err}");

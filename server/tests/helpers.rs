@@ -657,10 +657,20 @@ impl ServerProcess {
         Fut: Future<Output = ()>,
     {
         let db_name = fresh_database().await;
-        let url = db_url(&db_name);
-        let pool = PgPool::connect(&url).await.expect("pool");
+        let pool = PgPool::connect(&db_url(&db_name)).await.expect("pool");
         prepare(pool.clone()).await;
         pool.close().await;
+        Self::launch(&db_name, env, capture_stderr).await
+    }
+
+    /// Starts `leitstand serve` on an existing database (which it then
+    /// owns and drops at the end), with these environment variables.
+    pub async fn start_on(db_name: &str, env: &[(&str, &str)]) -> Self {
+        Self::launch(db_name, env, false).await
+    }
+
+    async fn launch(db_name: &str, env: &[(&str, &str)], capture_stderr: bool) -> Self {
+        let url = db_url(db_name);
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
@@ -680,52 +690,6 @@ impl ServerProcess {
             } else {
                 std::process::Stdio::null()
             });
-        for (k, v) in env {
-            command.env(k, v);
-        }
-        let child = command.spawn().expect("leitstand starts");
-        let base = format!("http://127.0.0.1:{port}");
-        let client = reqwest::Client::new();
-        let ready = eventually(Duration::from_secs(60), || {
-            let client = client.clone();
-            let url = format!("{base}/readyz");
-            async move {
-                client
-                    .get(url)
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status() == 200)
-            }
-        })
-        .await;
-        assert!(ready, "leitstand ready");
-        Self {
-            child,
-            base,
-            db_name,
-            _data: data,
-        }
-    }
-
-    /// Starts `leitstand serve` on an existing database (which it then
-    /// owns and drops at the end), with these environment variables.
-    pub async fn start_on(db_name: &str, env: &[(&str, &str)]) -> Self {
-        let url = db_url(db_name);
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("free port");
-        let data = tempfile::tempdir().expect("data dir");
-        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_leitstand"));
-        command
-            .arg("serve")
-            .env("DATABASE_URL", &url)
-            .env("LEITSTAND_LISTEN", format!("127.0.0.1:{port}"))
-            .env("LEITSTAND_DATA_DIR", data.path())
-            .env("LEITSTAND_BACKUP_SCHEDULE", "off")
-            .env("RUST_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null());
         for (k, v) in env {
             command.env(k, v);
         }

@@ -23,6 +23,17 @@ pub struct Who<'a> {
     pub ip: Option<IpAddr>,
 }
 
+/// Appends the audit entry of an action to its transaction.
+async fn audit(
+    tx: &mut sqlx::PgConnection,
+    who: Who<'_>,
+    action: &str,
+    target: Option<&str>,
+    details: serde_json::Value,
+) -> AppResult<()> {
+    record(&mut *tx, who.actor, action, target, who.ip, details).await
+}
+
 fn invalid((field, message): (String, String)) -> AppError {
     AppError::Validation { field, message }
 }
@@ -44,12 +55,11 @@ pub async fn create_channel(
     let kind = spec.validate().map_err(invalid)?;
     let mut tx = pool.begin().await?;
     let (id, secret) = store::create_channel(&mut tx, secrets, kind, &spec).await?;
-    record(
-        &mut *tx,
-        who.actor,
+    audit(
+        &mut tx,
+        who,
         "alert_channel.create",
         Some(&spec.name),
-        who.ip,
         json!({ "id": id, "kind": kind.as_str() }),
     )
     .await?;
@@ -60,12 +70,11 @@ pub async fn create_channel(
 pub async fn delete_channel(pool: &PgPool, who: Who<'_>, id: i64) -> AppResult<()> {
     let mut tx = pool.begin().await?;
     let name = store::delete_channel(&mut tx, id).await?;
-    record(
-        &mut *tx,
-        who.actor,
+    audit(
+        &mut tx,
+        who,
         "alert_channel.delete",
         Some(&name),
-        who.ip,
         json!({ "id": id }),
     )
     .await?;
@@ -82,12 +91,11 @@ pub async fn rotate_channel_secret(
 ) -> AppResult<String> {
     let mut tx = pool.begin().await?;
     let secret = store::rotate_channel_secret(&mut tx, secrets, id).await?;
-    record(
-        &mut *tx,
-        who.actor,
+    audit(
+        &mut tx,
+        who,
         "alert_channel.rotate_secret",
         None,
-        who.ip,
         json!({ "id": id }),
     )
     .await?;
@@ -106,16 +114,15 @@ pub async fn set_channel_enabled(
     let reason = format!("disabled by {}", who.actor);
     let name =
         store::set_channel_disabled(&mut *tx, id, (!enabled).then_some(reason.as_str())).await?;
-    record(
-        &mut *tx,
-        who.actor,
+    audit(
+        &mut tx,
+        who,
         if enabled {
             "alert_channel.enable"
         } else {
             "alert_channel.disable"
         },
         Some(&name),
-        who.ip,
         json!({ "id": id }),
     )
     .await?;
@@ -173,12 +180,11 @@ pub async fn send_test(
     )
     .fetch_one(&mut *tx)
     .await?;
-    record(
-        &mut *tx,
-        who.actor,
+    audit(
+        &mut tx,
+        who,
         "alert_channel.test",
         Some(&channel.name),
-        who.ip,
         json!({ "id": id, "delivery": delivery }),
     )
     .await?;
@@ -190,12 +196,11 @@ pub async fn create_rule(pool: &PgPool, who: Who<'_>, mut spec: RuleSpec) -> App
     spec.validate().map_err(invalid)?;
     let mut tx = pool.begin().await?;
     let id = store::create_rule(&mut tx, &spec).await?;
-    record(
-        &mut *tx,
-        who.actor,
+    audit(
+        &mut tx,
+        who,
         "alert_rule.create",
         Some(&spec.name),
-        who.ip,
         json!({ "id": id, "rule": spec }),
     )
     .await?;
@@ -212,12 +217,11 @@ pub async fn update_rule(
     spec.validate().map_err(invalid)?;
     let mut tx = pool.begin().await?;
     store::update_rule(&mut tx, id, &spec).await?;
-    record(
-        &mut *tx,
-        who.actor,
+    audit(
+        &mut tx,
+        who,
         "alert_rule.update",
         Some(&spec.name),
-        who.ip,
         json!({ "id": id, "rule": spec }),
     )
     .await?;
@@ -233,16 +237,15 @@ pub async fn set_rule_enabled(
 ) -> AppResult<()> {
     let mut tx = pool.begin().await?;
     let name = store::set_rule_enabled(&mut tx, id, enabled).await?;
-    record(
-        &mut *tx,
-        who.actor,
+    audit(
+        &mut tx,
+        who,
         if enabled {
             "alert_rule.enable"
         } else {
             "alert_rule.disable"
         },
         Some(&name),
-        who.ip,
         json!({ "id": id }),
     )
     .await?;
@@ -253,12 +256,11 @@ pub async fn set_rule_enabled(
 pub async fn delete_rule(pool: &PgPool, who: Who<'_>, id: i64) -> AppResult<()> {
     let mut tx = pool.begin().await?;
     let name = store::delete_rule(&mut tx, id).await?;
-    record(
-        &mut *tx,
-        who.actor,
+    audit(
+        &mut tx,
+        who,
         "alert_rule.delete",
         Some(&name),
-        who.ip,
         json!({ "id": id }),
     )
     .await?;
@@ -283,15 +285,7 @@ pub async fn create_subscription(
         None => None,
     };
     let (id, secret) = store::create_subscription(&mut tx, secrets, &spec, service).await?;
-    record(
-        &mut *tx,
-        who.actor,
-        "event_subscription.create",
-        Some(&spec.name),
-        who.ip,
-        json!({ "id": id, "service": spec.service, "min_level": spec.min_level, "kind_prefix": spec.kind_prefix }),
-    )
-    .await?;
+    audit(&mut tx, who, "event_subscription.create", Some(&spec.name), json!({ "id": id, "service": spec.service, "min_level": spec.min_level, "kind_prefix": spec.kind_prefix })).await?;
     tx.commit().await?;
     Ok(Created {
         id,
@@ -302,12 +296,11 @@ pub async fn create_subscription(
 pub async fn delete_subscription(pool: &PgPool, who: Who<'_>, id: i64) -> AppResult<()> {
     let mut tx = pool.begin().await?;
     let name = store::delete_subscription(&mut tx, id).await?;
-    record(
-        &mut *tx,
-        who.actor,
+    audit(
+        &mut tx,
+        who,
         "event_subscription.delete",
         Some(&name),
-        who.ip,
         json!({ "id": id }),
     )
     .await?;
@@ -323,12 +316,11 @@ pub async fn rotate_subscription_secret(
 ) -> AppResult<String> {
     let mut tx = pool.begin().await?;
     let secret = store::rotate_subscription_secret(&mut tx, secrets, id).await?;
-    record(
-        &mut *tx,
-        who.actor,
+    audit(
+        &mut tx,
+        who,
         "event_subscription.rotate_secret",
         None,
-        who.ip,
         json!({ "id": id }),
     )
     .await?;
@@ -347,16 +339,15 @@ pub async fn set_subscription_enabled(
     let name =
         store::set_subscription_disabled(&mut *tx, id, (!enabled).then_some(reason.as_str()))
             .await?;
-    record(
-        &mut *tx,
-        who.actor,
+    audit(
+        &mut tx,
+        who,
         if enabled {
             "event_subscription.enable"
         } else {
             "event_subscription.disable"
         },
         Some(&name),
-        who.ip,
         json!({ "id": id }),
     )
     .await?;
@@ -374,12 +365,11 @@ pub async fn replay(pool: &PgPool, who: Who<'_>, id: Option<Uuid>) -> AppResult<
     let mut tx = pool.begin().await?;
     let n = store::replay(&mut tx, id).await?;
     if n > 0 {
-        record(
-            &mut *tx,
-            who.actor,
+        audit(
+            &mut tx,
+            who,
             "dead_letter.replay",
             id.map(|i| i.to_string()).as_deref(),
-            who.ip,
             json!({ "count": n, "all": id.is_none() }),
         )
         .await?;
@@ -404,12 +394,11 @@ pub async fn discard(
     let mut tx = pool.begin().await?;
     let ids = store::discard(&mut tx, id, older_than).await?;
     if !ids.is_empty() {
-        record(
-            &mut *tx,
-            who.actor,
+        audit(
+            &mut tx,
+            who,
             "dead_letter.discard",
             id.map(|i| i.to_string()).as_deref(),
-            who.ip,
             json!({ "count": ids.len(), "ids": ids, "older_than": older_than }),
         )
         .await?;

@@ -28,6 +28,10 @@ pub struct AlertWorker {
     /// Backups older than this are stale (the backup-health warning).
     pub backup_warning: Duration,
     pub tick: StdDuration,
+    /// The process's status document (SLOs are read from it, not
+    /// recomputed per rule and service).
+    pub status: Arc<app::probes::status::StatusCache>,
+    pub started_at: DateTime<Utc>,
 }
 
 /// What a signal means for the rules of one kind.
@@ -408,16 +412,19 @@ impl AlertWorker {
         Ok(())
     }
 
-    /// SLOs of the last 30 days (the figures of the status document).
+    /// SLOs of the last 30 days, from the status document (at most 5 s old,
+    /// shared with the API and pages).
     async fn slo_missed(
         &self,
         tx: &mut PgConnection,
         rule: &Rule,
         now: DateTime<Utc>,
     ) -> AppResult<()> {
-        let windows = app::probes::store::windows(&self.pool).await?;
+        let doc = app::probes::status::current(&self.pool, &self.status, self.started_at).await?;
         for (id, slug) in Self::services(tx, rule).await? {
-            let status = app::probes::status::service_status(&self.pool, id, &windows, now).await?;
+            let Some(status) = doc.services.iter().find(|s| s.slug == slug) else {
+                continue;
+            };
             let missed: Vec<String> = status
                 .slos
                 .iter()
