@@ -81,11 +81,27 @@ ensure_chromium() {
   fi
 }
 
+# A real Sentry SDK for the browser test that reports to Leitstand:
+# Python's sentry-sdk from PyPI in a virtualenv beside the browser tests.
+SENTRY_SDK_VERSION="2.76.0"
+ensure_sentry_sdk() {
+  local venv="$ROOT/end2end/.sdk-venv"
+  if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import sentry_sdk, sys; sys.exit(sentry_sdk.VERSION != '$SENTRY_SDK_VERSION')" 2>/dev/null; then
+    return
+  fi
+  command -v python3 >/dev/null || die "python3 not found: install Python 3 (apt-get install python3 python3-venv)"
+  say "installing sentry-sdk $SENTRY_SDK_VERSION (Python) for the error-monitoring browser test"
+  rm -rf "$venv"
+  python3 -m venv "$venv" || die "could not create a Python virtualenv (apt-get install python3-venv)"
+  "$venv/bin/pip" install -q --disable-pip-version-check "sentry-sdk==$SENTRY_SDK_VERSION" \
+    || die "could not install sentry-sdk $SENTRY_SDK_VERSION from PyPI"
+}
+
 case "$WHAT" in
   build)
     ensure_wasm_target; ensure_wasm_bindgen; ensure_cargo_leptos; ensure_npm_dir "$ROOT/tools" ;;
   e2e)
     ensure_wasm_target; ensure_wasm_bindgen; ensure_cargo_leptos; ensure_npm_dir "$ROOT/tools"
-    ensure_npm_dir "$ROOT/end2end"; ensure_chromium ;;
+    ensure_npm_dir "$ROOT/end2end"; ensure_chromium; ensure_sentry_sdk ;;
   *) die "unknown argument '$WHAT' (build|e2e)" ;;
 esac

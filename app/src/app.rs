@@ -10,6 +10,7 @@ use crate::auth::page::{LoginPage, SetupPage};
 use crate::backups::page::BackupsPage;
 use crate::components::layout::Layout;
 use crate::dashboard::page::DashboardPage;
+use crate::error_groups::page::{ErrorDetailPage, ErrorsPage, ReleasesPage};
 use crate::events::page::{EventDetailPage, EventsPage};
 use crate::pages::NotFound;
 use crate::probes::page::{PublicStatusPage, ServiceDetailPage, ServicesPage};
@@ -87,6 +88,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/status") view=PublicStatusPage />
                     <Route path=path!("/events") view=EventsPage />
                     <Route path=path!("/events/:id") view=EventDetailPage />
+                    <Route path=path!("/errors") view=ErrorsPage />
+                    <Route path=path!("/errors/releases") view=ReleasesPage />
+                    <Route path=path!("/errors/:id") view=ErrorDetailPage />
                     <Route path=path!("/backups") view=BackupsPage />
                     <Route path=path!("/alerts") view=AlertsPage />
                     <Route path=path!("/settings") view=UsersPage />

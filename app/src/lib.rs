@@ -15,6 +15,7 @@ pub mod dashboard;
 #[cfg(feature = "ssr")]
 pub mod demo;
 pub mod error;
+pub mod error_groups;
 pub mod events;
 pub mod keys;
 pub mod pages;

@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 mod probes;
+mod sentry;
 mod webhooks;
 
 use anyhow::Context;
@@ -116,6 +117,27 @@ enum Cmd {
         #[arg(long, default_value_t = 200)]
         repeats: usize,
     },
+    /// Sentry envelopes (gzip, ≈ 8 KB error events) or the same events as
+    /// `/api/v1/events` requests, from concurrent clients.
+    Sentry {
+        #[arg(long)]
+        url: String,
+        /// The DSN key (envelope) or an ingest API key (plain).
+        #[arg(long)]
+        key: String,
+        #[arg(long, default_value_t = 0)]
+        project: i64,
+        /// `envelope` or `plain`.
+        #[arg(long, default_value = "envelope")]
+        mode: String,
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        #[arg(long, default_value_t = 15)]
+        seconds: u64,
+        /// Bodies made in advance per client (a run stops when they are used).
+        #[arg(long, default_value_t = 8000)]
+        per_client: usize,
+    },
     /// The same 30-day figures computed by scanning raw events (baseline).
     RawScan {
         #[arg(long)]
@@ -177,6 +199,20 @@ impl RawClient {
 
     /// Sends `body`; returns the status and the response body.
     async fn post(&mut self, path: &str, body: &[u8]) -> anyhow::Result<(u16, Vec<u8>)> {
+        let headers = format!(
+            "Authorization: {}\r\nContent-Type: application/json\r\n",
+            self.auth
+        );
+        self.post_with(path, &headers, body).await
+    }
+
+    /// Sends `body` with `headers` (each line ending in CRLF).
+    async fn post_with(
+        &mut self,
+        path: &str,
+        headers: &str,
+        body: &[u8],
+    ) -> anyhow::Result<(u16, Vec<u8>)> {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         if self.conn.is_none() {
             let conn = tokio::net::TcpStream::connect(&self.addr).await?;
@@ -186,9 +222,8 @@ impl RawClient {
         }
         let conn = self.conn.as_mut().context("connected")?;
         let mut request = format!(
-            "POST {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            "POST {path} HTTP/1.1\r\nHost: {}\r\n{headers}Content-Length: {}\r\n\r\n",
             self.addr,
-            self.auth,
             body.len()
         )
         .into_bytes();
@@ -611,6 +646,15 @@ async fn main() -> anyhow::Result<()> {
             database_url,
             repeats,
         } => raw_scan(database_url, repeats).await,
+        Cmd::Sentry {
+            url,
+            key,
+            project,
+            mode,
+            clients,
+            seconds,
+            per_client,
+        } => sentry::run(url, key, project, mode, clients, seconds, per_client).await,
         Cmd::StreamIdle {
             url,
             key,

@@ -437,7 +437,9 @@ pub fn router(state: AppState, settings: &Settings, parts: RouterParts) -> Route
             .layer(axum::middleware::map_response(crate::limits::json_429));
     }
     // Ingest is limited per API key inside its handler.
-    let ingest = api::ingest::router().layer(request_timeout());
+    let ingest = api::ingest::router()
+        .merge(api::sentry::router())
+        .layer(request_timeout());
 
     // Backups move whole files: a long timeout of their own; uploads are
     // bounded in size and rate by their handlers.

@@ -483,6 +483,8 @@ enum Needs {
     Public,
     /// No key: a secret in the path is the credential (404 when unknown).
     Secret,
+    /// A service's Sentry DSN key (401 without one).
+    DsnKey,
     AtLeast(Role),
     Key(Scope),
 }
@@ -586,6 +588,31 @@ fn rpc_expectations() -> BTreeMap<&'static str, (Needs, &'static str)> {
         (
             "revoke_key",
             (AtLeast(Role::Admin), "json:{\"prefix\":\"lst_nothere\"}"),
+        ),
+        (
+            "list_error_groups",
+            (AtLeast(Role::Viewer), "get:query[sort]=last_seen"),
+        ),
+        ("get_error_group", (AtLeast(Role::Viewer), "get:id=1")),
+        (
+            "change_error_groups",
+            (
+                AtLeast(Role::Operator),
+                "json:{\"ids\":[1],\"action\":\"resolve\"}",
+            ),
+        ),
+        ("get_releases", (AtLeast(Role::Viewer), "get:service=shop")),
+        (
+            "get_service_dsn",
+            (AtLeast(Role::Viewer), "get:service=shop"),
+        ),
+        ("rotate_service_dsn", (AtLeast(Role::Admin), "service=shop")),
+        (
+            "set_service_origins",
+            (
+                AtLeast(Role::Admin),
+                "service=shop&origins=https://a.example",
+            ),
         ),
         (
             "audit_entries",
@@ -841,6 +868,17 @@ fn rest_expectations() -> BTreeMap<(&'static str, &'static str), Needs> {
         (("DELETE", "/api/v1/dead-letters/{id}"), Key(Scope::Admin)),
         (("GET", "/api/v1/deliveries/{id}"), Key(Scope::Admin)),
         (("GET", "/api/v1/retention"), Key(Scope::Admin)),
+        (("POST", "/api/{project_id}/envelope/"), DsnKey),
+        (("POST", "/api/{project_id}/envelope"), DsnKey),
+        (("POST", "/api/{project_id}/store/"), DsnKey),
+        (("POST", "/api/{project_id}/store"), DsnKey),
+        (
+            ("POST", "/api/v1/services/{slug}/dsn/rotate"),
+            Key(Scope::Admin),
+        ),
+        (("GET", "/api/v1/error-groups"), Key(Scope::Read)),
+        (("GET", "/api/v1/error-groups/{id}"), Key(Scope::Read)),
+        (("PATCH", "/api/v1/error-groups/{id}"), Key(Scope::Errors)),
         (("PUT", "/api/v1/retention"), Key(Scope::Admin)),
         (("POST", "/api/v1/retention/run"), Key(Scope::Admin)),
         (("GET", "/backups/{id}/download"), AtLeast(Role::Admin)),
@@ -975,7 +1013,7 @@ async fn the_authorization_matrix_holds() {
                 (Needs::AtLeast(_), Some(_)) => {
                     assert!(status != 401 && status != 403, "{name} as {who}: {status}")
                 }
-                (Needs::Key(_) | Needs::Secret, _) => unreachable!(),
+                (Needs::Key(_) | Needs::Secret | Needs::DsnKey, _) => unreachable!(),
             }
         }
     }
@@ -990,7 +1028,8 @@ async fn the_authorization_matrix_holds() {
             .replace("{user}", "nobody")
             .replace("{id}", "999999")
             .replace("{slug}", "shop")
-            .replace("{token}", "nosuchtoken");
+            .replace("{token}", "nosuchtoken")
+            .replace("{project_id}", "1");
         let send = |auth: Option<(&str, String)>| {
             let mut req = raw_client()
                 .request(method.parse().expect("method"), app.url(&concrete))
@@ -1013,6 +1052,7 @@ async fn the_authorization_matrix_holds() {
                 404,
                 "{method} {path} with an unknown secret"
             ),
+            Needs::DsnKey => assert_eq!(send(None).await, 401, "{method} {path} without a key"),
             Needs::Key(scope) => {
                 assert_eq!(send(None).await, 401, "{method} {path} anonymous");
                 for (have, key) in &keys {

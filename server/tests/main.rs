@@ -14,4 +14,5 @@ mod ingest;
 mod keys;
 mod probes;
 mod security;
+mod sentry;
 mod stream;

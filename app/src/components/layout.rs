@@ -37,6 +37,12 @@ const NAV: &[NavEntry] = &[
         role: Role::Viewer,
     },
     NavEntry {
+        href: "/errors",
+        label: "Errors",
+        icon: "M12 2 1 21h22zm1 15h-2v-2h2zm0-4h-2V9h2z",
+        role: Role::Viewer,
+    },
+    NavEntry {
         href: "/backups",
         label: "Backups",
         icon: "M12 3C7 3 3 4.3 3 6v12c0 1.7 4 3 9 3s9-1.3 9-3V6c0-1.7-4-3-9-3zm0 2c4.4 0 7 1.1 7 1s-2.6 1-7 1-7-1.1-7-1 2.6-1 7-1z",

@@ -19,6 +19,7 @@ fn query_from_url(q: &leptos_router::params::ParamsMap) -> EventQuery {
         level: get("level").and_then(|l| Level::parse(&l)),
         kind: get("kind"),
         q: get("q"),
+        fingerprint: get("fingerprint"),
         range: get("range").unwrap_or_default(),
         cursor: get("cursor"),
     }
@@ -130,6 +131,9 @@ fn Filters(query: EventQuery, facets: Option<super::types::Facets>) -> impl Into
                             .collect_view()}
                     </select>
                 </label>
+                {query.fingerprint.clone().map(|fp| view! {
+                    <input type="hidden" name="fingerprint" value=fp />
+                })}
                 <div class="filter-actions">
                     <button type="submit" class="btn primary">"Apply"</button>
                     <a class="btn" href="/events">"Reset"</a>

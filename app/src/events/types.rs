@@ -134,6 +134,9 @@ pub struct EventQuery {
     /// Text the message contains (case-insensitive).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
+    /// The events of one error group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
     /// Time range: 1h, 24h, 7d, 30d, 365d (empty: 24h). Always encoded,
     /// so the query never serialises to nothing.
     #[serde(default)]
@@ -178,6 +181,7 @@ impl EventQuery {
         push("level", self.level.map(Level::as_str));
         push("kind", self.kind.as_deref());
         push("q", self.q.as_deref());
+        push("fingerprint", self.fingerprint.as_deref());
         push("range", Some(self.range.as_str()));
         push("cursor", self.cursor.as_deref());
         parts.join("&")

@@ -50,7 +50,7 @@ pub async fn create(
     if scopes.is_empty() {
         return Err(AppError::validation(
             "scopes",
-            "at least one of ingest, read, backup, admin",
+            "at least one of ingest, read, backup, admin, errors",
         ));
     }
     let mut scopes: Vec<Scope> = scopes.to_vec();

@@ -14,10 +14,18 @@ pub enum Scope {
     Backup,
     /// Everything, including restore, keys, users and settings.
     Admin,
+    /// Read error groups and change their status (resolve, ignore, reopen).
+    Errors,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 4] = [Scope::Ingest, Scope::Read, Scope::Backup, Scope::Admin];
+    pub const ALL: [Scope; 5] = [
+        Scope::Ingest,
+        Scope::Read,
+        Scope::Backup,
+        Scope::Admin,
+        Scope::Errors,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -25,6 +33,7 @@ impl Scope {
             Scope::Read => "read",
             Scope::Backup => "backup",
             Scope::Admin => "admin",
+            Scope::Errors => "errors",
         }
     }
 

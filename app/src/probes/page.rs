@@ -210,6 +210,7 @@ fn ServiceView(
             <h2>"Recovery runs"</h2>
             <RecoveryRunsTable runs=d.recovery_runs.clone() />
         </section>
+        <crate::error_groups::page::DsnCard slug=slug.clone() />
     }
 }
 

@@ -330,6 +330,14 @@ async fn run_locked(
             "",
             now - Duration::days(MINUTE_ROLLUP_DAYS),
         ),
+        // Per-group hours go with the events they count.
+        (
+            "error_group_hours",
+            "error_group_hourly",
+            "bucket",
+            "",
+            days(policy.events_days),
+        ),
     ] {
         let dry = dry_run.then_some(long_ago());
         let rows = delete_in_batches(pool, table, time_col, extra, cutoff, dry).await?;

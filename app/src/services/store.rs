@@ -103,3 +103,81 @@ pub async fn change(
     }
     Ok(())
 }
+
+/// A fresh DSN public key: 32 lower-case hex digits.
+fn new_dsn_key() -> String {
+    use rand::Rng;
+    let bytes: [u8; 16] = rand::rng().random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The service's DSN public key, created on first use.
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub async fn dsn_key(db: &mut sqlx::PgConnection, id: i64) -> AppResult<String> {
+    let key = sqlx::query_scalar!(
+        r#"update services set sentry_key = coalesce(sentry_key, $2) where id = $1
+           returning sentry_key as "key!""#,
+        id,
+        new_dsn_key()
+    )
+    .fetch_optional(&mut *db)
+    .await?
+    .ok_or_else(|| AppError::NotFound("service".into()))?;
+    Ok(key)
+}
+
+/// Replaces the service's DSN public key: the old one stops working now.
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub async fn rotate_dsn_key(db: &mut sqlx::PgConnection, id: i64) -> AppResult<String> {
+    let key = sqlx::query_scalar!(
+        r#"update services set sentry_key = $2 where id = $1 returning sentry_key as "key!""#,
+        id,
+        new_dsn_key()
+    )
+    .fetch_optional(&mut *db)
+    .await?
+    .ok_or_else(|| AppError::NotFound("service".into()))?;
+    Ok(key)
+}
+
+/// The service a DSN key belongs to: (id, slug, allowed browser origins).
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub async fn by_dsn_key(
+    db: impl PgExecutor<'_>,
+    key: &str,
+) -> AppResult<Option<(i64, String, Vec<String>)>> {
+    Ok(sqlx::query!(
+        "select id, slug, allowed_origins from services where sentry_key = $1",
+        key
+    )
+    .fetch_optional(db)
+    .await?
+    .map(|r| (r.id, r.slug, r.allowed_origins)))
+}
+
+/// The browser origins whose SDKs may send to a service (by id).
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub async fn allowed_origins(db: impl PgExecutor<'_>, id: i64) -> AppResult<Option<Vec<String>>> {
+    Ok(
+        sqlx::query_scalar!("select allowed_origins from services where id = $1", id)
+            .fetch_optional(db)
+            .await?,
+    )
+}
+
+/// Replaces the browser origins a service's DSN accepts.
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub async fn set_allowed_origins(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    origins: &[String],
+) -> AppResult<()> {
+    sqlx::query!(
+        "update services set allowed_origins = $2 where id = $1",
+        id,
+        origins
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}

@@ -5,10 +5,12 @@ pub mod auth;
 pub mod backups;
 pub mod dashboard;
 pub mod error;
+pub mod error_groups;
 pub mod health;
 pub mod ingest;
 pub mod privacy;
 pub mod probes;
+pub mod sentry;
 pub mod stream;
 
 use app::state::AppState;
@@ -22,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .merge(privacy::router())
         .merge(probes::router())
         .merge(alerts::router())
+        .merge(error_groups::router())
 }
 
 /// Backups: files of any size, so a long timeout of their own.

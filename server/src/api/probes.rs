@@ -23,7 +23,7 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post};
 use axum::{Extension, Json, Router};
 use chrono::{Duration, Utc};
 use serde::Deserialize;
@@ -39,6 +39,7 @@ pub fn router() -> Router<AppState> {
             "/api/v1/services/{slug}",
             get(get_service).patch(patch_service),
         )
+        .route("/api/v1/services/{slug}/dsn/rotate", post(rotate_dsn))
         .route(
             "/api/v1/services/{slug}/probes",
             get(list_probes).post(create_probe),
@@ -93,14 +94,62 @@ async fn list_services(
 async fn get_service(
     State(state): State<AppState>,
     key: ApiKey,
+    Extension(auth): Extension<app::auth::guard::Auth>,
+    headers: HeaderMap,
     Path(slug): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
     key.require(Scope::Read)?;
     let id = service_id(&state, &key, &slug).await?;
+    service_document(&state, id, &base_url(&state, &headers, &auth), false).await
+}
+
+/// A service as REST shows it: status, SLO targets, DSN, allowed origins.
+async fn service_document(
+    state: &AppState,
+    id: i64,
+    base: &str,
+    rotate: bool,
+) -> ApiResult<Json<serde_json::Value>> {
     let windows = probes::windows(&state.pool).await?;
     let status = app::probes::status::service_status(&state.pool, id, &windows, Utc::now()).await?;
     let targets = app::services::store::slo_targets(&state.pool, id).await?;
-    Ok(Json(json!({ "service": status, "slo_targets": targets })))
+    let mut conn = state.pool.acquire().await?;
+    let key = if rotate {
+        app::services::store::rotate_dsn_key(&mut conn, id).await?
+    } else {
+        app::services::store::dsn_key(&mut conn, id).await?
+    };
+    let origins = app::services::store::allowed_origins(&mut *conn, id)
+        .await?
+        .unwrap_or_default();
+    Ok(Json(json!({
+        "service": status,
+        "slo_targets": targets,
+        "dsn": app::services::types::dsn(base, &key, id),
+        "allowed_origins": origins,
+    })))
+}
+
+/// A new DSN key; the old one stops working at once.
+async fn rotate_dsn(
+    State(state): State<AppState>,
+    key: ApiKey,
+    Extension(auth): Extension<app::auth::guard::Auth>,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    key.require(Scope::Admin)?;
+    let id = service_id(&state, &key, &slug).await?;
+    app::audit::store::record(
+        &state.pool,
+        &actor(&key),
+        "service.dsn_rotate",
+        Some(&slug),
+        auth.ip,
+        json!({}),
+    )
+    .await?;
+    service_document(&state, id, &base_url(&state, &headers, &auth), true).await
 }
 
 /// What an admin may change about a service.
@@ -110,16 +159,26 @@ struct ServiceChange {
     name: Option<String>,
     public_status: Option<bool>,
     slo_targets: Option<SloTargets>,
+    /// Browser origins whose Sentry SDKs may send to the DSN.
+    allowed_origins: Option<Vec<String>>,
 }
 
 async fn patch_service(
     State(state): State<AppState>,
     key: ApiKey,
+    Extension(auth): Extension<app::auth::guard::Auth>,
+    headers: HeaderMap,
     Path(slug): Path<String>,
     body: Body,
 ) -> ApiResult<Json<serde_json::Value>> {
     key.require(Scope::Admin)?;
     let change: ServiceChange = parse_json(&read_limited(body, MAX_JSON).await?)?;
+    let origins = change
+        .allowed_origins
+        .as_deref()
+        .map(app::services::types::normalise_origins)
+        .transpose()
+        .map_err(|m| AppError::validation("allowed_origins", m))?;
     let id = service_id(&state, &key, &slug).await?;
     let mut tx = state.pool.begin().await?;
     app::services::store::change(
@@ -136,16 +195,17 @@ async fn patch_service(
         "service.change",
         Some(&slug),
         None,
-        json!({ "name": change.name, "public_status": change.public_status, "slo_targets": change.slo_targets }),
+        json!({ "name": change.name, "public_status": change.public_status,
+                "slo_targets": change.slo_targets, "allowed_origins": origins }),
     )
     .await?;
+    if let Some(origins) = &origins {
+        app::services::store::set_allowed_origins(&mut *tx, id, origins).await?;
+    }
     tx.commit().await?;
     // The status document shows the change at once.
     state.status_cache.clear();
-    let windows = probes::windows(&state.pool).await?;
-    let status = app::probes::status::service_status(&state.pool, id, &windows, Utc::now()).await?;
-    let targets = app::services::store::slo_targets(&state.pool, id).await?;
-    Ok(Json(json!({ "service": status, "slo_targets": targets })))
+    service_document(&state, id, &base_url(&state, &headers, &auth), false).await
 }
 
 async fn list_probes(
@@ -315,11 +375,24 @@ async fn heartbeat(
     let Some((id, _, period, grace)) = found else {
         return Err(AppError::NotFound("heartbeat".into()).into());
     };
-    let now = Utc::now();
     let text: Option<String> = (!body.is_empty()).then(|| {
         let end = body.len().min(app::probes::MAX_PING_BODY);
         String::from_utf8_lossy(&body[..end]).replace('\0', "")
     });
+    record_ping(state, id, period, grace, outcome, text).await?;
+    Ok((StatusCode::OK, "OK\n").into_response())
+}
+
+/// Records a ping of heartbeat `id` (also a Sentry cron check-in).
+pub(crate) async fn record_ping(
+    state: &AppState,
+    id: i64,
+    period: i32,
+    grace: i32,
+    outcome: Outcome,
+    text: Option<String>,
+) -> ApiResult<()> {
+    let now = Utc::now();
     let result = CheckResult {
         checked_at: now,
         lag_ms: None,
@@ -347,7 +420,7 @@ async fn heartbeat(
     probes::record(&state.pool, id, now, &result, in_maintenance).await?;
     let due = now + Duration::seconds(i64::from(period) + i64::from(grace));
     probes::note_ping(&state.pool, id, now, text.as_deref(), due).await?;
-    Ok((StatusCode::OK, "OK\n").into_response())
+    Ok(())
 }
 
 async fn list_windows(

@@ -113,6 +113,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             db.close().await;
             return result;
         }
+        Command::Service(crate::config::ServiceCommand::Dsn { slug, rotate }) => {
+            let base = settings
+                .http
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", settings.http.listen));
+            let db = Database::open(&settings).await?;
+            let result = service_dsn(&db.pool, &slug, rotate, &base).await;
+            db.close().await;
+            return result;
+        }
         Command::Demo(args) => {
             let db = Database::open(&settings).await?;
             let result = demo::run(args, &db.pool).await;
@@ -120,6 +131,37 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return result;
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn service_dsn(
+    pool: &sqlx::PgPool,
+    slug: &str,
+    rotate: bool,
+    base: &str,
+) -> anyhow::Result<ExitCode> {
+    let mut tx = pool.begin().await?;
+    let id = app::services::store::ensure(&mut *tx, slug)
+        .await
+        .map_err(fail)?;
+    let key = if rotate {
+        app::audit::store::record(
+            &mut *tx,
+            "cli",
+            "service.dsn_rotate",
+            Some(slug),
+            None,
+            serde_json::json!({}),
+        )
+        .await
+        .map_err(fail)?;
+        app::services::store::rotate_dsn_key(&mut tx, id).await
+    } else {
+        app::services::store::dsn_key(&mut tx, id).await
+    }
+    .map_err(fail)?;
+    tx.commit().await?;
+    println!("{}", app::services::types::dsn(base, &key, id));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -53,6 +53,22 @@ pub enum Command {
     /// Remove data older than the retention policy.
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// Services: their Sentry DSN.
+    #[command(subcommand)]
+    Service(ServiceCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// Print the service's Sentry DSN, creating the service and its key
+    /// when missing. The host is --public-url, else the listen address.
+    Dsn {
+        /// The service's slug, e.g. `shop-api`.
+        slug: String,
+        /// Replace the key first (the old DSN stops working at once).
+        #[arg(long)]
+        rotate: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -194,7 +210,7 @@ pub struct KeyCreateArgs {
     /// A name that says who uses the key.
     #[arg(long)]
     pub name: String,
-    /// Comma-separated scopes: ingest, read, backup, admin.
+    /// Comma-separated scopes: ingest, read, backup, admin, errors.
     #[arg(long, value_delimiter = ',', default_value = "ingest")]
     pub scopes: Vec<String>,
     /// Bind the key to one service (slug): events for other services are refused.

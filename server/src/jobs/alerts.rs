@@ -270,6 +270,8 @@ impl AlertWorker {
         if !locked {
             return Ok(());
         }
+        // Groups waiting for "the next release" that has now been seen.
+        app::error_groups::store::resolve_released(&mut tx).await?;
         let now = Utc::now();
         let rules = alerts::rules_for(&mut *tx, &RuleKind::ALL, None).await?;
         for rule in &rules {

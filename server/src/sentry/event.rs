@@ -125,6 +125,35 @@ pub fn to_leitstand(service: &str, event: &Value, g: &Grouping) -> Value {
     out
 }
 
+/// Scrubs a Sentry payload before it is kept: secret-named fields and
+/// secrets inside strings as everywhere in Leitstand, plus headers and
+/// cookies sent as `[name, value]` pairs (Sentry's array form), which carry
+/// their name in the pair rather than in a key.
+pub fn scrub_payload(payload: &mut Value) {
+    use app::privacy::scrub::{FILTERED, is_secret_name, scrub};
+    fn pairs(v: &mut Value) {
+        match v {
+            Value::Array(items) => {
+                for item in items.iter_mut() {
+                    if let Value::Array(pair) = item
+                        && pair.len() == 2
+                        && pair[0].as_str().is_some_and(is_secret_name)
+                        && !pair[1].is_null()
+                    {
+                        pair[1] = Value::String(FILTERED.into());
+                    } else {
+                        pairs(item);
+                    }
+                }
+            }
+            Value::Object(map) => map.values_mut().for_each(pairs),
+            _ => {}
+        }
+    }
+    pairs(payload);
+    scrub(payload);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

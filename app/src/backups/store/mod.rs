@@ -32,6 +32,8 @@ pub const TABLES: &[&str] = &[
     "error_groups",
     "error_group_users",
     "error_resolutions",
+    "error_group_hourly",
+    "releases",
     "users",
     "api_keys",
     "probes",

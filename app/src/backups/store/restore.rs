@@ -263,6 +263,8 @@ async fn remember_access_state(tx: &mut PgConnection) -> AppResult<()> {
         "create temp table restore_keep_sessions on commit drop as \
          select s.*, u.email from sessions s join users u on u.id = s.user_id",
         "create temp table restore_audit (like audit_log) on commit drop",
+        "create temp table restore_keep_dsn on commit drop as \
+         select slug, sentry_key from services where sentry_key is not null",
     ] {
         sqlx::query(sql).execute(&mut *tx).await?;
     }
@@ -402,7 +404,8 @@ async fn copy_file(
 }
 
 /// Keeps what was tightened since the backup: the audit log is merged;
-/// revoked keys stay revoked; passwords stay as they are now; disabling
+/// revoked keys stay revoked; DSN keys stay as they are now (a rotated
+/// one is not revived); passwords stay as they are now; disabling
 /// stays; a role only ever goes down (the lower of the backup's and
 /// today's); sessions go on, except for users whose role or password
 /// differs between the backup and now; erased user references are erased
@@ -413,6 +416,8 @@ async fn keep_tightened_access(tx: &mut PgConnection) -> AppResult<u64> {
          on conflict (id) do nothing",
         "update api_keys k set revoked_at = r.revoked_at from restore_keep_keys r \
          where k.prefix = r.prefix and k.revoked_at is null",
+        "update services s set sentry_key = k.sentry_key from restore_keep_dsn k \
+         where s.slug = k.slug",
         "create temp table restore_changed_users on commit drop as \
          select u.email from users u join restore_keep_users k on k.email = u.email \
          where u.role <> k.role or u.password_hash <> k.password_hash",

@@ -156,6 +156,7 @@ pub async fn search(db: &sqlx::PgPool, q: &EventQuery, now: DateTime<Utc>) -> Ap
              and e.level >= $7
              and ($8::text is null or e.kind like $8)
              and ($9::text is null or e.message ilike $9)
+             and ($11::text is null or e.fingerprint = $11)
            order by e.occurred_at desc, e.id desc
            limit $10"#,
         from,
@@ -168,6 +169,7 @@ pub async fn search(db: &sqlx::PgPool, q: &EventQuery, now: DateTime<Utc>) -> Ap
         kind,
         text,
         PAGE_SIZE + 1,
+        q.fingerprint.as_deref().filter(|s| !s.is_empty()),
     )
     .fetch_all(&mut *tx)
     .await

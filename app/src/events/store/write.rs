@@ -284,6 +284,17 @@ async fn insert_batch(
                on conflict (bucket, service_id) do update set
                    events = r.events + excluded.events, errors = r.errors + excluded.errors
                returning 1),
+           -- Per service and release: first and last seen, events and errors.
+           releases as (
+               insert into releases as rl (service_id, version, first_seen, last_seen, events, errors)
+               select s, r, min(o), max(o), count(*), count(*) filter (where l >= 3)
+               from new where r is not null and (select count(*) from minutes) >= 0
+               group by s, r order by s, r collate "C"
+               on conflict (service_id, version) do update set
+                   first_seen = least(rl.first_seen, excluded.first_seen),
+                   last_seen = greatest(rl.last_seen, excluded.last_seen),
+                   events = rl.events + excluded.events, errors = rl.errors + excluded.errors
+               returning 1),
            -- The groups these errors touch as they were before this
            -- statement (every part of it sees the same snapshot): what
            -- tells a regression from a repeat.
@@ -298,7 +309,8 @@ async fn insert_batch(
            groups as (
                insert into error_groups as g
                    (service_id, fingerprint, feature, kind, level, message, first_seen, last_seen,
-                    event_count, resolved_at, resolved_in)
+                    event_count, resolved_at, resolved_in, culprit, first_release, last_release,
+                    environments)
                select s, fp,
                       coalesce((array_agg(f order by o desc, n desc) filter (where l >= 3))[1], ''),
                       coalesce((array_agg(k order by o desc, n desc) filter (where l >= 3))[1], ''),
@@ -307,9 +319,14 @@ async fn insert_batch(
                       min(o) filter (where l >= 3), max(o) filter (where l >= 3),
                       count(*) filter (where l >= 3),
                       max(o) filter (where l < 3 and fix),
-                      (array_agg(r order by o desc, n desc) filter (where l < 3 and fix))[1]
+                      (array_agg(r order by o desc, n desc) filter (where l < 3 and fix))[1],
+                      coalesce((array_agg(a->>'culprit' order by o desc, n desc)
+                                filter (where l >= 3 and a ? 'culprit'))[1], ''),
+                      (array_agg(r order by o, n) filter (where l >= 3))[1],
+                      (array_agg(r order by o desc, n desc) filter (where l >= 3))[1],
+                      coalesce(array_agg(distinct e order by e) filter (where l >= 3 and e is not null), '{}')
                from new
-               where fp is not null and (l >= 3 or fix) and (select count(*) from minutes) >= 0
+               where fp is not null and (l >= 3 or fix) and (select count(*) from releases) >= 0
                  and (select count(*) from prior) >= 0
                group by s, fp order by s, fp collate "C"
                on conflict (service_id, fingerprint) do update set
@@ -323,6 +340,16 @@ async fn insert_batch(
                                   then excluded.feature else g.feature end,
                    kind = case when excluded.last_seen >= coalesce(g.last_seen, excluded.last_seen)
                                then excluded.kind else g.kind end,
+                   culprit = case when excluded.last_seen >= coalesce(g.last_seen, excluded.last_seen)
+                                  then excluded.culprit else g.culprit end,
+                   last_release = case when excluded.last_seen >= coalesce(g.last_seen, excluded.last_seen)
+                                       then excluded.last_release else g.last_release end,
+                   first_release = case when g.first_seen is null
+                                             or excluded.first_seen < g.first_seen
+                                        then excluded.first_release else g.first_release end,
+                   environments = case when excluded.environments <@ g.environments then g.environments
+                                       else array(select distinct x from unnest(g.environments || excluded.environments) x
+                                                  order by 1 limit 50) end,
                    resolved_at = greatest(g.resolved_at, excluded.resolved_at),
                    resolved_in = case when excluded.resolved_at >= coalesce(g.resolved_at, excluded.resolved_at)
                                       then excluded.resolved_in else g.resolved_in end
@@ -364,6 +391,14 @@ async fn insert_batch(
                order by 1, 2
                on conflict do nothing
                returning 1),
+           group_hours as (
+               insert into error_group_hourly as h (group_id, bucket, events)
+               select g.id, n.hr, count(*) from new n
+               join groups g on g.service_id = n.s and g.fingerprint = n.fp
+               where n.l >= 3
+               group by 1, 2 order by 1, 2
+               on conflict (group_id, bucket) do update set events = h.events + excluded.events
+               returning 1),
            resolutions as (
                insert into error_resolutions (group_id, resolved_at, source, release)
                select g.id, n.o, 'fix_event', n.r from new n
@@ -371,7 +406,8 @@ async fn insert_batch(
                where n.l < 3 and n.fix
                returning 1),
            done as (
-               select 1 from (select count(*) from users) u, (select count(*) from resolutions) r),
+               select 1 from (select count(*) from users) u, (select count(*) from resolutions) r,
+                             (select count(*) from group_hours) gh),
            ins as (
                insert into events (occurred_at, id, seq, service_id, feature, kind, level, message,
                                    fingerprint, release, environment, user_ref, attributes)

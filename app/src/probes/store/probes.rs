@@ -577,6 +577,28 @@ pub async fn heartbeat_by_token(
     Ok(row.map(|r| (r.id, r.next_due_at, r.period, r.grace)))
 }
 
+/// The enabled heartbeat of a service whose name is `slug` (exactly, or
+/// as a slug: "Nightly import" is `nightly-import`): (probe id, period,
+/// grace). Sentry cron check-ins name their monitor this way.
+pub async fn heartbeat_by_slug(
+    db: impl PgExecutor<'_>,
+    service_id: i64,
+    slug: &str,
+) -> AppResult<Option<(i64, i32, i32)>> {
+    let row = sqlx::query!(
+        r#"select id, period_seconds as "period!", grace_seconds as "grace!"
+           from probes
+           where service_id = $1 and kind = 'heartbeat' and enabled
+             and (name = $2 or trim(both '-' from regexp_replace(lower(name), '[^a-z0-9]+', '-', 'g')) = lower($2))
+           order by id limit 1"#,
+        service_id,
+        slug
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| (r.id, r.period, r.grace)))
+}
+
 /// Stores a ping's time and body; the next check is due one period plus
 /// the grace time from now.
 pub async fn note_ping(
