@@ -582,6 +582,46 @@ async fn bad_alert_input_gets_a_clear_error_and_changes_nothing() {
         app.get_json("/api/v1/retention", &key).await["events_days"],
         90
     );
+    // Event subscriptions: a bad URL, name, type prefix or an unknown
+    // service is named, and nothing is stored.
+    for (body, field) in [
+        (
+            json!({ "name": "w", "url": "ftp://example.com/events" }),
+            "url",
+        ),
+        (json!({ "name": "w", "url": "not a url" }), "url"),
+        (
+            json!({ "name": " ", "url": "http://example.com/events" }),
+            "name",
+        ),
+        (
+            json!({ "name": "w", "url": "http://example.com/events", "service": "nosuch" }),
+            "service",
+        ),
+        (
+            json!({ "name": "w", "url": "http://example.com/events", "kind_prefix": "x".repeat(201) }),
+            "kind_prefix",
+        ),
+    ] {
+        let res = app
+            .post_json("/api/v1/event-subscriptions", &key, &body)
+            .await;
+        assert_eq!(res.status(), 422, "{body}");
+        let err: Value = res.json().await.expect("json");
+        assert_eq!(err["error"]["field"], field, "{body}: {err}");
+    }
+    let res = app
+        .post_json(
+            "/api/v1/event-subscriptions",
+            &key,
+            &json!({ "name": "w", "url": "http://example.com/", "min_level": "loud" }),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert_eq!(
+        app.get_json("/api/v1/event-subscriptions", &key).await,
+        json!([])
+    );
     // Scope and binding: read keys and service-bound admin keys are refused.
     let read = app.key(&[Scope::Read], None).await;
     assert_eq!(

@@ -345,8 +345,51 @@ async fn every_auth_method_encoding_and_content_type_is_accepted() {
         assert_eq!(res.status(), 200, "store {ct}");
         assert!(res.json::<Value>().await.expect("json")["id"].is_string());
     }
-    assert_eq!(event_count(&app).await, 10);
-    // Ten events with different line numbers and one release: one group.
+    // Every other item type is accepted and skipped: sessions in aggregate,
+    // a client report, a profile, a replay, a log, an unknown type.
+    let event = error_event(&next_id(), 20, "1.0").to_string();
+    let mut body = format!(
+        "{{}}\n{{\"type\":\"event\",\"length\":{}}}\n{event}\n",
+        event.len()
+    );
+    for (kind, payload) in [
+        (
+            "sessions",
+            r#"{"aggregates":[{"started":"2026-12-04T10:00:00Z","exited":12,"errored":1}],"attrs":{"release":"1.0"}}"#,
+        ),
+        (
+            "client_report",
+            r#"{"timestamp":1764756000,"discarded_events":[{"reason":"queue_overflow","category":"error","quantity":3}]}"#,
+        ),
+        ("profile", r#"{"version":"1","samples":[]}"#),
+        (
+            "replay_event",
+            r#"{"type":"replay_event","replay_id":"abc"}"#,
+        ),
+        ("log", r#"{"items":[{"level":"info","body":"hello"}]}"#),
+        ("something_new", "opaque\u{0}bytes"),
+    ] {
+        body.push_str(&format!(
+            "{{\"type\":\"{kind}\",\"length\":{}}}\n{payload}\n",
+            payload.len()
+        ));
+    }
+    let res = post_envelope(
+        &app,
+        project,
+        body.into_bytes(),
+        &[("x-sentry-auth", auth_header(KEY))],
+        "",
+    )
+    .await;
+    assert_eq!(
+        res.status(),
+        200,
+        "{:?}",
+        res.headers().get("x-sentry-error")
+    );
+    assert_eq!(event_count(&app).await, 11);
+    // Eleven events of one release: one group.
     let groups: i64 = sqlx::query_scalar("select count(*) from error_groups where event_count > 0")
         .fetch_one(&app.pool)
         .await
@@ -369,7 +412,7 @@ async fn every_auth_method_encoding_and_content_type_is_accepted() {
     .fetch_one(&app.pool)
     .await
     .expect("groups");
-    assert_eq!((groups, events), (1, 11));
+    assert_eq!((groups, events), (1, 12));
     // Scrubbed in the stored payload: headers, cookies, passwords, cards, tokens.
     let stored: String = sqlx::query_scalar("select string_agg(attributes::text, ' ') from events")
         .fetch_one(&app.pool)
@@ -954,5 +997,44 @@ async fn error_groups_change_status_over_rest_with_the_right_scope() {
     assert_eq!(versions, vec!["1.1", "1.0"]);
     assert!(releases[0].deployed);
     assert_eq!(releases[1].new_groups, 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn erasing_a_user_takes_their_errors_out_of_groups_hours_and_releases() {
+    let app = spawn_app().await;
+    let project = shop(&app).await;
+    let admin = app.key(&[Scope::Admin], None).await;
+    for i in 1..=3 {
+        let mut event = error_event(&format!("{i:032x}"), 1, "1.0");
+        if i == 3 {
+            event["user"] = json!({"id": "u-2"});
+        }
+        let res = post_envelope(
+            &app,
+            project,
+            envelope(&event, json!({})),
+            &[("x-sentry-auth", auth_header(KEY))],
+            "",
+        )
+        .await;
+        assert_eq!(res.status(), 200);
+    }
+    let sums = || async {
+        sqlx::query_as::<_, (i64, i64, i64)>(
+            "select (select coalesce(sum(events), 0)::int8 from error_group_hourly),
+                    (select coalesce(sum(events), 0)::int8 from releases),
+                    (select coalesce(sum(event_count), 0)::int8 from error_groups)",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .expect("sums")
+    };
+    assert_eq!(sums().await, (3, 3, 3));
+    let res = app
+        .delete_as("/api/v1/privacy/users/u-1/events", &admin)
+        .await;
+    assert_eq!(res.status(), 200, "{:?}", res.text().await);
+    assert_eq!(sums().await, (1, 1, 1));
     app.stop().await;
 }

@@ -101,6 +101,7 @@ fn sparkline(values: Vec<i64>, label: String) -> impl IntoView {
         <svg class="sparkline" viewBox="0 0 96 24" width="96" height="24" role="img"
              aria-label=format!("{label}: {total} events")>
             <title>{format!("{label}: {total} events")}</title>
+            <line class="baseline" x1="0" y1="23.5" x2="96" y2="23.5" />
             {bars}
         </svg>
     }
@@ -273,7 +274,7 @@ fn GroupList(
     view! {
         <section class="panel">
             <div class="panel-header">
-                <h2>{format!("{count_shown} error groups{}", if first_page { "" } else { " (later page)" })}</h2>
+                <h2>{format!("{count_shown} error group{}{}", if count_shown == 1 { "" } else { "s" }, if first_page { "" } else { " (later page)" })}</h2>
                 <IfRole role=Role::Operator>
                     <div class="button-row bulk-actions" role="group" aria-label="Change the selected groups">
                         <span class="muted small" aria-live="polite">
@@ -311,8 +312,8 @@ fn GroupList(
                             <th class="num hide-sm">"Users"</th>
                             <th class="hide-sm">{if spark == "30d" { "30 days" } else { "24 hours" }}</th>
                             <th class="hide-sm">"First seen"</th>
-                            <th>"Last seen"</th>
-                            <th>"Status"</th>
+                            <th class="hide-sm">"Last seen"</th>
+                            <th class="hide-sm">"Status"</th>
                         </tr>
                     </thead>
                     <tbody>{rows}</tbody>
@@ -369,13 +370,17 @@ fn GroupRow(g: GroupSummary, selected: RwSignal<Vec<i64>>, spark: &'static str) 
                     <span>{g.service.clone()}</span>
                     {(!g.culprit.is_empty()).then(|| view! { <span class="mono">" · " {g.culprit.clone()}</span> })}
                 </div>
+                <div class="only-sm small group-sub">
+                    {status_badge(g.status, waiting)}
+                    <span class="muted">" last " {when(g.last_seen)}</span>
+                </div>
             </td>
             <td class="num">{count(g.events)}</td>
             <td class="num hide-sm">{count(g.users)}</td>
             <td class="hide-sm">{sparkline(series, label.into())}</td>
             <td class="nowrap small hide-sm">{when(g.first_seen)}</td>
-            <td class="nowrap small">{when(g.last_seen)}</td>
-            <td>{status_badge(g.status, waiting)}</td>
+            <td class="nowrap small hide-sm">{when(g.last_seen)}</td>
+            <td class="hide-sm">{status_badge(g.status, waiting)}</td>
         </tr>
     }
 }
@@ -497,7 +502,7 @@ fn GroupView(d: GroupDetail, change: ServerAction<ChangeErrorGroups>) -> impl In
             </dl>
             <h3 class="subhead">"Last 30 days"</h3>
             <DailyChart days=d.daily.clone() />
-            <p class="muted small">{format!("{total_30d} error events in the last 30 days.")}
+            <p class="muted small">{format!("{total_30d} error event{} in the last 30 days.", if total_30d == 1 { "" } else { "s" })}
                 {explorer.map(|href| view! { " " <a href=href>"Open these events in the explorer"</a> })}
             </p>
         </section>

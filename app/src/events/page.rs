@@ -133,6 +133,10 @@ fn Filters(query: EventQuery, facets: Option<super::types::Facets>) -> impl Into
                 </label>
                 {query.fingerprint.clone().map(|fp| view! {
                     <input type="hidden" name="fingerprint" value=fp />
+                    <p class="muted small grow" data-testid="group-filter">
+                        "Only the events of one error group. "
+                        <a href="/events">"Show all events"</a>
+                    </p>
                 })}
                 <div class="filter-actions">
                     <button type="submit" class="btn primary">"Apply"</button>

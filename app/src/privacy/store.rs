@@ -70,7 +70,7 @@ pub async fn reapply_erasures(tx: &mut PgConnection) -> AppResult<u64> {
 async fn erase_in(tx: &mut PgConnection, user_ref: &str) -> AppResult<u64> {
     let gone = sqlx::query!(
         r#"delete from events where user_ref = $1
-           returning id, occurred_at, service_id, feature, kind, level, fingerprint"#,
+           returning id, occurred_at, service_id, feature, kind, level, fingerprint, release"#,
         user_ref
     )
     .fetch_all(&mut *tx)
@@ -85,6 +85,10 @@ async fn erase_in(tx: &mut PgConnection, user_ref: &str) -> AppResult<u64> {
 
     let mut removed = Vec::with_capacity(gone.len());
     let mut groups: BTreeMap<(i64, &str), i64> = BTreeMap::new();
+    let mut group_hours: BTreeMap<(i64, &str, chrono::DateTime<chrono::Utc>), i64> =
+        BTreeMap::new();
+    // (service, release) → (events, errors)
+    let mut releases: BTreeMap<(i64, &str), (i64, i64)> = BTreeMap::new();
     for r in &gone {
         let level = Level::from_i16(r.level).ok_or_else(|| {
             AppError::internal(format_args!("event {} has level {}", r.id, r.level))
@@ -93,6 +97,15 @@ async fn erase_in(tx: &mut PgConnection, user_ref: &str) -> AppResult<u64> {
             && let Some(fp) = r.fingerprint.as_deref()
         {
             *groups.entry((r.service_id, fp)).or_default() += 1;
+            let hour =
+                chrono::DurationRound::duration_trunc(r.occurred_at, chrono::TimeDelta::hours(1))
+                    .unwrap_or(r.occurred_at);
+            *group_hours.entry((r.service_id, fp, hour)).or_default() += 1;
+        }
+        if let Some(release) = r.release.as_deref() {
+            let e = releases.entry((r.service_id, release)).or_default();
+            e.0 += 1;
+            e.1 += i64::from(level.is_error());
         }
         removed.push(RemovedEvent {
             occurred_at: r.occurred_at,
@@ -120,6 +133,32 @@ async fn erase_in(tx: &mut PgConnection, user_ref: &str) -> AppResult<u64> {
         if let Some(id) = id {
             touched.insert((id, *service_id, (*fp).to_owned()));
         }
+    }
+    // The per-group hours and the per-release counts lose them too.
+    for ((service_id, fp, hour), n) in &group_hours {
+        sqlx::query!(
+            "update error_group_hourly h set events = greatest(h.events - $4, 0)
+             from error_groups g
+             where g.id = h.group_id and g.service_id = $1 and g.fingerprint = $2 and h.bucket = $3",
+            service_id,
+            fp,
+            hour,
+            n
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    for ((service_id, release), (events, errors)) in &releases {
+        sqlx::query!(
+            "update releases set events = greatest(events - $3, 0), errors = greatest(errors - $4, 0)
+             where service_id = $1 and version = $2",
+            service_id,
+            release,
+            events,
+            errors
+        )
+        .execute(&mut *tx)
+        .await?;
     }
     sqlx::query!(
         // users_affected follows by trigger (migration 0009).
