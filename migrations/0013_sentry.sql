@@ -8,6 +8,12 @@ alter table services
         constraint services_sentry_key_format check (sentry_key ~ '^[0-9a-f]{32}$'),
     add column allowed_origins text[] not null default '{}';
 
+-- The full report a Sentry SDK sent with an event (exception chain,
+-- frames, breadcrumbs, request, contexts), scrubbed, as zstd-compressed
+-- JSON: in the event's own row, so retention, erasure and backups treat it
+-- like the event, while lists and the live stream never carry it.
+alter table events add column payload bytea;
+
 alter table error_groups
     add column culprit text not null default '',
     add column first_release text,

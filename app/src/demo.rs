@@ -271,6 +271,7 @@ impl DemoGenerator {
             environment: Some("production".to_owned()),
             user,
             attributes: serde_json::json!({ "duration_ms": duration_ms }),
+            payload: None,
         }
     }
 
@@ -396,6 +397,7 @@ fn special_events(
                 environment: Some("production".to_owned()),
                 user: Some(format!("u-{}", rng.random_range(1..600))),
                 attributes: serde_json::json!({ "incident": true }),
+                payload: None,
             });
         }
         if inc.fixed {
@@ -416,6 +418,7 @@ fn special_events(
                     environment: Some("production".to_owned()),
                     user: None,
                     attributes: serde_json::json!({}),
+                    payload: None,
                 });
             }
         }
@@ -447,6 +450,7 @@ fn special_events(
                 environment: Some("production".to_owned()),
                 user: None,
                 attributes: serde_json::json!({}),
+                payload: None,
             });
         }
     }

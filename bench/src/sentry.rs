@@ -15,19 +15,26 @@ use crate::{RawClient, percentile};
 pub fn error_event(id: &str, n: usize) -> Value {
     let frames: Vec<Value> = (0..30)
         .map(|f| {
-            let module = if f < 22 { format!("django.core.handlers.base{f}") } else { format!("shop.orders.step{f}") };
-            json!({
+            let module = if f < 22 {
+                format!("django.core.handlers.base{f}")
+            } else {
+                format!("shop.orders.step{f}")
+            };
+            let mut frame = json!({
                 "function": format!("handle_step_{f}"),
                 "module": module,
                 "filename": format!("{}.py", module.replace('.', "/")),
-                "abs_path": format!("/srv/app/.venv/lib/python3.12/site-packages/{}.py", module.replace('.', "/")),
                 "lineno": 100 + f,
                 "in_app": f >= 22,
-                "pre_context": ["    order = load(order_id)", "    total = order.total()"],
                 "context_line": format!("    result = process(order, step={f})"),
-                "post_context": ["    return result"],
-                "vars": {"order_id": format!("'{}'", n), "step": f.to_string()},
-            })
+            });
+            if f >= 22 {
+                frame["pre_context"] =
+                    json!(["    order = load(order_id)", "    total = order.total()"]);
+                frame["post_context"] = json!(["    return result"]);
+                frame["vars"] = json!({"order_id": format!("'{}'", n), "step": f.to_string()});
+            }
+            frame
         })
         .collect();
     json!({

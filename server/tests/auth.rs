@@ -869,6 +869,7 @@ fn rest_expectations() -> BTreeMap<(&'static str, &'static str), Needs> {
         (("GET", "/api/v1/deliveries/{id}"), Key(Scope::Admin)),
         (("GET", "/api/v1/retention"), Key(Scope::Admin)),
         (("POST", "/api/{project_id}/envelope/"), DsnKey),
+        (("GET", "/api/v1/sentry/stats"), Key(Scope::Read)),
         (("POST", "/api/{project_id}/envelope"), DsnKey),
         (("POST", "/api/{project_id}/store/"), DsnKey),
         (("POST", "/api/{project_id}/store"), DsnKey),

@@ -184,6 +184,7 @@ async fn partitions_are_created_for_old_and_future_months() {
         environment: None,
         user: None,
         attributes: json!({}),
+        payload: None,
     })
     .collect();
     let mut tx = app.pool.begin().await.expect("tx");

@@ -96,6 +96,25 @@ async fn post_envelope(
     req.send().await.expect("sent")
 }
 
+/// Every kept payload and attribute as one text, to look for secrets in.
+async fn stored_text(app: &TestApp) -> String {
+    let rows: Vec<(String, Option<Vec<u8>>)> =
+        sqlx::query_as("select attributes::text, payload from events")
+            .fetch_all(&app.pool)
+            .await
+            .expect("events");
+    let mut out = String::new();
+    for (attributes, payload) in rows {
+        out.push_str(&attributes);
+        if let Some(p) = payload {
+            let json = zstd::decode_all(&p[..]).expect("zstd");
+            let v: Value = serde_json::from_slice(&json).expect("json");
+            out.push_str(&v.to_string());
+        }
+    }
+    out
+}
+
 async fn event_count(app: &TestApp) -> i64 {
     sqlx::query_scalar("select count(*) from events")
         .fetch_one(&app.pool)
@@ -114,7 +133,7 @@ async fn recorded_sdk_envelopes_are_stored_grouped_and_scrubbed() {
     ];
     let node_query =
         format!("?sentry_version=7&sentry_key={KEY}&sentry_client=sentry.javascript.node%2F9.47.2");
-    let cases: [(&str, bool, Option<&str>); 8] = [
+    let cases: [(&str, bool, Option<&str>); 10] = [
         (
             "python-error.envelope.gz",
             true,
@@ -143,9 +162,22 @@ async fn recorded_sdk_envelopes_are_stored_grouped_and_scrubbed() {
             false,
             Some("6a60fd92fc5e4a0c93de1b44126b4600"),
         ),
+        (
+            "rust-error.envelope",
+            true,
+            Some("e5a42bfa1fc1496abd1ddc6f74a94fb3"),
+        ),
+        (
+            "rust-message.envelope",
+            true,
+            Some("dfdcc009994d4e8c93eef9107b4fe573"),
+        ),
     ];
-    for (name, is_python, event_id) in cases {
-        let res = if is_python {
+    let rust = [("x-sentry-auth", auth_header(KEY))];
+    for (name, header_key, event_id) in cases {
+        let res = if name.starts_with("rust") {
+            post_envelope(&app, project, fixture(name), &rust, "").await
+        } else if header_key {
             post_envelope(&app, project, fixture(name), &python, "").await
         } else {
             post_envelope(&app, project, fixture(name), &[], &node_query).await
@@ -161,9 +193,9 @@ async fn recorded_sdk_envelopes_are_stored_grouped_and_scrubbed() {
             assert_eq!(body["id"], id, "{name}");
         }
     }
-    // Five events (two errors, three messages); transactions, sessions and
-    // the attachment are skipped.
-    assert_eq!(event_count(&app).await, 5);
+    // Seven events (three errors, four messages); transactions, sessions
+    // and the attachment are skipped.
+    assert_eq!(event_count(&app).await, 7);
     let read = app.key(&[Scope::Read], None).await;
     let groups = app
         .get_json("/api/v1/error-groups?service=shop", &read)
@@ -175,6 +207,10 @@ async fn recorded_sdk_envelopes_are_stored_grouped_and_scrubbed() {
         "{titles:?}"
     );
     assert!(titles.contains(&"Error: order rejected"), "{titles:?}");
+    assert!(
+        titles.contains(&"ConfigError: the port in the config is not a number"),
+        "{titles:?}"
+    );
     let py = groups
         .iter()
         .find(|g| g["title"] == "CheckoutError: could not check out the cart")
@@ -235,12 +271,9 @@ async fn recorded_sdk_envelopes_are_stored_grouped_and_scrubbed() {
     assert_eq!(warning, 2);
     // The local `password` is a frame variable: its value is not kept (the
     // source line that assigns it is code, shown as sent).
-    let stored: String = sqlx::query_scalar("select string_agg(attributes::text, ' ') from events")
-        .fetch_one(&app.pool)
-        .await
-        .expect("attributes");
-    assert!(stored.contains(r#""password": "[Filtered]""#), "{stored}");
-    assert!(!stored.contains(r#""password": "'hunter2'""#));
+    let stored = stored_text(&app).await;
+    assert!(stored.contains(r#""password":"[Filtered]""#), "{stored}");
+    assert!(!stored.contains(r#""password":"'hunter2'""#));
     // They count in the KPIs like any event.
     let dash = app.get_dashboard(&read, "?service=shop&window=24h").await;
     assert!(dash.to_string().contains("\"events\""), "{dash}");
@@ -389,6 +422,21 @@ async fn every_auth_method_encoding_and_content_type_is_accepted() {
         res.headers().get("x-sentry-error")
     );
     assert_eq!(event_count(&app).await, 11);
+    let read = app.key(&[Scope::Read], None).await;
+    let stats = app.get_json("/api/v1/sentry/stats", &read).await;
+    for kind in [
+        "sessions",
+        "client_report",
+        "profile",
+        "replay_event",
+        "log",
+        "unknown",
+    ] {
+        assert!(
+            stats["skipped_items"][kind].as_u64() >= Some(1),
+            "{kind}: {stats}"
+        );
+    }
     // Eleven events of one release: one group.
     let groups: i64 = sqlx::query_scalar("select count(*) from error_groups where event_count > 0")
         .fetch_one(&app.pool)
@@ -414,10 +462,8 @@ async fn every_auth_method_encoding_and_content_type_is_accepted() {
     .expect("groups");
     assert_eq!((groups, events), (1, 12));
     // Scrubbed in the stored payload: headers, cookies, passwords, cards, tokens.
-    let stored: String = sqlx::query_scalar("select string_agg(attributes::text, ' ') from events")
-        .fetch_one(&app.pool)
-        .await
-        .expect("attributes");
+    let stored = stored_text(&app).await;
+    assert!(stored.contains("text/html"), "the payload was kept");
     for secret in [
         "Bearer xyz",
         "s3cr3t",
@@ -1031,6 +1077,15 @@ async fn erasing_a_user_takes_their_errors_out_of_groups_hours_and_releases() {
         .expect("sums")
     };
     assert_eq!(sums().await, (3, 3, 3));
+    // The export holds what the SDK sent, too.
+    let export = app
+        .get_json("/api/v1/privacy/users/u-1/events", &admin)
+        .await;
+    let text = export.to_string();
+    assert!(
+        text.contains("ZeroDivisionError") && text.contains("return a / b"),
+        "{text}"
+    );
     let res = app
         .delete_as("/api/v1/privacy/users/u-1/events", &admin)
         .await;

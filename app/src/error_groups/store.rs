@@ -288,7 +288,19 @@ struct EventRow {
     environment: Option<String>,
     user_ref: Option<String>,
     attributes: serde_json::Value,
+    payload: Option<Vec<u8>>,
 }
+
+/// A kept payload as JSON; a payload that cannot be read shows as none.
+pub fn read_payload(bytes: &[u8]) -> Option<serde_json::Value> {
+    let json = zstd::bulk::decompress(bytes, MAX_PAYLOAD)
+        .map_err(|e| tracing::warn!(error = %e, "a kept payload does not decompress"))
+        .ok()?;
+    serde_json::from_slice(&json).ok()
+}
+
+/// Largest kept payload once decompressed (a Sentry event is at most 1 MiB).
+const MAX_PAYLOAD: usize = 2 * 1024 * 1024;
 
 /// A group with one of its error events (`event`, else the latest), the
 /// events either side of it and its last 30 days.
@@ -311,7 +323,7 @@ pub async fn detail(
         Some(event_id) => sqlx::query_as!(
             EventRow,
             r#"select e.id, e.seq, e.occurred_at, e.received_at, e.feature, e.kind, e.level, e.message,
-                      e.fingerprint, e.release, e.environment, e.user_ref, e.attributes
+                      e.fingerprint, e.release, e.environment, e.user_ref, e.attributes, e.payload
                from event_ids i join events e on e.occurred_at = i.occurred_at and e.id = i.id
                where i.id = $1 and e.service_id = $2 and e.fingerprint = $3 and e.level >= 3"#,
             event_id,
@@ -326,7 +338,7 @@ pub async fn detail(
             sqlx::query_as!(
                 EventRow,
                 r#"select e.id, e.seq, e.occurred_at, e.received_at, e.feature, e.kind, e.level, e.message,
-                          e.fingerprint, e.release, e.environment, e.user_ref, e.attributes
+                          e.fingerprint, e.release, e.environment, e.user_ref, e.attributes, e.payload
                    from events e
                    where e.service_id = $1 and e.occurred_at between $3 and $4
                      and e.fingerprint = $2 and e.level >= 3
@@ -386,14 +398,13 @@ pub async fn detail(
         .collect();
     let (event, detail) = match row {
         Some(r) => {
-            let mut attributes = r.attributes;
-            let detail = attributes
-                .get("sentry")
-                .map(payload::detail)
+            let attributes = r.attributes;
+            let detail = r
+                .payload
+                .as_deref()
+                .and_then(read_payload)
+                .map(|p| payload::detail(&p))
                 .unwrap_or_default();
-            if let Some(o) = attributes.as_object_mut() {
-                o.remove("sentry");
-            }
             let view = EventView {
                 id: r.id,
                 seq: r.seq,

@@ -86,6 +86,10 @@ pub struct NewEvent {
     pub environment: Option<String>,
     pub user: Option<String>,
     pub attributes: serde_json::Value,
+    /// The full report an SDK sent (a Sentry event), zstd-compressed JSON,
+    /// kept beside the event rather than in its attributes.
+    #[serde(skip)]
+    pub payload: Option<Vec<u8>>,
 }
 
 /// What an ingest request achieved.

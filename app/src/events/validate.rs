@@ -421,6 +421,7 @@ fn parse_event<'a>(
         environment,
         user,
         attributes,
+        payload: None,
     })
 }
 

@@ -23,7 +23,15 @@ fn check(user_ref: &str) -> AppResult<&str> {
 
 /// Every stored event of `user_ref`, oldest first.
 pub async fn export(db: &PgPool, user_ref: &str) -> AppResult<Vec<EventView>> {
-    crate::events::store::by_user(db, check(user_ref)?).await
+    let user_ref = check(user_ref)?;
+    // One snapshot for the events and their payloads.
+    let mut tx = db.begin().await?;
+    sqlx::query!("set transaction isolation level repeatable read, read only")
+        .execute(&mut *tx)
+        .await?;
+    let events = crate::events::store::by_user(&mut tx, user_ref).await?;
+    tx.commit().await?;
+    Ok(events)
 }
 
 /// Deletes every event of `user_ref` in one transaction, subtracting them

@@ -250,7 +250,7 @@ pub async fn recent(
 
 /// Every stored event of `user_ref`, oldest first.
 #[tracing::instrument(skip_all, err(level = "debug"))]
-pub async fn by_user(db: impl sqlx::PgExecutor<'_>, user_ref: &str) -> AppResult<Vec<EventView>> {
+pub async fn by_user(db: &mut sqlx::PgConnection, user_ref: &str) -> AppResult<Vec<EventView>> {
     let rows = sqlx::query_as!(
         EventRow,
         r#"select e.seq, e.id, e.occurred_at, e.received_at, s.slug as service, e.feature, e.kind,
@@ -260,9 +260,27 @@ pub async fn by_user(db: impl sqlx::PgExecutor<'_>, user_ref: &str) -> AppResult
            order by e.occurred_at, e.id"#,
         user_ref
     )
-    .fetch_all(db)
+    .fetch_all(&mut *db)
     .await?;
-    views(rows)
+    let mut events = views(rows)?;
+    // What an SDK sent with an event is theirs too: in the export, under
+    // `attributes.sentry`.
+    let payloads = sqlx::query!(
+        "select id, payload as \"payload!\" from events where user_ref = $1 and payload is not null",
+        user_ref
+    )
+    .fetch_all(&mut *db)
+    .await?;
+    for p in payloads {
+        if let (Some(e), Some(v)) = (
+            events.iter_mut().find(|e| e.id == p.id),
+            crate::error_groups::store::read_payload(&p.payload),
+        ) && let Some(o) = e.attributes.as_object_mut()
+        {
+            o.insert("sentry".into(), v);
+        }
+    }
+    Ok(events)
 }
 
 /// Services and features seen in the last 30 days (from the daily rollups).

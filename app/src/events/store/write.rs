@@ -206,6 +206,7 @@ async fn insert_batch(
     let mut c_day = Vec::with_capacity(n);
     let mut c_fix = Vec::with_capacity(n);
     let mut c_deploy = Vec::with_capacity(n);
+    let mut c_payload: Vec<Option<&[u8]>> = Vec::with_capacity(n);
     for &i in candidates {
         let e = &events[i];
         c_idx.push(i32::try_from(i).unwrap_or(i32::MAX));
@@ -230,14 +231,15 @@ async fn insert_batch(
         c_day.push(e.occurred_at.date_naive());
         c_fix.push(is_fix_kind(&e.kind));
         c_deploy.push(is_deploy_kind(&e.kind));
+        c_payload.push(e.payload.as_deref());
     }
     let row = sqlx::query!(
         r#"with input as (
                select * from unnest($1::int4[], $2::timestamptz[], $3::uuid[], $4::int8[], $5::text[],
                                     $6::text[], $7::int2[], $8::text[], $9::text[], $10::text[],
                                     $11::text[], $12::text[], $13::jsonb[], $14::timestamptz[],
-                                    $15::date[], $16::bool[], $17::bool[])
-                   as t(n, o, i, s, f, k, l, m, fp, r, e, u, a, hr, dy, fix, dep)),
+                                    $15::date[], $16::bool[], $17::bool[], $21::bytea[])
+                   as t(n, o, i, s, f, k, l, m, fp, r, e, u, a, hr, dy, fix, dep, pl)),
            fresh as (
                insert into event_ids (id, occurred_at)
                select i, o from input order by i
@@ -410,8 +412,8 @@ async fn insert_batch(
                              (select count(*) from group_hours) gh),
            ins as (
                insert into events (occurred_at, id, seq, service_id, feature, kind, level, message,
-                                   fingerprint, release, environment, user_ref, attributes)
-               select n.o, n.i, nextval('events_seq'), n.s, n.f, n.k, n.l, n.m, n.fp, n.r, n.e, n.u, n.a
+                                   fingerprint, release, environment, user_ref, attributes, payload)
+               select n.o, n.i, nextval('events_seq'), n.s, n.f, n.k, n.l, n.m, n.fp, n.r, n.e, n.u, n.a, n.pl
                from new n, done
                order by n.n
                returning seq),
@@ -442,6 +444,7 @@ async fn insert_batch(
         SEQ_LOCK_KEY,
         EVENTS_CHANNEL,
         crate::alerts::store::SIGNALS_CHANNEL,
+        &c_payload as &[Option<&[u8]>],
     )
     .fetch_one(&mut *conn)
     .await?;
