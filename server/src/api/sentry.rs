@@ -482,11 +482,26 @@ fn sentry_event(service: &str, payload: &[u8], index: usize) -> Result<NewEvent>
         .ok_or_else(|| bad(format!("item {index} (event) is empty")))?;
     event::scrub_payload(&mut sentry);
     let json = serde_json::to_vec(&sentry).map_err(|e| AppError::internal(e.to_string()))?;
-    e.payload = Some(
-        zstd::bulk::compress(&json, PAYLOAD_ZSTD_LEVEL)
-            .map_err(|e| AppError::internal(e.to_string()))?,
-    );
+    e.payload = Some(compress(&json).map_err(|e| AppError::internal(e.to_string()))?);
     Ok(e)
+}
+
+thread_local! {
+    /// One zstd context per thread: making one per event costs more than
+    /// compressing the event.
+    static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn compress(data: &[u8]) -> std::io::Result<Vec<u8>> {
+    COMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let compressor = match slot.as_mut() {
+            Some(c) => c,
+            None => slot.insert(zstd::bulk::Compressor::new(PAYLOAD_ZSTD_LEVEL)?),
+        };
+        compressor.compress(data)
+    })
 }
 
 /// A cron check-in: `ok` is a ping of the heartbeat named like the
