@@ -221,7 +221,8 @@ test("retention: a changed day count is kept, a bad one changes nothing, and a d
   await page.getByRole("button", { name: "Really remove old data now?" }).click();
   const report = page.getByTestId("retention-report");
   await expect(report).toContainText("Removed");
-  await expect(report.locator("li")).toHaveCount(5);
+  // Events, probe results, deliveries, audit log, minute rollups, error-group hours.
+  await expect(report.locator("li")).toHaveCount(6);
   await expect(report.locator("li").first()).toContainText("events");
   await expect(report.locator("li").first()).toContainText("removed");
   for (const [name, viewport] of [
@@ -236,7 +237,8 @@ test("retention: a changed day count is kept, a bad one changes nothing, and a d
   // A dry run counts and removes nothing.
   await page.getByRole("button", { name: "Dry run" }).click();
   await expect(report).toContainText("Nothing was removed.");
-  await expect(report.locator("li")).toHaveCount(5);
+  // Events, probe results, deliveries, audit log, minute rollups, error-group hours.
+  await expect(report.locator("li")).toHaveCount(6);
   await expect(report.locator("li").first()).toContainText("would remove");
 });
 

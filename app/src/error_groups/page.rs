@@ -859,7 +859,7 @@ pub fn DsnCard(slug: String) -> impl IntoView {
                                 format!("Browser SDKs may send from: {}", d.allowed_origins.join(", "))
                             }}</p>
                             <IfRole role=Role::Admin>
-                                <ActionForm action=origins attr:class="inline-form">
+                                <ActionForm action=origins attr:class="inline-form dsn-origins">
                                     <input type="hidden" name="service" value=slug.get_value() />
                                     <label>
                                         <span>"Allowed browser origins"</span>
@@ -871,7 +871,7 @@ pub fn DsnCard(slug: String) -> impl IntoView {
                                 {move || origins.value().get().and_then(|r| r.err()).map(|e| view! {
                                     <p class="error-text" role="alert">{e.to_string()}</p>
                                 })}
-                                <ActionForm action=rotate attr:class="inline-form">
+                                <ActionForm action=rotate attr:class="inline-form dsn-rotate">
                                     <input type="hidden" name="service" value=slug.get_value() />
                                     <button class="btn" type="submit" data-testid="rotate-dsn">"Rotate key"</button>
                                     <span class="muted small">"The current DSN stops working at once."</span>
