@@ -901,6 +901,11 @@ async fn the_dsn_is_shown_rotated_and_printed_by_the_cli() {
             .await
             .expect("service");
     assert_eq!(stored.as_deref(), Some(cli.public_key.as_str()));
+    let (ok, rotated, err) = run_cli(&db, &["service", "dsn", "billing", "--rotate"]);
+    assert!(ok, "{err}");
+    let rotated = server::sentry::auth::parse_dsn(rotated.trim()).expect("a DSN");
+    assert_ne!(rotated.public_key, cli.public_key);
+    assert_eq!(rotated.project_id, cli.project_id);
     let (ok, _, err) = run_cli(&db, &["service", "dsn", "Not A Slug"]);
     assert!(!ok);
     assert!(err.contains("lowercase"), "{err}");

@@ -27,11 +27,7 @@ mod ssr {
     ) -> Result<crate::services::types::ServiceDsn, crate::error::AppError> {
         let id = service_id(state, slug).await?;
         let mut tx = state.pool.begin().await?;
-        let key = if rotate {
-            crate::services::store::rotate_dsn_key(&mut tx, id).await?
-        } else {
-            crate::services::store::dsn_key(&mut tx, id).await?
-        };
+        let key = crate::services::store::dsn_key(&mut tx, id, rotate).await?;
         let origins = crate::services::store::allowed_origins(&mut *tx, id)
             .await?
             .unwrap_or_default();

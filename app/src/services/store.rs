@@ -111,28 +111,16 @@ fn new_dsn_key() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The service's DSN public key, created on first use.
+/// The service's DSN public key, created on first use; with `rotate`, a
+/// new one (the old one stops working now).
 #[tracing::instrument(skip_all, err(level = "debug"))]
-pub async fn dsn_key(db: &mut sqlx::PgConnection, id: i64) -> AppResult<String> {
+pub async fn dsn_key(db: &mut sqlx::PgConnection, id: i64, rotate: bool) -> AppResult<String> {
     let key = sqlx::query_scalar!(
-        r#"update services set sentry_key = coalesce(sentry_key, $2) where id = $1
-           returning sentry_key as "key!""#,
+        r#"update services set sentry_key = case when $3 then $2 else coalesce(sentry_key, $2) end
+           where id = $1 returning sentry_key as "key!""#,
         id,
-        new_dsn_key()
-    )
-    .fetch_optional(&mut *db)
-    .await?
-    .ok_or_else(|| AppError::NotFound("service".into()))?;
-    Ok(key)
-}
-
-/// Replaces the service's DSN public key: the old one stops working now.
-#[tracing::instrument(skip_all, err(level = "debug"))]
-pub async fn rotate_dsn_key(db: &mut sqlx::PgConnection, id: i64) -> AppResult<String> {
-    let key = sqlx::query_scalar!(
-        r#"update services set sentry_key = $2 where id = $1 returning sentry_key as "key!""#,
-        id,
-        new_dsn_key()
+        new_dsn_key(),
+        rotate
     )
     .fetch_optional(&mut *db)
     .await?

@@ -114,11 +114,7 @@ async fn service_document(
     let status = app::probes::status::service_status(&state.pool, id, &windows, Utc::now()).await?;
     let targets = app::services::store::slo_targets(&state.pool, id).await?;
     let mut conn = state.pool.acquire().await?;
-    let key = if rotate {
-        app::services::store::rotate_dsn_key(&mut conn, id).await?
-    } else {
-        app::services::store::dsn_key(&mut conn, id).await?
-    };
+    let key = app::services::store::dsn_key(&mut conn, id, rotate).await?;
     let origins = app::services::store::allowed_origins(&mut *conn, id)
         .await?
         .unwrap_or_default();

@@ -336,6 +336,15 @@ fn early_key(headers: &HeaderMap, query: Option<&str>) -> Result<Option<String>>
     auth::presented_key(header_key(headers), query, None).map_err(bad)
 }
 
+/// The answer, with CORS headers when the service allows the origin.
+fn respond(result: Result<Json<Value>>, headers: &HeaderMap, origins: &[String]) -> Response {
+    let response = match result {
+        Ok(ok) => ok.into_response(),
+        Err(r) => r.into_response(),
+    };
+    with_cors(response, headers, origins)
+}
+
 async fn envelope_handler(
     State(state): State<AppState>,
     Extension(limits): Extension<Arc<crate::limits::Limits>>,
@@ -344,12 +353,9 @@ async fn envelope_handler(
     headers: HeaderMap,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Response {
-    let project = match project_id(&project) {
-        Ok(p) => p,
-        Err(r) => return r.into_response(),
-    };
     let mut origins = Vec::new();
     let result: Result<Json<Value>> = async {
+        let project = project_id(&project)?;
         let early = early_key(&headers, query.as_deref())?;
         let mut found = match &early {
             Some(k) => Some(target(&state, k, project).await?),
@@ -407,11 +413,7 @@ async fn envelope_handler(
         })
     }
     .await;
-    let response = match result {
-        Ok(ok) => ok.into_response(),
-        Err(r) => r.into_response(),
-    };
-    with_cors(response, &headers, &origins)
+    respond(result, &headers, &origins)
 }
 
 async fn store_handler(
@@ -422,12 +424,9 @@ async fn store_handler(
     headers: HeaderMap,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Response {
-    let project = match project_id(&project) {
-        Ok(p) => p,
-        Err(r) => return r.into_response(),
-    };
     let mut origins = Vec::new();
     let result: Result<Json<Value>> = async {
+        let project = project_id(&project)?;
         let key =
             early_key(&headers, query.as_deref())?.ok_or_else(|| {
                 Refusal::from(ApiError::from(AppError::Unauthorized).with_message(
@@ -446,11 +445,7 @@ async fn store_handler(
         Ok(Json(json!({ "id": id })))
     }
     .await;
-    let response = match result {
-        Ok(ok) => ok.into_response(),
-        Err(r) => r.into_response(),
-    };
-    with_cors(response, &headers, &origins)
+    respond(result, &headers, &origins)
 }
 
 /// A Sentry event payload as a validated Leitstand event of `service`.

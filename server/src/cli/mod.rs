@@ -144,7 +144,7 @@ async fn service_dsn(
     let id = app::services::store::ensure(&mut *tx, slug)
         .await
         .map_err(fail)?;
-    let key = if rotate {
+    if rotate {
         app::audit::store::record(
             &mut *tx,
             "cli",
@@ -155,11 +155,10 @@ async fn service_dsn(
         )
         .await
         .map_err(fail)?;
-        app::services::store::rotate_dsn_key(&mut tx, id).await
-    } else {
-        app::services::store::dsn_key(&mut tx, id).await
     }
-    .map_err(fail)?;
+    let key = app::services::store::dsn_key(&mut tx, id, rotate)
+        .await
+        .map_err(fail)?;
     tx.commit().await?;
     println!("{}", app::services::types::dsn(base, &key, id));
     Ok(ExitCode::SUCCESS)
