@@ -13,7 +13,7 @@ use super::types::{
     PAGE_SIZE, ReleaseRow, title,
 };
 use crate::error::{AppError, AppResult};
-use crate::events::{EventView, Level};
+use crate::events::Level;
 
 struct Row {
     id: i64,
@@ -77,19 +77,6 @@ fn parse_cursor(s: &str) -> AppResult<(f64, i64)> {
         .ok_or_else(|| AppError::validation("cursor", "is not a cursor this list handed out"))
 }
 
-fn like_contains(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('%');
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
-}
-
 fn filled(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
@@ -98,7 +85,7 @@ fn filled(s: &Option<String>) -> Option<&str> {
 #[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn list(pool: &PgPool, q: &GroupQuery, now: DateTime<Utc>) -> AppResult<GroupPage> {
     let cursor = filled(&q.cursor).map(parse_cursor).transpose()?;
-    let text = filled(&q.q).map(like_contains);
+    let text = filled(&q.q).map(crate::events::store::like_contains);
     let mut tx = pool.begin().await?;
     // A release filter reads events: bound it like the explorer's search.
     sqlx::query!("set local statement_timeout = '5s'")
@@ -274,20 +261,10 @@ pub async fn service_of(pool: &PgPool, id: i64) -> AppResult<Option<String>> {
     .await?)
 }
 
-struct EventRow {
+/// The event a detail shows: which one, and what its SDK sent.
+struct Picked {
     id: Uuid,
-    seq: i64,
     occurred_at: DateTime<Utc>,
-    received_at: DateTime<Utc>,
-    feature: String,
-    kind: String,
-    level: i16,
-    message: String,
-    fingerprint: Option<String>,
-    release: Option<String>,
-    environment: Option<String>,
-    user_ref: Option<String>,
-    attributes: serde_json::Value,
     payload: Option<Vec<u8>>,
 }
 
@@ -321,9 +298,8 @@ pub async fn detail(
     // (service, time) index reads only that range.
     let row = match event {
         Some(event_id) => sqlx::query_as!(
-            EventRow,
-            r#"select e.id, e.seq, e.occurred_at, e.received_at, e.feature, e.kind, e.level, e.message,
-                      e.fingerprint, e.release, e.environment, e.user_ref, e.attributes, e.payload
+            Picked,
+            r#"select e.id, e.occurred_at, e.payload
                from event_ids i join events e on e.occurred_at = i.occurred_at and e.id = i.id
                where i.id = $1 and e.service_id = $2 and e.fingerprint = $3 and e.level >= 3"#,
             event_id,
@@ -336,9 +312,8 @@ pub async fn detail(
         .map(Some)?,
         None => {
             sqlx::query_as!(
-                EventRow,
-                r#"select e.id, e.seq, e.occurred_at, e.received_at, e.feature, e.kind, e.level, e.message,
-                          e.fingerprint, e.release, e.environment, e.user_ref, e.attributes, e.payload
+                Picked,
+                r#"select e.id, e.occurred_at, e.payload
                    from events e
                    where e.service_id = $1 and e.occurred_at between $3 and $4
                      and e.fingerprint = $2 and e.level >= 3
@@ -381,6 +356,10 @@ pub async fn detail(
         .fetch_optional(&mut *conn)
         .await?;
     }
+    let event = match &row {
+        Some(r) => Some(crate::events::store::get(&mut *conn, r.id).await?),
+        None => None,
+    };
     drop(conn);
     let mut groups = [group];
     sparklines(pool, &mut groups, now).await?;
@@ -396,35 +375,12 @@ pub async fn detail(
             (day.to_string(), *n)
         })
         .collect();
-    let (event, detail) = match row {
-        Some(r) => {
-            let attributes = r.attributes;
-            let detail = r
-                .payload
-                .as_deref()
-                .and_then(read_payload)
-                .map(|p| payload::detail(&p))
-                .unwrap_or_default();
-            let view = EventView {
-                id: r.id,
-                seq: r.seq,
-                occurred_at: r.occurred_at,
-                received_at: r.received_at,
-                service: group.service.clone(),
-                feature: r.feature,
-                kind: r.kind,
-                level: Level::from_i16(r.level).unwrap_or(Level::Error),
-                message: r.message,
-                fingerprint: r.fingerprint,
-                release: r.release,
-                environment: r.environment,
-                user: r.user_ref,
-                attributes,
-            };
-            (Some(view), detail)
-        }
-        None => (None, Default::default()),
-    };
+    let detail = row
+        .and_then(|r| r.payload)
+        .as_deref()
+        .and_then(read_payload)
+        .map(|p| payload::detail(&p))
+        .unwrap_or_default();
     Ok(GroupDetail {
         group,
         event,
