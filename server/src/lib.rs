@@ -10,6 +10,7 @@ pub mod database;
 pub mod embedded_pg;
 pub mod jobs;
 pub mod limits;
+pub mod metrics;
 pub mod outbound;
 pub mod secret_key;
 pub mod security;

@@ -42,6 +42,8 @@ static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// A bound, ready-to-run server.
 pub struct Application {
     listener: TcpListener,
+    /// `--metrics-listen`: `/metrics` alone, without a key.
+    metrics_listener: Option<TcpListener>,
     tls: Option<axum_server::tls_rustls::RustlsConfig>,
     router: Router,
     state: AppState,
@@ -57,10 +59,20 @@ impl Application {
     /// Serves nothing until run.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         settings.validate()?;
+        // Installed before anything is recorded.
+        crate::metrics::registry();
         let database = Database::open(&settings).await?;
         let listener = TcpListener::bind(settings.http.listen)
             .await
             .with_context(|| format!("binding {}", settings.http.listen))?;
+        let metrics_listener = match settings.http.metrics_listen {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding --metrics-listen {addr}"))?,
+            ),
+            None => None,
+        };
         let tls = load_tls(&settings).await?;
         let tracker = TaskTracker::new();
         let shutdown = CancellationToken::new();
@@ -110,6 +122,7 @@ impl Application {
         };
         Ok(Self {
             listener,
+            metrics_listener,
             tls,
             router,
             state,
@@ -124,6 +137,13 @@ impl Application {
         self.listener
             .local_addr()
             .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Where `--metrics-listen` serves, when set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     pub fn state(&self) -> &AppState {
@@ -144,6 +164,7 @@ impl Application {
     ) -> anyhow::Result<()> {
         let Self {
             listener,
+            metrics_listener,
             tls,
             router,
             state,
@@ -154,6 +175,21 @@ impl Application {
         } = self;
         let token = state.shutdown.clone();
         tracing::info!(addr = %listener.local_addr()?, https = tls.is_some(), "Leitstand is serving");
+        if let Some(listener) = metrics_listener {
+            tracing::info!(addr = %listener.local_addr()?, "serving /metrics");
+            let app = Router::new()
+                .route("/metrics", axum::routing::get(crate::metrics::metrics_open))
+                .with_state(state.clone());
+            let stop = token.clone();
+            tracker.spawn(async move {
+                let served = axum::serve(listener, app)
+                    .with_graceful_shutdown(async move { stop.cancelled().await })
+                    .await;
+                if let Err(e) = served {
+                    tracing::error!(error = %e, "the metrics listener stopped");
+                }
+            });
+        }
 
         let server = match tls {
             None => {
@@ -454,6 +490,9 @@ pub fn router(state: AppState, settings: &Settings, parts: RouterParts) -> Route
         .merge(backups)
         .merge(api::streaming_router())
         .layer(axum::Extension(parts.limits))
+        .layer(axum::Extension(Arc::new(crate::metrics::MetricsAccess {
+            allow: crate::metrics::parse_allow(&settings.http.metrics_allow).unwrap_or_default(),
+        })))
         .layer(axum::Extension(crate::api::backups::UploadLimits::new(
             settings
                 .backups
@@ -480,6 +519,7 @@ pub fn router(state: AppState, settings: &Settings, parts: RouterParts) -> Route
                         .on_response(on_response)
                         .on_failure(()),
                 )
+                .layer(axum::middleware::from_fn(crate::metrics::track_http))
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
                 .layer(CompressionLayer::new())
                 .layer(SetResponseHeaderLayer::if_not_present(

@@ -141,6 +141,8 @@ pub fn test_settings(database_url: &str, data_dir: PathBuf) -> Settings {
 pub struct TestApp {
     pub state: app::state::AppState,
     pub addr: SocketAddr,
+    /// `--metrics-listen`, when the test set it.
+    pub metrics_addr: Option<SocketAddr>,
     pub base: String,
     pub pool: PgPool,
     pub db_name: String,
@@ -176,6 +178,7 @@ pub async fn spawn_app_on(
         .await
         .expect("application builds");
     let addr = app.local_addr();
+    let metrics_addr = app.metrics_addr();
     let pool = app.state().pool.clone();
     let state = app.state().clone();
     let (tx, rx) = oneshot::channel();
@@ -185,6 +188,7 @@ pub async fn spawn_app_on(
     TestApp {
         state,
         addr,
+        metrics_addr,
         base: format!("http://{addr}"),
         pool,
         db_name,

@@ -12,6 +12,7 @@ mod health;
 mod helpers;
 mod ingest;
 mod keys;
+mod metrics;
 mod probes;
 mod security;
 mod sentry;

@@ -163,8 +163,15 @@ impl Worker {
             replies.push((job.events.len(), job.reply));
             events.extend(job.events);
         }
-        match self.commit(&events).await {
+        metrics::histogram!("leitstand_ingest_batch_events").record(events.len() as f64);
+        metrics::histogram!("leitstand_ingest_batch_requests").record(replies.len() as f64);
+        let started = std::time::Instant::now();
+        let committed = self.commit(&events).await;
+        metrics::histogram!("leitstand_ingest_commit_duration_seconds")
+            .record(started.elapsed().as_secs_f64());
+        match committed {
             Ok(stored) => {
+                count_outcome(&stored);
                 let mut offset = 0;
                 for (n, reply) in replies {
                     let accepted = stored[offset..offset + n].iter().filter(|s| **s).count() as u64;
@@ -176,12 +183,14 @@ impl Worker {
                 }
             }
             Err(e) if replies.len() > 1 && !matches!(e, AppError::Unavailable(_)) => {
+                metrics::counter!("leitstand_ingest_batches_failed_total").increment(1);
                 tracing::warn!(error = %e, jobs = replies.len(), "batch failed; retrying requests one by one");
                 let mut rest = events.as_slice();
                 for (n, reply) in replies {
                     let (own, later) = rest.split_at(n);
                     rest = later;
                     let result = self.commit(own).await.map(|stored| {
+                        count_outcome(&stored);
                         let accepted = stored.iter().filter(|s| **s).count() as u64;
                         IngestOutcome {
                             accepted,
@@ -192,6 +201,7 @@ impl Worker {
                 }
             }
             Err(e) => {
+                metrics::counter!("leitstand_ingest_batches_failed_total").increment(1);
                 for (_, reply) in replies {
                     let _ = reply.send(Err(e.clone()));
                 }
@@ -215,10 +225,21 @@ impl Worker {
 
     async fn try_commit(&self, events: &[NewEvent]) -> AppResult<Vec<bool>> {
         // A plain connection: write_batch is its own transaction.
+        let waited = std::time::Instant::now();
         let mut conn = self.pool.acquire().await?;
+        metrics::histogram!("leitstand_db_pool_acquire_duration_seconds", "user" => "ingest")
+            .record(waited.elapsed().as_secs_f64());
         let result =
             store::write_batch(&mut conn, events, &self.services, &self.partitions).await?;
         self.services.insert_all(result.services);
         Ok(result.stored)
     }
+}
+
+/// Counts stored events and duplicates (ids already stored).
+fn count_outcome(stored: &[bool]) {
+    let accepted = stored.iter().filter(|s| **s).count() as u64;
+    metrics::counter!("leitstand_ingest_events_total", "outcome" => "accepted").increment(accepted);
+    metrics::counter!("leitstand_ingest_events_total", "outcome" => "duplicate")
+        .increment(stored.len() as u64 - accepted);
 }

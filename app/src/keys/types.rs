@@ -16,15 +16,18 @@ pub enum Scope {
     Admin,
     /// Read error groups and change their status (resolve, ignore, reopen).
     Errors,
+    /// Read `/metrics` (Prometheus).
+    Metrics,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 6] = [
         Scope::Ingest,
         Scope::Read,
         Scope::Backup,
         Scope::Admin,
         Scope::Errors,
+        Scope::Metrics,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -34,6 +37,7 @@ impl Scope {
             Scope::Backup => "backup",
             Scope::Admin => "admin",
             Scope::Errors => "errors",
+            Scope::Metrics => "metrics",
         }
     }
 

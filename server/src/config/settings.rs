@@ -194,6 +194,21 @@ pub struct HttpSettings {
     #[arg(long, env = "LEITSTAND_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
 
+    /// Also serve `GET /metrics` on this address, without a key (bind it to a
+    /// private interface only).
+    #[arg(long, env = "LEITSTAND_METRICS_LISTEN", global = true)]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// Client addresses or CIDR networks that may read `/metrics` on the main
+    /// address without a key (otherwise a key with the `metrics` scope).
+    #[arg(
+        long,
+        env = "LEITSTAND_METRICS_ALLOW",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub metrics_allow: Vec<String>,
+
     /// Seconds to wait for requests and streams to finish on shutdown.
     #[arg(
         long,
@@ -610,6 +625,7 @@ impl Settings {
         {
             bail!("--public-url must start with http:// or https://");
         }
+        crate::metrics::parse_allow(&self.http.metrics_allow)?;
         if self.probes.probe_concurrency == 0 {
             bail!("--probe-concurrency must be at least 1");
         }

@@ -320,6 +320,12 @@ impl DeliveryWork {
                 None => Outcome::Dead,
             }
         };
+        let label = match outcome {
+            Outcome::Delivered => "delivered",
+            Outcome::Dead => "dead",
+            Outcome::Retry(_) => "retry",
+        };
+        metrics::counter!("leitstand_delivery_attempts_total", "outcome" => label).increment(1);
         let mut tx = self.pool.begin().await?;
         let recorded = alerts::record_attempt(&mut tx, d.id, attempt, &record, &outcome)
             .await

@@ -133,6 +133,14 @@ impl LeasedWork for ProbeWork {
             ProbeKind::Heartbeat => check_heartbeat(&due),
         };
         result.lag_ms = Some(lag_ms);
+        let kind = due.kind.as_str();
+        metrics::counter!("leitstand_probe_checks_total", "kind" => kind, "outcome" => result.outcome.as_str())
+            .increment(1);
+        metrics::histogram!("leitstand_probe_schedule_lag_seconds").record(lag_ms / 1000.0);
+        if let Some(ms) = result.duration_ms {
+            metrics::histogram!("leitstand_probe_check_duration_seconds", "kind" => kind)
+                .record(ms / 1000.0);
+        }
         let windows = self.windows().await;
         let in_maintenance = store::in_maintenance(&windows, due.service_id, result.checked_at);
         match store::record(&self.pool, due.id, due.due_at, &result, in_maintenance).await {
