@@ -255,6 +255,7 @@ fn BackupsTable(list: Vec<BackupInfo>, actions: Actions) -> impl IntoView {
     } = actions;
     view! {
         <div class="table-wrap">
+        <div class="table-wrap" tabindex="0">
             <table data-testid="backups-table" class="backups">
                 <thead>
                     <tr>

@@ -293,6 +293,7 @@ fn GroupList(
                 <p class="error-text" role="alert">{e.to_string()}</p>
             })}
             <div class="table-wrap">
+            <div class="table-wrap" tabindex="0">
                 <table class="groups-table" data-testid="groups-table">
                     <thead>
                         <tr>
@@ -607,6 +608,7 @@ fn EventBody(detail: EventDetail, message: String) -> impl IntoView {
         {(!breadcrumbs.is_empty()).then(|| view! {
             <h3 class="subhead">"Breadcrumbs"</h3>
             <div class="table-wrap">
+            <div class="table-wrap" tabindex="0">
                 <table class="crumbs" data-testid="breadcrumbs">
                     <thead><tr><th>"Time"</th><th>"Category"</th><th>"Level"</th><th>"Message"</th></tr></thead>
                     <tbody>
@@ -712,6 +714,7 @@ fn FrameView(f: Frame) -> impl IntoView {
                 {summary}
                 {has_body.then(|| view! {
                     <pre class="code"><code>
+                    <pre tabindex="0" class="code"><code>
                         {code.into_iter().map(|(n, text, current)| view! {
                             <span class=if current { "line current" } else { "line" }>
                                 <span class="ln" aria-hidden="true">{n.map(|n| n.to_string()).unwrap_or_default()}</span>
@@ -790,6 +793,7 @@ fn ReleaseTable(rows: Vec<ReleaseRow>, service: String) -> impl IntoView {
     view! {
         <section class="panel">
             <div class="table-wrap">
+            <div class="table-wrap" tabindex="0">
                 <table data-testid="releases-table">
                     <thead>
                         <tr>
@@ -853,6 +857,7 @@ pub fn DsnCard(slug: String) -> impl IntoView {
                             <p class="small">"Set this DSN in the service's Sentry SDK; its errors appear under "
                                 <a href=format!("/errors?service={}", encode(&slug.get_value()))>"Errors"</a>"."</p>
                             <pre class="secret-box mono" data-testid="dsn"><code>{d.dsn.clone()}</code></pre>
+                            <pre tabindex="0" class="secret-box mono" data-testid="dsn"><code>{d.dsn.clone()}</code></pre>
                             <p class="muted small">{if d.allowed_origins.is_empty() {
                                 "Browser SDKs: no origins allowed yet.".to_owned()
                             } else {

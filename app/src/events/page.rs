@@ -207,6 +207,7 @@ fn Results(page: EventPage, query: EventQuery) -> impl IntoView {
             </div>
             {tail_view}
             <div class="table-wrap">
+            <div class="table-wrap" tabindex="0">
                 <table class="events-table" data-testid="events-table">
                     <thead>
                         <tr>
@@ -347,6 +348,7 @@ fn EventDetail(e: EventView) -> impl IntoView {
             </dl>
             <h3 class="subhead">"Attributes"</h3>
             <pre class="json" data-testid="event-attributes"><code>{attributes}</code></pre>
+            <pre tabindex="0" class="json" data-testid="event-attributes"><code>{attributes}</code></pre>
         </section>
     }
 }

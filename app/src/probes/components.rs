@@ -188,6 +188,7 @@ fn slo_target(name: &str, t: f64) -> String {
 pub fn SloTable(slos: Vec<SloResult>) -> impl IntoView {
     view! {
         <div class="table-wrap">
+        <div class="table-wrap" tabindex="0">
             <table data-testid="slo-table">
                 <thead>
                     <tr><th>"Objective (30 days)"</th><th class="hide-sm">"Target"</th><th>"Measured"</th><th>"Status"</th></tr>
@@ -249,6 +250,7 @@ pub fn IncidentsTable(incidents: Vec<Incident>) -> impl IntoView {
     }
     view! {
         <div class="table-wrap">
+        <div class="table-wrap" tabindex="0">
             <table data-testid="incidents-table">
                 <thead><tr><th>"Started"</th><th>"Duration"</th><th class="hide-sm">"Probe"</th><th>"Cause"</th></tr></thead>
                 <tbody>
@@ -280,6 +282,7 @@ pub fn RecoveryRunsTable(runs: Vec<RecoveryRun>) -> impl IntoView {
     }
     view! {
         <div class="table-wrap">
+        <div class="table-wrap" tabindex="0">
             <table data-testid="recovery-table">
                 <thead><tr><th>"Started"</th><th>"Exit code"</th><th>"Duration"</th><th>"Output"</th></tr></thead>
                 <tbody>
@@ -291,6 +294,7 @@ pub fn RecoveryRunsTable(runs: Vec<RecoveryRun>) -> impl IntoView {
                             <td class="small">
                                 {r.error.map(|e| view! { <div class="error-text">{e}</div> })}
                                 {r.output.filter(|o| !o.is_empty()).map(|o| view! { <pre class="output">{o}</pre> })}
+                                {r.output.filter(|o| !o.is_empty()).map(|o| view! { <pre tabindex="0" class="output">{o}</pre> })}
                             </td>
                         </tr>
                     }).collect_view()}

@@ -226,6 +226,7 @@ fn ProbesTable(
     let armed = RwSignal::new(None::<i64>);
     view! {
         <div class="table-wrap">
+        <div class="table-wrap" tabindex="0">
             <table data-testid="probes-table">
                 <thead>
                     <tr>

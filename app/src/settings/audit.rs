@@ -104,6 +104,7 @@ fn AuditFilters(query: Memo<AuditQuery>) -> impl IntoView {
 fn AuditTable(list: Vec<AuditEntry>) -> impl IntoView {
     view! {
         <div class="table-wrap">
+        <div class="table-wrap" tabindex="0">
             <table data-testid="audit-table">
                 <thead>
                     <tr>

@@ -33,6 +33,7 @@ pub fn ChannelsTable(channels: Vec<ChannelInfo>, ops: Ops) -> impl IntoView {
     }
     view! {
         <div class="table-wrap">
+        <div class="table-wrap" tabindex="0">
             <table data-testid="channels-table">
                 <thead>
                     <tr>

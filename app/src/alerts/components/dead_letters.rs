@@ -49,6 +49,7 @@ pub fn DeadLettersTable(letters: Vec<DeadLetter>, ops: Ops) -> impl IntoView {
     }
     view! {
         <div class="table-wrap">
+        <div class="table-wrap" tabindex="0">
             <table data-testid="dead-letters-table">
                 <thead>
                     <tr>
@@ -133,6 +134,7 @@ fn Attempts(tries: Vec<Attempt>) -> impl IntoView {
                         </div>
                         {a.error.map(|e| view! { <div class="error-text wrap-anywhere">{format!("Error: {e}")}</div> })}
                         {a.response.map(|r| view! { <pre class="output">{r}</pre> })}
+                        {a.response.map(|r| view! { <pre tabindex="0" class="output">{r}</pre> })}
                     </li>
                 }
             }).collect_view()}

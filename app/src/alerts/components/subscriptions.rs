@@ -31,6 +31,7 @@ pub fn SubscriptionsTable(subscriptions: Vec<SubscriptionInfo>, ops: Ops) -> imp
     }
     view! {
         <div class="table-wrap">
+        <div class="table-wrap" tabindex="0">
             <table data-testid="subscriptions-table">
                 <thead>
                     <tr>
