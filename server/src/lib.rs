@@ -12,6 +12,7 @@ pub mod jobs;
 pub mod limits;
 pub mod metrics;
 pub mod outbound;
+pub mod pwa;
 pub mod secret_key;
 pub mod security;
 pub mod sentry;

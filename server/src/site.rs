@@ -1,6 +1,7 @@
 //! What answers when no route matched, decided by the path's area: files
 //! for the static area (precompressed variants when the client takes
-//! them, a plain 404 otherwise), the JSON error for the machine interface,
+//! them, a plain 404 otherwise; the service worker filled in with the
+//! build, see `pwa.rs`), the JSON error for the machine interface,
 //! and the server-rendered app (its not-found page, behind the session
 //! guard) for everything else. Nothing outside the page area ever renders
 //! the app.
@@ -9,7 +10,7 @@ use app::state::AppState;
 use app::{error::AppError, shell};
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
@@ -19,7 +20,14 @@ use crate::security::paths::{Area, classify};
 
 pub async fn fallback(State(state): State<AppState>, req: Request) -> Response {
     match classify(req.uri().path()) {
-        Area::Static => static_file(&state, req).await,
+        Area::Static => match req.uri().path() {
+            crate::pwa::SERVICE_WORKER if matches!(*req.method(), Method::GET | Method::HEAD) => {
+                crate::pwa::service_worker(std::path::Path::new(&*state.leptos_options.site_root))
+                    .await
+            }
+            "/offline.html" => crate::pwa::offline_page(static_file(&state, req).await),
+            _ => static_file(&state, req).await,
+        },
         Area::Api | Area::Rpc | Area::Health => {
             ApiError::from(AppError::NotFound("a route for this path".into())).into_response()
         }

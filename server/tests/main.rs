@@ -14,6 +14,7 @@ mod ingest;
 mod keys;
 mod metrics;
 mod probes;
+mod pwa;
 mod security;
 mod sentry;
 mod stream;

@@ -30,12 +30,14 @@ pub enum Area {
 }
 
 /// Static files at the root, besides `/pkg/` and `/icons/`.
-const ROOT_FILES: [&str; 5] = [
+const ROOT_FILES: [&str; 7] = [
     "/favicon.svg",
     "/robots.txt",
     "/manifest.webmanifest",
     "/sw.js",
+    "/pwa.js",
     "/offline.html",
+    "/offline.js",
 ];
 
 /// Server functions anyone may call (signing in needs them).
@@ -208,6 +210,21 @@ mod tests {
         assert_eq!(classify("/login/"), Area::Page);
         assert_eq!(classify("/"), Area::Page);
         assert_eq!(classify("/export/dashboard"), Area::Page);
+    }
+
+    #[test]
+    fn the_installable_app_files_are_static() {
+        for path in [
+            "/manifest.webmanifest",
+            "/sw.js",
+            "/pwa.js",
+            "/offline.html",
+            "/offline.js",
+            "/icons/icon-maskable-512.png",
+        ] {
+            assert_eq!(classify(path), Area::Static, "{path}");
+        }
+        assert_eq!(classify("/pwa.js/"), Area::Page);
     }
 
     #[test]
