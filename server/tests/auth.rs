@@ -746,6 +746,10 @@ fn rest_expectations() -> BTreeMap<(&'static str, &'static str), Needs> {
     BTreeMap::from([
         (("GET", "/healthz"), Public),
         (("GET", "/readyz"), Public),
+        (("GET", "/api/openapi.json"), Public),
+        (("GET", "/api/docs"), Public),
+        (("GET", "/api/docs.css"), Public),
+        (("GET", "/metrics"), Key(app::keys::Scope::Metrics)),
         (("POST", "/api/v1/events"), Key(app::keys::Scope::Ingest)),
         (("GET", "/api/v1/dashboard"), Key(app::keys::Scope::Read)),
         (("GET", "/api/v1/export"), Key(app::keys::Scope::Read)),
@@ -890,10 +894,20 @@ fn rest_expectations() -> BTreeMap<(&'static str, &'static str), Needs> {
     ])
 }
 
-/// (method, path) of every `.route(...)` in the API sources.
+/// (method, path) of every operation of the OpenAPI document (every API
+/// route is registered from it) and of every `.route(...)` in the API
+/// sources (the UI's downloads and streams).
 fn declared_routes() -> Vec<(String, String)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api");
     let mut out = Vec::new();
+    let doc = serde_json::to_value(server::api::openapi()).expect("document");
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in ["get", "post", "put", "patch", "delete"] {
+            if item.get(method).is_some() {
+                out.push((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
     for entry in std::fs::read_dir(&dir).expect("api dir") {
         let text = std::fs::read_to_string(entry.expect("entry").path()).expect("source");
         let mut rest = text.as_str();

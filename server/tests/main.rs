@@ -13,6 +13,7 @@ mod helpers;
 mod ingest;
 mod keys;
 mod metrics;
+mod openapi;
 mod probes;
 mod pwa;
 mod security;

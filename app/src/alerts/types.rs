@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// Where a notification goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ChannelKind {
     Email,
@@ -40,6 +41,7 @@ impl ChannelKind {
 
 /// When a rule fires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RuleKind {
     NewErrorGroup,
@@ -127,6 +129,7 @@ impl RuleKind {
 
 /// A channel as admins see it: never a secret.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ChannelInfo {
     pub id: i64,
     pub kind: ChannelKind,
@@ -144,6 +147,7 @@ pub struct ChannelInfo {
 
 /// How an e-mail channel talks to its SMTP server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SmtpTls {
     /// Plain connection upgraded with STARTTLS (required), port 587.
@@ -167,6 +171,7 @@ impl SmtpTls {
 
 /// A new channel: `kind` says which fields apply.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChannelSpec {
     pub kind: Option<ChannelKind>,
@@ -329,6 +334,7 @@ impl ChannelSpec {
 
 /// A rule as everyone sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RuleInfo {
     pub id: i64,
     pub name: String,
@@ -348,6 +354,7 @@ pub struct RuleInfo {
 
 /// A new rule or its replacement.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
     pub name: String,
@@ -608,6 +615,7 @@ impl Notice {
 
 /// One attempt at a delivery.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Attempt {
     /// 0, then one more per replay.
     pub round: i32,
@@ -621,6 +629,7 @@ pub struct Attempt {
 
 /// A delivery that ran out of attempts (or is looked at).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct DeadLetter {
     pub id: String,
     /// `channel <name>` or `subscription <name>`.
@@ -638,6 +647,7 @@ pub struct DeadLetter {
 
 /// An event subscription as admins see it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SubscriptionInfo {
     pub id: i64,
     pub name: String,

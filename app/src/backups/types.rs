@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// One backup in the catalog.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct BackupInfo {
     pub id: i64,
     /// File name under `<data-dir>/backups/`.
@@ -39,6 +40,7 @@ impl BackupInfo {
 
 /// Result of verifying a backup.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct VerifyReport {
     pub id: i64,
     pub ok: bool,
@@ -49,6 +51,7 @@ pub struct VerifyReport {
 
 /// Result of a restore.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct RestoreReport {
     /// What was restored (a catalog name or an uploaded file's name).
     pub restored: String,

@@ -15,6 +15,7 @@ pub struct DashboardQuery {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Dashboard {
     pub range: Range,
     pub service: Option<String>,
@@ -35,12 +36,14 @@ pub struct Dashboard {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Window {
     pub from: String,
     pub to: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Kpis {
     pub readiness: f64,
     pub quality: f64,
@@ -54,6 +57,7 @@ pub struct Kpis {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TimelineDay {
     pub date: String,
     pub events: i64,
@@ -62,6 +66,7 @@ pub struct TimelineDay {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TopSource {
     pub service: String,
     pub feature: String,
@@ -69,6 +74,7 @@ pub struct TopSource {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ErrorAnalysis {
     pub top_sources: Vec<TopSource>,
     pub open: i64,
@@ -78,6 +84,7 @@ pub struct ErrorAnalysis {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MaturityRow {
     pub service: String,
     pub feature: String,
@@ -89,6 +96,7 @@ pub struct MaturityRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct KpiSettingsView {
     pub activity_target: f64,
     pub weights: [f64; 3],

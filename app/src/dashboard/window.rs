@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 /// The range picker's choices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Range {
     #[serde(rename = "24h")]
     Day,

@@ -14,6 +14,7 @@ pub const MAX_BULK: usize = 500;
 /// Where a group stands. Derived: resolved while no error came after the
 /// latest resolution; ignored until reopened.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum GroupStatus {
     #[default]
@@ -104,6 +105,7 @@ pub struct GroupQuery {
 
 /// One error group.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct GroupSummary {
     pub id: i64,
     pub service: String,
@@ -190,11 +192,14 @@ pub struct Exception {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Breadcrumb {
     pub timestamp: Option<String>,
     pub category: String,
     pub level: String,
     pub message: String,
+    /// `[name, value]` pairs.
+    #[cfg_attr(feature = "ssr", schema(value_type = Vec<Vec<String>>))]
     pub data: Vec<(String, String)>,
 }
 

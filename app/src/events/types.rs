@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 /// Severity, ordered: `Debug < Info < Warning < Error < Critical`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     Debug,
@@ -94,6 +95,7 @@ pub struct NewEvent {
 
 /// What an ingest request achieved.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct IngestOutcome {
     pub accepted: u64,
     pub duplicates: u64,
@@ -101,6 +103,7 @@ pub struct IngestOutcome {
 
 /// A stored event as shown in lists and the live stream.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EventView {
     pub id: Uuid,
     pub seq: i64,

@@ -9,6 +9,7 @@ use crate::error::AppError;
 
 /// What a probe checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ProbeKind {
     /// An HTTP(S) request whose answer must match.
@@ -40,6 +41,7 @@ impl ProbeKind {
 
 /// A probe's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ProbeState {
     /// Not checked yet.
@@ -189,6 +191,7 @@ pub struct ProbeDefinition {
 /// What an admin sends to create or change a probe (`POST` needs `kind`
 /// and its fields; `PATCH` changes only what it names).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProbeSpec {
     pub kind: Option<ProbeKind>,
@@ -489,6 +492,7 @@ pub fn check_url(url: &str) -> Result<(), AppError> {
 
 /// A probe as shown and returned by the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ProbeInfo {
     pub id: i64,
     pub service: String,
@@ -582,6 +586,7 @@ impl ProbeInfo {
 
 /// A maintenance window, as sent and shown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MaintenanceWindow {
     #[serde(default)]
     pub id: i64,
@@ -615,6 +620,7 @@ fn utc() -> String {
 
 /// An incident: a probe down from `started_at` until `ended_at`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Incident {
     pub id: i64,
     pub probe_id: i64,
@@ -640,6 +646,7 @@ pub struct RecoveryRun {
 
 /// One SLO of a service, met or missed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SloResult {
     /// `p95_ms`, `error_rate`, `uptime` or `dead_letters`.
     pub name: String,
@@ -654,6 +661,7 @@ pub struct SloResult {
 
 /// One service in the status document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ServiceStatus {
     pub slug: String,
     pub name: String,
@@ -674,6 +682,7 @@ pub struct ServiceStatus {
 
 /// The Leitstand instance answering.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct InstanceStatus {
     pub version: String,
     pub started_at: String,
@@ -701,6 +710,7 @@ pub struct InstanceStatus {
 
 /// `GET /api/v1/system/status` and `leitstand status --json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SystemStatus {
     /// `ok`, `degraded`, `down` or `maintenance`.
     pub status: String,
@@ -729,6 +739,7 @@ pub struct ServiceDetail {
 
 /// A service's SLO targets, as an admin edits them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SloTargets {
     pub p95_ms: i32,
     pub error_rate_percent: f64,

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 /// Days each class is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Policy {
     pub events_days: u32,
     pub probe_results_days: u32,
@@ -51,6 +52,7 @@ impl Policy {
 
 /// What a run removed (or, dry, would remove).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Report {
     pub dry_run: bool,
     pub started_at: String,
@@ -61,6 +63,7 @@ pub struct Report {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ClassReport {
     /// events, probe_results, deliveries, audit_log, minute_rollups
     pub class: String,

@@ -24,10 +24,10 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
-use serde::Deserialize;
-use serde_json::json;
+use axum::{Extension, Json};
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::auth::ApiKey;
@@ -35,60 +35,71 @@ use super::error::{ApiResult, parse_json, read_limited};
 
 const MAX_JSON: usize = 64 * 1024;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/alert-channels",
-            get(list_channels).post(create_channel),
-        )
-        .route(
-            "/api/v1/alert-channels/{id}",
-            get(get_channel).delete(delete_channel),
-        )
-        .route("/api/v1/alert-channels/{id}/test", post(test_channel))
-        .route(
-            "/api/v1/alert-channels/{id}/rotate-secret",
-            post(rotate_channel),
-        )
-        .route("/api/v1/alert-channels/{id}/enable", post(enable_channel))
-        .route("/api/v1/alert-channels/{id}/disable", post(disable_channel))
-        .route("/api/v1/alert-rules", get(list_rules).post(create_rule))
-        .route(
-            "/api/v1/alert-rules/{id}",
-            get(get_rule).put(update_rule).delete(delete_rule),
-        )
-        .route("/api/v1/alert-rules/{id}/enable", post(enable_rule))
-        .route("/api/v1/alert-rules/{id}/disable", post(disable_rule))
-        .route(
-            "/api/v1/event-subscriptions",
-            get(list_subscriptions).post(create_subscription),
-        )
-        .route(
-            "/api/v1/event-subscriptions/{id}",
-            axum::routing::delete(delete_subscription),
-        )
-        .route(
-            "/api/v1/event-subscriptions/{id}/rotate-secret",
-            post(rotate_subscription),
-        )
-        .route(
-            "/api/v1/event-subscriptions/{id}/enable",
-            post(enable_subscription),
-        )
-        .route(
-            "/api/v1/event-subscriptions/{id}/disable",
-            post(disable_subscription),
-        )
-        .route("/api/v1/dead-letters", get(list_dead_letters))
-        .route("/api/v1/dead-letters/replay", post(replay_all))
-        .route("/api/v1/dead-letters/{id}/replay", post(replay_one))
-        .route(
-            "/api/v1/dead-letters/{id}",
-            axum::routing::delete(discard_one),
-        )
-        .route("/api/v1/deliveries/{id}", get(get_delivery))
-        .route("/api/v1/retention", get(get_retention).put(put_retention))
-        .route("/api/v1/retention/run", post(run_retention))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(list_channels, create_channel))
+        .routes(routes!(get_channel, delete_channel))
+        .routes(routes!(test_channel))
+        .routes(routes!(rotate_channel))
+        .routes(routes!(enable_channel))
+        .routes(routes!(disable_channel))
+        .routes(routes!(list_rules, create_rule))
+        .routes(routes!(get_rule, update_rule, delete_rule))
+        .routes(routes!(enable_rule))
+        .routes(routes!(disable_rule))
+        .routes(routes!(list_subscriptions, create_subscription))
+        .routes(routes!(delete_subscription))
+        .routes(routes!(rotate_subscription))
+        .routes(routes!(enable_subscription))
+        .routes(routes!(disable_subscription))
+        .routes(routes!(list_dead_letters))
+        .routes(routes!(replay_all))
+        .routes(routes!(replay_one))
+        .routes(routes!(discard_one))
+        .routes(routes!(get_delivery))
+        .routes(routes!(get_retention, put_retention))
+        .routes(routes!(run_retention))
+}
+
+/// A created channel or subscription.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({ "id": 3, "secret": "whsec_MfKQ9r0k1y2n3x4Q5t6Y7u8I9o0P1a2S" }))]
+pub struct CreatedWithSecret {
+    pub id: i64,
+    /// Webhooks only: the signing secret (Standard Webhooks), shown this once.
+    pub secret: Option<String>,
+}
+
+/// A new signing secret.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RotatedSecret {
+    pub id: i64,
+    /// The new secret, shown this once; the old one stays valid for 24 h.
+    pub secret: String,
+}
+
+/// A test notice on its way.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TestQueued {
+    /// The delivery's id.
+    pub delivery: Uuid,
+    /// Where to follow it.
+    pub status_url: String,
+}
+
+/// How many dead letters went back into the queue.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Replayed {
+    pub replayed: u64,
+}
+
+/// A delivery in any state, with its attempts.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DeliveryView {
+    #[serde(flatten)]
+    pub delivery: DeadLetter,
+    /// `pending`, `delivered` or `dead`.
+    pub status: String,
 }
 
 /// The key as an actor, with the client's address.
@@ -116,14 +127,29 @@ fn uuid(id: &str) -> ApiResult<Uuid> {
     Uuid::parse_str(id).map_err(|_| AppError::NotFound(format!("dead letter {id}")).into())
 }
 
-fn created(c: &Created) -> Response {
+fn created(c: Created) -> Response {
     (
         StatusCode::CREATED,
-        Json(json!({ "id": c.id, "secret": c.secret })),
+        Json(CreatedWithSecret {
+            id: c.id,
+            secret: c.secret,
+        }),
     )
         .into_response()
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/alert-channels",
+    tag = "Alerts",
+    operation_id = "list_alert_channels",
+    summary = "List alert channels",
+    description = "Secrets are never shown. Refused to keys bound to a service.",
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The channels.", body = Vec<ChannelInfo>),
+    )
+)]
 async fn list_channels(
     State(state): State<AppState>,
     key: ApiKey,
@@ -132,6 +158,20 @@ async fn list_channels(
     Ok(Json(store::list_channels(&state.pool).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/alert-channels/{id}",
+    tag = "Alerts",
+    operation_id = "get_alert_channel",
+    summary = "One alert channel",
+    description = "Refused to keys bound to a service.",
+    params(("id" = i64, Path, description = "The channel's id.")),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The channel.", body = ChannelInfo),
+        (status = 404, description = "No such channel.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn get_channel(
     State(state): State<AppState>,
     key: ApiKey,
@@ -141,6 +181,22 @@ async fn get_channel(
     Ok(Json(store::get_channel(&state.pool, id).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/alert-channels",
+    tag = "Alerts",
+    operation_id = "create_alert_channel",
+    summary = "Add an alert channel (email, webhook, Slack)",
+    description = "`kind` `webhook` and `slack` need `url` (webhooks may add `headers`); `email` needs `host`, `from` and `to` (and `port`, `tls`, `username`, `password` as the server needs). Webhook destinations must not be private addresses unless allowed by `--outbound-allow`. Audited.",
+    request_body(content = ChannelSpec, content_type = "application/json", example = json!({ "kind": "webhook", "name": "Ops webhook", "url": "https://hooks.example.com/leitstand" })),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 201, description = "The new channel's id and, for webhooks, its signing secret (shown once).", body = CreatedWithSecret),
+        (status = 400, description = "The body is not JSON.", body = super::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than 64 KiB.", body = super::openapi::ErrorBody),
+        (status = 422, description = "A field is wrong; `field` names it.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn create_channel(
     State(state): State<AppState>,
     key: ApiKey,
@@ -151,9 +207,23 @@ async fn create_channel(
     let spec: ChannelSpec = parse_json(&read_limited(body, MAX_JSON).await?)?;
     let actor = actor(&key);
     let c = actions::create_channel(&state.pool, &state.secrets, who(&actor, &auth), spec).await?;
-    Ok(created(&c))
+    Ok(created(c))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/alert-channels/{id}",
+    tag = "Alerts",
+    operation_id = "delete_alert_channel",
+    summary = "Delete an alert channel",
+    description = "Audited.",
+    params(("id" = i64, Path, description = "The channel's id.")),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 204, description = "The channel is gone."),
+        (status = 404, description = "No such channel.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn delete_channel(
     State(state): State<AppState>,
     key: ApiKey,
@@ -166,6 +236,20 @@ async fn delete_channel(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/alert-channels/{id}/test",
+    tag = "Alerts",
+    operation_id = "test_alert_channel",
+    summary = "Send a test notice",
+    description = "Queues a test notice through the channel; follow it at `status_url`. Audited.",
+    params(("id" = i64, Path, description = "The channel's id.")),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 202, description = "Queued.", body = TestQueued, example = json!({ "delivery": "0193a5f0-7c1e-7d2a-9b1e-3f4a5b6c7d8e", "status_url": "/api/v1/deliveries/0193a5f0-7c1e-7d2a-9b1e-3f4a5b6c7d8e" })),
+        (status = 404, description = "No such channel.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn test_channel(
     State(state): State<AppState>,
     key: ApiKey,
@@ -186,26 +270,56 @@ async fn test_channel(
     .await?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(
-            json!({ "delivery": delivery, "status_url": format!("/api/v1/deliveries/{delivery}") }),
-        ),
+        Json(TestQueued {
+            delivery,
+            status_url: format!("/api/v1/deliveries/{delivery}"),
+        }),
     )
         .into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/alert-channels/{id}/rotate-secret",
+    tag = "Alerts",
+    operation_id = "rotate_alert_channel_secret",
+    summary = "Give a webhook channel a new signing secret",
+    description = "The old secret stays valid for 24 hours, so receivers can switch. Audited.",
+    params(("id" = i64, Path, description = "The channel's id.")),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The new secret (shown once).", body = RotatedSecret),
+        (status = 404, description = "No such channel.", body = super::openapi::ErrorBody),
+        (status = 422, description = "The channel has no signing secret (not a webhook).", body = super::openapi::ErrorBody),
+    )
+)]
 async fn rotate_channel(
     State(state): State<AppState>,
     key: ApiKey,
     Extension(auth): Extension<app::auth::guard::Auth>,
     Path(id): Path<i64>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<RotatedSecret>> {
     admin(&key)?;
     let actor = actor(&key);
     let secret =
         actions::rotate_channel_secret(&state.pool, &state.secrets, who(&actor, &auth), id).await?;
-    Ok(Json(json!({ "id": id, "secret": secret })))
+    Ok(Json(RotatedSecret { id, secret }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/alert-channels/{id}/enable",
+    tag = "Alerts",
+    operation_id = "enable_alert_channel",
+    summary = "Enable an alert channel",
+    description = "Audited.",
+    params(("id" = i64, Path, description = "The channel's id.")),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The channel as it is now.", body = ChannelInfo),
+        (status = 404, description = "No such channel.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn enable_channel(
     State(state): State<AppState>,
     key: ApiKey,
@@ -219,6 +333,20 @@ async fn enable_channel(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/alert-channels/{id}/disable",
+    tag = "Alerts",
+    operation_id = "disable_alert_channel",
+    summary = "Disable an alert channel",
+    description = "Audited.",
+    params(("id" = i64, Path, description = "The channel's id.")),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The channel as it is now.", body = ChannelInfo),
+        (status = 404, description = "No such channel.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn disable_channel(
     State(state): State<AppState>,
     key: ApiKey,
@@ -232,6 +360,18 @@ async fn disable_channel(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/alert-rules",
+    tag = "Alerts",
+    operation_id = "list_alert_rules",
+    summary = "List alert rules",
+    description = "With what each is firing for now. Refused to keys bound to a service.",
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The rules.", body = Vec<RuleInfo>),
+    )
+)]
 async fn list_rules(State(state): State<AppState>, key: ApiKey) -> ApiResult<Json<Vec<RuleInfo>>> {
     admin(&key)?;
     Ok(Json(store::list_rules(&state.pool).await?))
@@ -245,6 +385,20 @@ async fn rule(state: &AppState, id: i64) -> ApiResult<RuleInfo> {
         .ok_or_else(|| AppError::NotFound(format!("rule {id}")).into())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/alert-rules/{id}",
+    tag = "Alerts",
+    operation_id = "get_alert_rule",
+    summary = "One alert rule",
+    description = "Refused to keys bound to a service.",
+    params(("id" = i64, Path, description = "The rule's id.")),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The rule.", body = RuleInfo),
+        (status = 404, description = "No such rule.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn get_rule(
     State(state): State<AppState>,
     key: ApiKey,
@@ -254,6 +408,22 @@ async fn get_rule(
     Ok(Json(rule(&state, id).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/alert-rules",
+    tag = "Alerts",
+    operation_id = "create_alert_rule",
+    summary = "Add an alert rule",
+    description = "At least one channel. `error_rate` takes `threshold` (percent, default 5), `window_seconds` (default 300) and `min_events` (default 20); `slo_burn` takes `threshold` (burn-rate factor, default 14.4); the other kinds fire on their event and take none. Without `service` a rule covers every service. Audited.",
+    request_body(content = RuleSpec, content_type = "application/json", example = json!({ "name": "Checkout errors", "kind": "error_rate", "service": "shop", "channels": [3], "threshold": 5.0, "window_seconds": 900, "min_events": 20 })),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 201, description = "The new rule.", body = RuleInfo),
+        (status = 400, description = "The body is not JSON.", body = super::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than 64 KiB.", body = super::openapi::ErrorBody),
+        (status = 422, description = "A field is wrong; `field` names it.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn create_rule(
     State(state): State<AppState>,
     key: ApiKey,
@@ -267,6 +437,24 @@ async fn create_rule(
     Ok((StatusCode::CREATED, Json(rule(&state, id).await?)).into_response())
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/alert-rules/{id}",
+    tag = "Alerts",
+    operation_id = "update_alert_rule",
+    summary = "Replace an alert rule",
+    description = "The whole rule, as for creating one. Audited.",
+    params(("id" = i64, Path, description = "The rule's id.")),
+    request_body(content = RuleSpec, content_type = "application/json"),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The rule as it is now.", body = RuleInfo),
+        (status = 400, description = "The body is not JSON.", body = super::openapi::ErrorBody),
+        (status = 404, description = "No such rule.", body = super::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than 64 KiB.", body = super::openapi::ErrorBody),
+        (status = 422, description = "A field is wrong; `field` names it.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn update_rule(
     State(state): State<AppState>,
     key: ApiKey,
@@ -281,6 +469,20 @@ async fn update_rule(
     Ok(Json(rule(&state, id).await?))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/alert-rules/{id}",
+    tag = "Alerts",
+    operation_id = "delete_alert_rule",
+    summary = "Delete an alert rule",
+    description = "Audited.",
+    params(("id" = i64, Path, description = "The rule's id.")),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 204, description = "The rule is gone."),
+        (status = 404, description = "No such rule.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn delete_rule(
     State(state): State<AppState>,
     key: ApiKey,
@@ -293,6 +495,20 @@ async fn delete_rule(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/alert-rules/{id}/enable",
+    tag = "Alerts",
+    operation_id = "enable_alert_rule",
+    summary = "Enable an alert rule",
+    description = "Audited.",
+    params(("id" = i64, Path, description = "The rule's id.")),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The rule as it is now.", body = RuleInfo),
+        (status = 404, description = "No such rule.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn enable_rule(
     State(state): State<AppState>,
     key: ApiKey,
@@ -305,6 +521,20 @@ async fn enable_rule(
     Ok(Json(rule(&state, id).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/alert-rules/{id}/disable",
+    tag = "Alerts",
+    operation_id = "disable_alert_rule",
+    summary = "Disable an alert rule",
+    description = "Audited.",
+    params(("id" = i64, Path, description = "The rule's id.")),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The rule as it is now.", body = RuleInfo),
+        (status = 404, description = "No such rule.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn disable_rule(
     State(state): State<AppState>,
     key: ApiKey,
@@ -317,6 +547,18 @@ async fn disable_rule(
     Ok(Json(rule(&state, id).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/event-subscriptions",
+    tag = "Alerts",
+    operation_id = "list_event_subscriptions",
+    summary = "List event subscriptions",
+    description = "Refused to keys bound to a service.",
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The subscriptions.", body = Vec<SubscriptionInfo>),
+    )
+)]
 async fn list_subscriptions(
     State(state): State<AppState>,
     key: ApiKey,
@@ -325,6 +567,22 @@ async fn list_subscriptions(
     Ok(Json(store::list_subscriptions(&state.pool).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/event-subscriptions",
+    tag = "Alerts",
+    operation_id = "create_event_subscription",
+    summary = "Subscribe a webhook to events",
+    description = "Matching events are posted in batches, signed (Standard Webhooks). Audited.",
+    request_body(content = SubscriptionSpec, content_type = "application/json", example = json!({ "name": "Data warehouse", "url": "https://ingest.example.com/leitstand", "service": "shop", "min_level": "warning", "kind_prefix": "voucher." })),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 201, description = "The new subscription's id and signing secret (shown once).", body = CreatedWithSecret),
+        (status = 400, description = "The body is not JSON.", body = super::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than 64 KiB.", body = super::openapi::ErrorBody),
+        (status = 422, description = "A field is wrong; `field` names it.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn create_subscription(
     State(state): State<AppState>,
     key: ApiKey,
@@ -336,9 +594,23 @@ async fn create_subscription(
     let actor = actor(&key);
     let c =
         actions::create_subscription(&state.pool, &state.secrets, who(&actor, &auth), spec).await?;
-    Ok(created(&c))
+    Ok(created(c))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/event-subscriptions/{id}",
+    tag = "Alerts",
+    operation_id = "delete_event_subscription",
+    summary = "Delete an event subscription",
+    description = "Audited.",
+    params(("id" = i64, Path, description = "The subscription's id.")),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 204, description = "The subscription is gone."),
+        (status = 404, description = "No such subscription.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn delete_subscription(
     State(state): State<AppState>,
     key: ApiKey,
@@ -351,20 +623,48 @@ async fn delete_subscription(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/event-subscriptions/{id}/rotate-secret",
+    tag = "Alerts",
+    operation_id = "rotate_event_subscription_secret",
+    summary = "Give a subscription a new signing secret",
+    description = "The old secret stays valid for 24 hours. Audited.",
+    params(("id" = i64, Path, description = "The subscription's id.")),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The new secret (shown once).", body = RotatedSecret),
+        (status = 404, description = "No such subscription.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn rotate_subscription(
     State(state): State<AppState>,
     key: ApiKey,
     Extension(auth): Extension<app::auth::guard::Auth>,
     Path(id): Path<i64>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<RotatedSecret>> {
     admin(&key)?;
     let actor = actor(&key);
     let secret =
         actions::rotate_subscription_secret(&state.pool, &state.secrets, who(&actor, &auth), id)
             .await?;
-    Ok(Json(json!({ "id": id, "secret": secret })))
+    Ok(Json(RotatedSecret { id, secret }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/event-subscriptions/{id}/enable",
+    tag = "Alerts",
+    operation_id = "enable_event_subscription",
+    summary = "Enable an event subscription",
+    description = "Audited.",
+    params(("id" = i64, Path, description = "The subscription's id.")),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The subscription as it is now.", body = SubscriptionInfo),
+        (status = 404, description = "No such subscription.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn enable_subscription(
     State(state): State<AppState>,
     key: ApiKey,
@@ -378,6 +678,20 @@ async fn enable_subscription(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/event-subscriptions/{id}/disable",
+    tag = "Alerts",
+    operation_id = "disable_event_subscription",
+    summary = "Disable an event subscription",
+    description = "Audited.",
+    params(("id" = i64, Path, description = "The subscription's id.")),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The subscription as it is now.", body = SubscriptionInfo),
+        (status = 404, description = "No such subscription.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn disable_subscription(
     State(state): State<AppState>,
     key: ApiKey,
@@ -392,12 +706,27 @@ async fn disable_subscription(
 }
 
 /// `?limit=` (default 100, at most 1000).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
+    /// How many, newest first (default 100, 1 to 1000).
     limit: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/dead-letters",
+    tag = "Alerts",
+    operation_id = "list_dead_letters",
+    summary = "List dead letters",
+    description = "Deliveries that failed every attempt, newest first, with their attempts.",
+    params(ListQuery),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The dead letters.", body = Vec<DeadLetter>),
+    )
+)]
 async fn list_dead_letters(
     State(state): State<AppState>,
     key: ApiKey,
@@ -408,30 +737,70 @@ async fn list_dead_letters(
     Ok(Json(store::dead_letters(&state.pool, limit).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/dead-letters/replay",
+    tag = "Alerts",
+    operation_id = "replay_dead_letters",
+    summary = "Replay every dead letter",
+    description = "Puts them back into the queue. Audited.",
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "How many were queued again.", body = Replayed, example = json!({ "replayed": 4 })),
+    )
+)]
 async fn replay_all(
     State(state): State<AppState>,
     key: ApiKey,
     Extension(auth): Extension<app::auth::guard::Auth>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Replayed>> {
     admin(&key)?;
     let actor = actor(&key);
     let n = actions::replay(&state.pool, who(&actor, &auth), None).await?;
-    Ok(Json(json!({ "replayed": n })))
+    Ok(Json(Replayed { replayed: n }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/dead-letters/{id}/replay",
+    tag = "Alerts",
+    operation_id = "replay_dead_letter",
+    summary = "Replay one dead letter",
+    description = "Audited.",
+    params(("id" = String, Path, description = "The dead letter's id (a UUID).")),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "Queued again (`replayed` 0 when it was no dead letter).", body = Replayed),
+        (status = 404, description = "No such dead letter.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn replay_one(
     State(state): State<AppState>,
     key: ApiKey,
     Extension(auth): Extension<app::auth::guard::Auth>,
     Path(id): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Replayed>> {
     admin(&key)?;
     let id = uuid(&id)?;
     let actor = actor(&key);
     let n = actions::replay(&state.pool, who(&actor, &auth), Some(id)).await?;
-    Ok(Json(json!({ "replayed": n })))
+    Ok(Json(Replayed { replayed: n }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/dead-letters/{id}",
+    tag = "Alerts",
+    operation_id = "discard_dead_letter",
+    summary = "Discard one dead letter",
+    description = "Audited.",
+    params(("id" = String, Path, description = "The dead letter's id (a UUID).")),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 204, description = "Discarded."),
+        (status = 404, description = "No such dead letter.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn discard_one(
     State(state): State<AppState>,
     key: ApiKey,
@@ -445,19 +814,43 @@ async fn discard_one(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/deliveries/{id}",
+    tag = "Alerts",
+    operation_id = "get_delivery",
+    summary = "One delivery, in any state",
+    description = "With its attempts, e.g. to follow a test notice.",
+    params(("id" = String, Path, description = "The delivery's id (a UUID).")),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The delivery.", body = DeliveryView),
+        (status = 404, description = "No such delivery.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn get_delivery(
     State(state): State<AppState>,
     key: ApiKey,
     Path(id): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<DeliveryView>> {
     admin(&key)?;
     let id = Uuid::parse_str(&id).map_err(|_| AppError::NotFound(format!("delivery {id}")))?;
-    let (status, d) = store::delivery(&state.pool, id).await?;
-    let mut doc = serde_json::to_value(d).map_err(AppError::internal)?;
-    doc["status"] = json!(status);
-    Ok(Json(doc))
+    let (status, delivery) = store::delivery(&state.pool, id).await?;
+    Ok(Json(DeliveryView { delivery, status }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/retention",
+    tag = "Retention",
+    operation_id = "get_retention",
+    summary = "The retention policy",
+    description = "Days each class of data is kept.",
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The policy.", body = Policy, example = json!({ "events_days": 90, "probe_results_days": 90, "deliveries_days": 30, "audit_days": 365 })),
+    )
+)]
 async fn get_retention(State(state): State<AppState>, key: ApiKey) -> ApiResult<Json<Policy>> {
     admin(&key)?;
     Ok(Json(
@@ -465,6 +858,22 @@ async fn get_retention(State(state): State<AppState>, key: ApiKey) -> ApiResult<
     ))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/retention",
+    tag = "Retention",
+    operation_id = "set_retention",
+    summary = "Change the retention policy",
+    description = "1 to 3650 days each (the audit log at least 7). KPIs read rollups, which are kept. Audited.",
+    request_body(content = Policy, content_type = "application/json", example = json!({ "events_days": 180, "probe_results_days": 90, "deliveries_days": 30, "audit_days": 365 })),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The policy as it is now.", body = Policy),
+        (status = 400, description = "The body is not JSON.", body = super::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than 64 KiB.", body = super::openapi::ErrorBody),
+        (status = 422, description = "A field is wrong; `field` names it.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn put_retention(
     State(state): State<AppState>,
     key: ApiKey,
@@ -478,13 +887,29 @@ async fn put_retention(
     Ok(Json(policy))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct RunQuery {
+    /// Only count what would be removed.
     #[serde(default)]
     dry_run: bool,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/retention/run",
+    tag = "Retention",
+    operation_id = "run_retention",
+    summary = "Run retention now",
+    description = "Removes what is older than the policy (whole monthly partitions where possible). One run at a time. Audited.",
+    params(RunQuery),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "What was removed (or, dry, would be).", body = Report),
+        (status = 409, description = "A run is already going.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn run_retention(
     State(state): State<AppState>,
     key: ApiKey,

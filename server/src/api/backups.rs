@@ -22,22 +22,25 @@ use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{delete, get, post};
-use axum::{Extension, Json, Router};
+use axum::routing::{get, post};
+use axum::{Extension, Json};
 use futures::StreamExt;
+use serde::Serialize;
 use tokio::io::AsyncWriteExt;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::ApiKey;
 use super::error::{ApiError, ApiResult};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/backups", get(list).post(create))
-        .route("/api/v1/backups/{id}/download", get(download))
-        .route("/api/v1/backups/{id}/verify", post(verify))
-        .route("/api/v1/backups/{id}/restore", post(restore))
-        .route("/api/v1/backups/restore", post(restore_upload))
-        .route("/api/v1/backups/{id}", delete(remove))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(list, create))
+        .routes(routes!(download))
+        .routes(routes!(verify))
+        .routes(routes!(restore))
+        .routes(routes!(restore_upload))
+        .routes(routes!(remove))
         .route("/backups/{id}/download", get(ui_download))
         .route(
             "/backups/upload",
@@ -49,6 +52,19 @@ fn key_actor(key: &ApiKey) -> String {
     format!("key:{}", key.0.prefix)
 }
 
+/// The catalog.
+#[utoipa::path(
+    get,
+    path = "/api/v1/backups",
+    tag = "Backups",
+    operation_id = "list_backups",
+    summary = "List backups, newest first",
+    description = "Refused to keys bound to a service.",
+    security(("api_key" = ["backup"])),
+    responses(
+        (status = 200, description = "Every backup in the catalog, newest first.", body = Vec<app::backups::BackupInfo>, example = json!([backup_example()])),
+    )
+)]
 async fn list(
     State(state): State<AppState>,
     key: ApiKey,
@@ -58,6 +74,20 @@ async fn list(
     Ok(Json(store::list(&state.pool).await?))
 }
 
+/// A manual backup, taken now.
+#[utoipa::path(
+    post,
+    path = "/api/v1/backups",
+    tag = "Backups",
+    operation_id = "create_backup",
+    summary = "Take a backup now",
+    description = "Answers once the file is written and checked. Refused to keys bound to a service.",
+    security(("api_key" = ["backup"])),
+    responses(
+        (status = 201, description = "The new backup.", body = app::backups::BackupInfo, example = json!(backup_example())),
+        (status = 409, description = "Another backup or restore is running.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn create(State(state): State<AppState>, key: ApiKey) -> ApiResult<Response> {
     key.require(Scope::Backup)?;
     key.require_unbound()?;
@@ -74,6 +104,21 @@ async fn create(State(state): State<AppState>, key: ApiKey) -> ApiResult<Respons
     Ok((StatusCode::CREATED, Json(info)).into_response())
 }
 
+/// Reads a backup file back and checks it.
+#[utoipa::path(
+    post,
+    path = "/api/v1/backups/{id}/verify",
+    tag = "Backups",
+    operation_id = "verify_backup",
+    summary = "Verify a backup file",
+    description = "Reads the whole file and checks its checksums and manifest. Refused to keys bound to a service.",
+    params(("id" = i64, Path, description = "The backup's id.")),
+    security(("api_key" = ["backup"])),
+    responses(
+        (status = 200, description = "What the check found (`ok` false when the file is damaged).", body = app::backups::VerifyReport),
+        (status = 404, description = "No such backup, or its file is missing.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn verify(
     State(state): State<AppState>,
     key: ApiKey,
@@ -86,15 +131,38 @@ async fn verify(
     ))
 }
 
+/// What a deletion answers.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Deleted {
+    /// The deleted backup's file name.
+    pub deleted: String,
+}
+
+/// Deletes a backup and its file.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/backups/{id}",
+    tag = "Backups",
+    operation_id = "delete_backup",
+    summary = "Delete a backup",
+    description = "Removes the catalog entry and the file. Refused to keys bound to a service.",
+    params(("id" = i64, Path, description = "The backup's id.")),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The backup is gone.", body = Deleted),
+        (status = 404, description = "No such backup.", body = super::openapi::ErrorBody),
+        (status = 409, description = "The backup is still being written.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn remove(
     State(state): State<AppState>,
     key: ApiKey,
     Path(id): Path<i64>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Deleted>> {
     key.require(Scope::Admin)?;
     key.require_unbound()?;
     let info = store::delete(&state.pool, &state.backups, id, &key_actor(&key), None).await?;
-    Ok(Json(serde_json::json!({ "deleted": info.name })))
+    Ok(Json(Deleted { deleted: info.name }))
 }
 
 /// Streams a backup file.
@@ -123,6 +191,22 @@ async fn send_file(state: &AppState, id: i64) -> ApiResult<Response> {
     Ok(response)
 }
 
+/// The backup file itself.
+#[utoipa::path(
+    get,
+    path = "/api/v1/backups/{id}/download",
+    tag = "Backups",
+    operation_id = "download_backup",
+    summary = "Download a backup file",
+    description = "Streams the file (`Content-Disposition: attachment`). It holds every password and key hash, hence scope `admin`. Refused to keys bound to a service.",
+    params(("id" = i64, Path, description = "The backup's id.")),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The file.", content_type = "application/vnd.leitstand.backup", body = Vec<u8>),
+        (status = 404, description = "No such backup, or its file is missing.", body = super::openapi::ErrorBody),
+        (status = 409, description = "The backup did not finish or failed.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn download(
     State(state): State<AppState>,
     key: ApiKey,
@@ -133,6 +217,23 @@ async fn download(
     send_file(&state, id).await
 }
 
+/// Restores a backup of the catalog.
+#[utoipa::path(
+    post,
+    path = "/api/v1/backups/{id}/restore",
+    tag = "Backups",
+    operation_id = "restore_backup",
+    summary = "Restore a backup of the catalog",
+    description = "Takes a safety backup first, then replaces the data atomically; a damaged file is refused before anything changes. Never undoes a tightening of access (see docs/security.md). Rate-limited per key. Refused to keys bound to a service.",
+    params(("id" = i64, Path, description = "The backup's id.")),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The restore is done.", body = app::backups::RestoreReport),
+        (status = 404, description = "No such backup, or its file is missing.", body = super::openapi::ErrorBody),
+        (status = 409, description = "The backup is not restorable, or another backup or restore is running.", body = super::openapi::ErrorBody),
+        (status = 422, description = "The file is damaged or not a Leitstand backup.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn restore(
     State(state): State<AppState>,
     key: ApiKey,
@@ -266,6 +367,24 @@ fn too_large(limits: UploadLimits) -> ApiError {
 }
 
 /// `POST /api/v1/backups/restore` with the backup file as the body.
+#[utoipa::path(
+    post,
+    path = "/api/v1/backups/restore",
+    tag = "Backups",
+    operation_id = "restore_uploaded_backup",
+    summary = "Restore an uploaded backup file",
+    description = "The body is a backup file. Bounded by `--backup-upload-max-mib`, a 30 s pause limit and a minimum average rate of 16 KiB/s. Then as `POST /api/v1/backups/{id}/restore`.",
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "A file from `GET /api/v1/backups/{id}/download`."),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The restore is done.", body = app::backups::RestoreReport),
+        (status = 400, description = "The upload broke off.", body = super::openapi::ErrorBody),
+        (status = 408, description = "The upload paused too long or was too slow.", body = super::openapi::ErrorBody),
+        (status = 409, description = "Another backup or restore is running.", body = super::openapi::ErrorBody),
+        (status = 413, description = "The file is larger than the upload limit.", body = super::openapi::ErrorBody),
+        (status = 422, description = "The file is damaged or not a Leitstand backup.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn restore_upload(
     State(state): State<AppState>,
     Extension(limits): Extension<UploadLimits>,
@@ -299,6 +418,18 @@ async fn restore_upload(
     .await?;
     after_restore(&state);
     Ok(Json(report))
+}
+
+/// The documented example of a catalog entry.
+fn backup_example() -> serde_json::Value {
+    serde_json::json!({
+        "id": 12, "name": "leitstand-20261122-020000-scheduled.lsb", "kind": "scheduled",
+        "status": "ok", "size": 48213311,
+        "sha256": "9f2c4e1b7a0d3c5e8f6a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6",
+        "schema_version": 31, "rows": { "events": 120344, "services": 4 }, "error": null,
+        "created_by": "scheduler", "created_at": "2026-11-22T02:00:00Z",
+        "finished_at": "2026-11-22T02:00:41Z", "verified_at": null, "verified_ok": null
+    })
 }
 
 fn ui_user(auth: &app::auth::guard::Auth) -> ApiResult<app::auth::CurrentUser> {

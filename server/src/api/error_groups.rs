@@ -8,6 +8,8 @@
 //! - `PATCH /api/v1/error-groups/{id}` `{"status": "resolved" | "ignored" |
 //!   "open" | "resolved_in_next_release"}` (scope `errors` or `admin`).
 
+use std::collections::BTreeMap;
+
 use app::error::AppError;
 use app::error_groups::{GroupAction, GroupQuery, GroupSort, GroupStatus, GroupSummary};
 use app::keys::Scope;
@@ -16,32 +18,65 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Extension, Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use axum::{Extension, Json};
+use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::ApiKey;
 use super::error::{ApiResult, parse_json, read_limited};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/error-groups", get(list))
-        .route("/api/v1/error-groups/{id}", get(one).patch(change))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(list))
+        .routes(routes!(one, change))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListParams {
+    /// Only this service (a slug). A key bound to a service gets its own.
     service: Option<String>,
+    /// `open`, `resolved`, `ignored` or `all` (default).
     status: Option<String>,
+    /// Only groups seen in this release.
     release: Option<String>,
+    /// Only groups seen in this environment.
     environment: Option<String>,
+    /// Text in the title, message or culprit.
     q: Option<String>,
+    /// `last_seen` (default), `events` or `users`.
     sort: Option<String>,
+    /// The `X-Next-Cursor` of the previous page.
     cursor: Option<String>,
 }
 
+/// One page of error groups.
+#[utoipa::path(
+    get,
+    path = "/api/v1/error-groups",
+    tag = "Error groups",
+    operation_id = "list_error_groups",
+    summary = "List error groups",
+    description = "A page of groups in the chosen order; the `X-Next-Cursor` header names the next page when there is one.",
+    params(ListParams),
+    security(("api_key" = ["read"])),
+    responses(
+        (status = 200, description = "The groups.", body = Vec<GroupSummary>,
+            headers(("X-Next-Cursor" = String, description = "Pass as `cursor` for the next page; absent on the last page.")),
+            example = json!([{
+                "id": 7, "service": "shop", "title": "ValueError: voucher expired", "culprit": "checkout.redeem",
+                "type": "ValueError", "message": "voucher expired", "feature": "checkout", "events": 42, "users": 9,
+                "first_seen": "2026-11-20T08:01:12Z", "last_seen": "2026-11-22T10:14:55Z", "status": "open",
+                "level": "error", "first_release": "1.4.0", "last_release": "1.4.2",
+                "resolve_after_release": null, "environments": ["production"],
+                "spark_24h": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 3, 2],
+                "spark_30d": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 24, 6]
+            }])),
+        (status = 422, description = "An unknown parameter or value.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn list(
     State(state): State<AppState>,
     key: ApiKey,
@@ -87,12 +122,49 @@ async fn list(
     Ok(response)
 }
 
-/// A group as REST shows it.
-fn group_json(g: &GroupSummary) -> Value {
-    let mut v = serde_json::to_value(g).unwrap_or(Value::Null);
-    // Stable names of the contract besides the summary's own.
-    v["status"] = json!(g.status.as_str());
-    v
+/// One frame, oldest call first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FrameView {
+    pub function: Option<String>,
+    pub module: Option<String>,
+    pub filename: Option<String>,
+    pub abs_path: Option<String>,
+    pub lineno: Option<i64>,
+    pub colno: Option<i64>,
+    pub in_app: bool,
+    pub context_line: Option<String>,
+}
+
+/// One exception of the chain, innermost cause first (Sentry's order).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ExceptionView {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub value: String,
+    pub module: Option<String>,
+    pub mechanism: Option<String>,
+    pub handled: Option<bool>,
+    pub frames: Vec<FrameView>,
+}
+
+/// A group with what its latest event's Sentry payload holds.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct GroupDetailView {
+    #[serde(flatten)]
+    pub group: GroupSummary,
+    pub exception: Vec<ExceptionView>,
+    pub latest_event: Option<app::events::EventView>,
+    pub breadcrumbs: Vec<app::error_groups::Breadcrumb>,
+    pub request: BTreeMap<String, String>,
+    pub user: BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
+    /// Context name (os, runtime, browser, …) to its values.
+    pub contexts: BTreeMap<String, BTreeMap<String, String>>,
+    /// `name version` of the SDK, e.g. `sentry.python 2.19.0`.
+    pub sdk: Option<String>,
+    /// Error events per day, the last 30 days, oldest first: `[date, count]`.
+    #[schema(value_type = Vec<Vec<serde_json::Value>>)]
+    pub daily: Vec<(String, i64)>,
 }
 
 async fn visible_group(state: &AppState, key: &ApiKey, id: i64) -> ApiResult<()> {
@@ -103,84 +175,120 @@ async fn visible_group(state: &AppState, key: &ApiKey, id: i64) -> ApiResult<()>
     Ok(())
 }
 
+/// One group with its latest event's details.
+#[utoipa::path(
+    get,
+    path = "/api/v1/error-groups/{id}",
+    tag = "Error groups",
+    operation_id = "get_error_group",
+    summary = "One error group with its latest event",
+    description = "The group, its latest event's exception chain, breadcrumbs, request, user, tags and contexts, and its error events per day.",
+    params(("id" = i64, Path, description = "The group's id.")),
+    security(("api_key" = ["read"])),
+    responses(
+        (status = 200, description = "The group.", body = GroupDetailView),
+        (status = 404, description = "No such group (or not of the key's service).", body = super::openapi::ErrorBody),
+    )
+)]
 async fn one(
     State(state): State<AppState>,
     key: ApiKey,
     Path(id): Path<i64>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<GroupDetailView>> {
     key.require(Scope::Read)?;
     visible_group(&state, &key, id).await?;
     let d = app::error_groups::store::detail(&state.pool, id, None, chrono::Utc::now()).await?;
-    let mut v = group_json(&d.group);
     // Sentry's order: the chain innermost cause first, frames oldest call first.
-    let exception: Vec<Value> = d
+    let exception = d
         .detail
         .exception
         .iter()
         .rev()
-        .map(|e| {
-            json!({
-                "type": e.kind,
-                "value": e.value,
-                "module": e.module,
-                "mechanism": e.mechanism,
-                "handled": e.handled,
-                "frames": e.frames.iter().rev().map(|f| json!({
-                    "function": f.function,
-                    "module": f.module,
-                    "filename": f.filename,
-                    "abs_path": f.abs_path,
-                    "lineno": f.lineno,
-                    "colno": f.colno,
-                    "in_app": f.in_app,
-                    "context_line": f.context_line,
-                })).collect::<Vec<_>>(),
-            })
+        .map(|e| ExceptionView {
+            kind: e.kind.clone(),
+            value: e.value.clone(),
+            module: e.module.clone(),
+            mechanism: e.mechanism.clone(),
+            handled: e.handled,
+            frames: e
+                .frames
+                .iter()
+                .rev()
+                .map(|f| FrameView {
+                    function: f.function.clone(),
+                    module: f.module.clone(),
+                    filename: f.filename.clone(),
+                    abs_path: f.abs_path.clone(),
+                    lineno: f.lineno,
+                    colno: f.colno,
+                    in_app: f.in_app,
+                    context_line: f.context_line.clone(),
+                })
+                .collect(),
         })
         .collect();
-    v["exception"] = json!(exception);
-    v["latest_event"] = serde_json::to_value(&d.event).unwrap_or(Value::Null);
-    v["breadcrumbs"] = serde_json::to_value(&d.detail.breadcrumbs).unwrap_or(Value::Null);
-    v["request"] = pairs(&d.detail.request);
-    v["user"] = pairs(&d.detail.user);
-    v["tags"] = pairs(&d.detail.tags);
-    v["contexts"] = Value::Object(
-        d.detail
+    Ok(Json(GroupDetailView {
+        exception,
+        latest_event: d.event,
+        breadcrumbs: d.detail.breadcrumbs,
+        request: pairs(&d.detail.request),
+        user: pairs(&d.detail.user),
+        tags: pairs(&d.detail.tags),
+        contexts: d
+            .detail
             .contexts
             .iter()
             .map(|(name, items)| (name.clone(), pairs(items)))
             .collect(),
-    );
-    v["sdk"] = json!(d.detail.sdk);
-    v["daily"] = json!(d.daily);
-    Ok(Json(v))
+        sdk: d.detail.sdk,
+        daily: d.daily,
+        group: d.group,
+    }))
 }
 
-fn pairs(items: &[(String, String)]) -> Value {
-    Value::Object(
-        items
-            .iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect(),
-    )
+fn pairs(items: &[(String, String)]) -> BTreeMap<String, String> {
+    items.iter().cloned().collect()
 }
 
-#[derive(Debug, Deserialize)]
+/// The new status of a group.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "status": "resolved" }))]
 struct Change {
+    /// `resolved`, `resolved_in_next_release`, `ignored` or `open`.
+    #[schema(example = "resolved")]
     status: String,
 }
 
 /// Longest body of a PATCH.
 const MAX_JSON: usize = 4 * 1024;
 
+/// Resolves, ignores or reopens a group.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/error-groups/{id}",
+    tag = "Error groups",
+    operation_id = "change_error_group",
+    summary = "Change an error group's status",
+    description = "`resolved_in_next_release` resolves the group once an event of a newer release arrives. Audited.",
+    params(("id" = i64, Path, description = "The group's id.")),
+    request_body(content = Change, content_type = "application/json"),
+    security(("api_key" = ["errors"])),
+    responses(
+        (status = 200, description = "The group as it is now.", body = GroupSummary),
+        (status = 400, description = "The body is not JSON.", body = super::openapi::ErrorBody),
+        (status = 404, description = "No such group (or not of the key's service).", body = super::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than 4 KiB.", body = super::openapi::ErrorBody),
+        (status = 422, description = "`status` is not a known value.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn change(
     State(state): State<AppState>,
     key: ApiKey,
     Extension(auth): Extension<app::auth::guard::Auth>,
     Path(id): Path<i64>,
     body: Body,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<GroupSummary>> {
     key.require(Scope::Errors)?;
     let change: Change = parse_json(&read_limited(body, MAX_JSON).await?)?;
     let action = match change.status.trim() {
@@ -212,5 +320,5 @@ async fn change(
     tx.commit().await?;
     state.status_cache.clear();
     let d = app::error_groups::store::detail(&state.pool, id, None, chrono::Utc::now()).await?;
-    Ok(Json(group_json(&d.group)))
+    Ok(Json(d.group))
 }

@@ -4,10 +4,12 @@ pub mod alerts;
 pub mod auth;
 pub mod backups;
 pub mod dashboard;
+pub mod docs;
 pub mod error;
 pub mod error_groups;
 pub mod health;
 pub mod ingest;
+pub mod openapi;
 pub mod privacy;
 pub mod probes;
 pub mod sentry;
@@ -15,11 +17,13 @@ pub mod stream;
 
 use app::state::AppState;
 use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
 
-/// Routes served with the normal request timeout.
-pub fn router() -> Router<AppState> {
-    Router::new()
+/// Routes served with the normal request timeout, with their documentation.
+fn timed() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
         .merge(health::router())
+        .merge(docs::router())
         .merge(dashboard::router())
         .merge(privacy::router())
         .merge(probes::router())
@@ -27,12 +31,29 @@ pub fn router() -> Router<AppState> {
         .merge(error_groups::router())
 }
 
+/// Routes served with the normal request timeout.
+pub fn router() -> Router<AppState> {
+    timed().into()
+}
+
 /// Backups: files of any size, so a long timeout of their own.
 pub fn backup_router() -> Router<AppState> {
-    backups::router()
+    backups::router().into()
 }
 
 /// Long-lived routes (the live stream): no request timeout.
 pub fn streaming_router() -> Router<AppState> {
-    Router::new().merge(stream::router())
+    stream::router().into()
+}
+
+/// The OpenAPI document of every route above and of ingest (`startup.rs`
+/// serves `ingest::router()` and `sentry::router()` with their own limits).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let routes = timed()
+        .merge(backups::router())
+        .merge(stream::router())
+        .merge(ingest::router())
+        .merge(sentry::router())
+        .into_openapi();
+    openapi::document(routes)
 }

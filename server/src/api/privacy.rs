@@ -8,20 +8,33 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Extension, Json, Router};
-use serde::Deserialize;
+use axum::{Extension, Json};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::ApiKey;
 use super::error::ApiResult;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/privacy/users/{user}/events",
-            get(export).delete(erase),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(export, erase))
         .route("/privacy/export", get(ui_export))
+}
+
+/// Every event of one user reference.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UserExport {
+    pub user: String,
+    pub events: Vec<app::events::EventView>,
+}
+
+/// What an erasure removed.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Erased {
+    /// Events deleted.
+    pub erased: u64,
 }
 
 fn download(user: &str, events: Vec<app::events::EventView>) -> Response {
@@ -34,11 +47,29 @@ fn download(user: &str, events: Vec<app::events::EventView>) -> Response {
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"leitstand-user-{name}.json\""),
         )],
-        Json(json!({ "user": user, "events": events })),
+        Json(UserExport {
+            user: user.to_owned(),
+            events,
+        }),
     )
         .into_response()
 }
 
+/// Exports one user's events.
+#[utoipa::path(
+    get,
+    path = "/api/v1/privacy/users/{user}/events",
+    tag = "Privacy",
+    operation_id = "export_user_events",
+    summary = "Export every event of one user reference",
+    description = "A JSON download (`Content-Disposition: attachment`). Audited. Refused to keys bound to a service.",
+    params(("user" = String, Path, description = "The user reference events carry in `user`.")),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The events.", body = UserExport),
+        (status = 422, description = "The user reference is empty or too long.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn export(
     State(state): State<AppState>,
     key: ApiKey,
@@ -59,11 +90,26 @@ async fn export(
     Ok(download(&user, events))
 }
 
+/// Erases one user's events.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/privacy/users/{user}/events",
+    tag = "Privacy",
+    operation_id = "erase_user_events",
+    summary = "Erase every event of one user reference",
+    description = "Deletes the events and remembers a SHA-256 of the reference, so a later restore erases them again. Audited. Refused to keys bound to a service.",
+    params(("user" = String, Path, description = "The user reference events carry in `user`.")),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The events are gone.", body = Erased, example = json!({ "erased": 17 })),
+        (status = 422, description = "The user reference is empty or too long.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn erase(
     State(state): State<AppState>,
     key: ApiKey,
     Path(user): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<Erased>> {
     key.require(Scope::Admin)?;
     key.require_unbound()?;
     let n = store::erase(&state.pool, &user, &format!("key:{}", key.0.prefix)).await?;
@@ -76,7 +122,7 @@ async fn erase(
         json!({ "events": n }),
     )
     .await?;
-    Ok(Json(json!({ "erased": n })))
+    Ok(Json(Erased { erased: n }))
 }
 
 #[derive(Deserialize)]

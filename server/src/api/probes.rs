@@ -23,39 +23,46 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use chrono::{Duration, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::ApiKey;
 use super::error::{ApiResult, parse_json, read_limited};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/services", get(list_services))
-        .route(
-            "/api/v1/services/{slug}",
-            get(get_service).patch(patch_service),
-        )
-        .route("/api/v1/services/{slug}/dsn/rotate", post(rotate_dsn))
-        .route(
-            "/api/v1/services/{slug}/probes",
-            get(list_probes).post(create_probe),
-        )
-        .route(
-            "/api/v1/services/{slug}/probes/{id}",
-            get(get_probe).patch(patch_probe).delete(delete_probe),
-        )
-        .route("/api/v1/heartbeat/{token}", get(ping).post(ping))
-        .route(
-            "/api/v1/heartbeat/{token}/fail",
-            get(ping_fail).post(ping_fail),
-        )
-        .route("/api/v1/maintenance", get(list_windows).post(create_window))
-        .route("/api/v1/maintenance/{id}", delete(delete_window))
-        .route("/api/v1/system/status", get(system_status))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(list_services))
+        .routes(routes!(get_service, patch_service))
+        .routes(routes!(rotate_dsn))
+        .routes(routes!(list_probes, create_probe))
+        .routes(routes!(get_probe, patch_probe, delete_probe))
+        .routes(routes!(ping))
+        .routes(routes!(ping_fail))
+        .routes(routes!(list_windows, create_window))
+        .routes(routes!(delete_window))
+        .routes(routes!(system_status))
+}
+
+/// A service as REST shows it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ServiceDocument {
+    pub service: ServiceStatus,
+    pub slo_targets: SloTargets,
+    /// The DSN Sentry SDKs send to.
+    pub dsn: String,
+    /// Browser origins whose Sentry SDKs may send to the DSN.
+    pub allowed_origins: Vec<String>,
+}
+
+/// What a deletion answers.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DeletedId {
+    /// The deleted item's id.
+    pub deleted: i64,
 }
 
 fn actor(key: &ApiKey) -> String {
@@ -74,6 +81,19 @@ async fn service_id(state: &AppState, key: &ApiKey, slug: &str) -> ApiResult<i64
         .ok_or_else(|| AppError::NotFound(format!("service `{slug}`")).into())
 }
 
+/// Every service with its current state.
+#[utoipa::path(
+    get,
+    path = "/api/v1/services",
+    tag = "Services and probes",
+    operation_id = "list_services",
+    summary = "List services with their current state",
+    description = "A key bound to a service sees that one only.",
+    security(("api_key" = ["read"])),
+    responses(
+        (status = 200, description = "The services.", body = Vec<ServiceStatus>),
+    )
+)]
 async fn list_services(
     State(state): State<AppState>,
     key: ApiKey,
@@ -91,13 +111,27 @@ async fn list_services(
     ))
 }
 
+/// One service: state, SLO targets, DSN, allowed origins.
+#[utoipa::path(
+    get,
+    path = "/api/v1/services/{slug}",
+    tag = "Services and probes",
+    operation_id = "get_service",
+    summary = "One service with its SLO targets and DSN",
+    params(("slug" = String, Path, description = "The service's slug.")),
+    security(("api_key" = ["read"])),
+    responses(
+        (status = 200, description = "The service.", body = ServiceDocument),
+        (status = 404, description = "No such service.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn get_service(
     State(state): State<AppState>,
     key: ApiKey,
     Extension(auth): Extension<app::auth::guard::Auth>,
     headers: HeaderMap,
     Path(slug): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<ServiceDocument>> {
     key.require(Scope::Read)?;
     let id = service_id(&state, &key, &slug).await?;
     service_document(&state, id, &base_url(&state, &headers, &auth), false).await
@@ -109,7 +143,7 @@ async fn service_document(
     id: i64,
     base: &str,
     rotate: bool,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<ServiceDocument>> {
     let windows = probes::windows(&state.pool).await?;
     let status = app::probes::status::service_status(&state.pool, id, &windows, Utc::now()).await?;
     let targets = app::services::store::slo_targets(&state.pool, id).await?;
@@ -118,22 +152,36 @@ async fn service_document(
     let origins = app::services::store::allowed_origins(&mut *conn, id)
         .await?
         .unwrap_or_default();
-    Ok(Json(json!({
-        "service": status,
-        "slo_targets": targets,
-        "dsn": app::services::types::dsn(base, &key, id),
-        "allowed_origins": origins,
-    })))
+    Ok(Json(ServiceDocument {
+        service: status,
+        slo_targets: targets,
+        dsn: app::services::types::dsn(base, &key, id),
+        allowed_origins: origins,
+    }))
 }
 
 /// A new DSN key; the old one stops working at once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/services/{slug}/dsn/rotate",
+    tag = "Services and probes",
+    operation_id = "rotate_dsn",
+    summary = "Give a service a new DSN key",
+    description = "The old key stops working at once. Audited.",
+    params(("slug" = String, Path, description = "The service's slug.")),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The service with its new DSN.", body = ServiceDocument),
+        (status = 404, description = "No such service.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn rotate_dsn(
     State(state): State<AppState>,
     key: ApiKey,
     Extension(auth): Extension<app::auth::guard::Auth>,
     headers: HeaderMap,
     Path(slug): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<ServiceDocument>> {
     key.require(Scope::Admin)?;
     let id = service_id(&state, &key, &slug).await?;
     app::audit::store::record(
@@ -148,9 +196,10 @@ async fn rotate_dsn(
     service_document(&state, id, &base_url(&state, &headers, &auth), true).await
 }
 
-/// What an admin may change about a service.
-#[derive(Debug, Deserialize)]
+/// What an admin may change about a service; absent fields stay as they are.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "name": "Shop", "public_status": true, "slo_targets": { "p95_ms": 250, "error_rate_percent": 0.5, "uptime_percent": 99.9, "dead_letters": 0 }, "allowed_origins": ["https://shop.example.com"] }))]
 struct ServiceChange {
     name: Option<String>,
     public_status: Option<bool>,
@@ -159,6 +208,25 @@ struct ServiceChange {
     allowed_origins: Option<Vec<String>>,
 }
 
+/// Changes a service's name, SLO targets, public status or origins.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/services/{slug}",
+    tag = "Services and probes",
+    operation_id = "change_service",
+    summary = "Change a service",
+    description = "Audited.",
+    params(("slug" = String, Path, description = "The service's slug.")),
+    request_body(content = ServiceChange, content_type = "application/json"),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The service as it is now.", body = ServiceDocument),
+        (status = 400, description = "The body is not JSON.", body = super::openapi::ErrorBody),
+        (status = 404, description = "No such service.", body = super::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than 64 KiB.", body = super::openapi::ErrorBody),
+        (status = 422, description = "A field is wrong; `field` names it.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn patch_service(
     State(state): State<AppState>,
     key: ApiKey,
@@ -166,7 +234,7 @@ async fn patch_service(
     headers: HeaderMap,
     Path(slug): Path<String>,
     body: Body,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<ServiceDocument>> {
     key.require(Scope::Admin)?;
     let change: ServiceChange = parse_json(&read_limited(body, MAX_JSON).await?)?;
     let origins = change
@@ -204,6 +272,20 @@ async fn patch_service(
     service_document(&state, id, &base_url(&state, &headers, &auth), false).await
 }
 
+/// The probes of a service.
+#[utoipa::path(
+    get,
+    path = "/api/v1/services/{slug}/probes",
+    tag = "Services and probes",
+    operation_id = "list_probes",
+    summary = "List a service's probes",
+    params(("slug" = String, Path, description = "The service's slug.")),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The probes, with their state and heartbeat ping URLs.", body = Vec<ProbeInfo>),
+        (status = 404, description = "No such service.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn list_probes(
     State(state): State<AppState>,
     key: ApiKey,
@@ -227,6 +309,27 @@ async fn probe_of(state: &AppState, slug: &str, id: i64, base: &str) -> ApiResul
     Ok(probe)
 }
 
+/// Adds a probe (HTTP, TCP or heartbeat) to a service.
+#[utoipa::path(
+    post,
+    path = "/api/v1/services/{slug}/probes",
+    tag = "Services and probes",
+    operation_id = "create_probe",
+    summary = "Add a probe",
+    description = "`kind` `http` needs `url`; `tcp` needs `host` and `port`; `heartbeat` needs `period_seconds` and answers with the ping URL. The service is created when it does not exist yet. Audited.",
+    params(("slug" = String, Path, description = "The service's slug.")),
+    request_body(content = ProbeSpec, content_type = "application/json", example = json!({
+        "kind": "http", "name": "Shop health", "url": "https://shop.example.com/health",
+        "expected_status": "200-299", "interval_seconds": 60, "timeout_seconds": 5.0
+    })),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 201, description = "The new probe.", body = ProbeInfo),
+        (status = 400, description = "The body is not JSON.", body = super::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than 64 KiB.", body = super::openapi::ErrorBody),
+        (status = 422, description = "A field is wrong; `field` names it.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn create_probe(
     State(state): State<AppState>,
     key: ApiKey,
@@ -258,6 +361,20 @@ async fn create_probe(
     Ok((StatusCode::CREATED, Json(probe)).into_response())
 }
 
+/// One probe.
+#[utoipa::path(
+    get,
+    path = "/api/v1/services/{slug}/probes/{id}",
+    tag = "Services and probes",
+    operation_id = "get_probe",
+    summary = "One probe",
+    params(("slug" = String, Path, description = "The service's slug."), ("id" = i64, Path, description = "The probe's id.")),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The probe.", body = ProbeInfo),
+        (status = 404, description = "No such probe of this service.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn get_probe(
     State(state): State<AppState>,
     key: ApiKey,
@@ -271,6 +388,25 @@ async fn get_probe(
     Ok(Json(probe_of(&state, &slug, id, &base).await?))
 }
 
+/// Changes a probe; absent fields stay as they are.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/services/{slug}/probes/{id}",
+    tag = "Services and probes",
+    operation_id = "change_probe",
+    summary = "Change a probe",
+    description = "Absent fields stay as they are. Audited.",
+    params(("slug" = String, Path, description = "The service's slug."), ("id" = i64, Path, description = "The probe's id.")),
+    request_body(content = ProbeSpec, content_type = "application/json", example = json!({ "enabled": false })),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The probe as it is now.", body = ProbeInfo),
+        (status = 400, description = "The body is not JSON.", body = super::openapi::ErrorBody),
+        (status = 404, description = "No such probe of this service.", body = super::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than 64 KiB.", body = super::openapi::ErrorBody),
+        (status = 422, description = "A field is wrong; `field` names it.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn patch_probe(
     State(state): State<AppState>,
     key: ApiKey,
@@ -302,13 +438,28 @@ async fn patch_probe(
     Ok(Json(probe))
 }
 
+/// Removes a probe with its results.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/services/{slug}/probes/{id}",
+    tag = "Services and probes",
+    operation_id = "delete_probe",
+    summary = "Delete a probe",
+    description = "Audited.",
+    params(("slug" = String, Path, description = "The service's slug."), ("id" = i64, Path, description = "The probe's id.")),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The probe is gone.", body = DeletedId),
+        (status = 404, description = "No such probe of this service.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn delete_probe(
     State(state): State<AppState>,
     key: ApiKey,
     Extension(auth): Extension<app::auth::guard::Auth>,
     headers: HeaderMap,
     Path((slug, id)): Path<(String, i64)>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<DeletedId>> {
     key.require(Scope::Admin)?;
     key.visible_service(Some(slug.clone()))?;
     let base = base_url(&state, &headers, &auth);
@@ -327,7 +478,7 @@ async fn delete_probe(
     tx.commit().await?;
     // The status document shows the change at once.
     state.status_cache.clear();
-    Ok(Json(json!({ "deleted": id })))
+    Ok(Json(DeletedId { deleted: id }))
 }
 
 /// Largest JSON body read.
@@ -336,6 +487,22 @@ const MAX_JSON: usize = 64 * 1024;
 /// Largest ping body read (the first 10 KB of it are stored).
 const MAX_PING_READ: usize = 64 * 1024;
 
+/// A heartbeat ping: the job ran.
+#[utoipa::path(
+    method(get, post),
+    path = "/api/v1/heartbeat/{token}",
+    tag = "Services and probes",
+    operation_id = "heartbeat_ping",
+    summary = "Heartbeat: report a run",
+    description = "**No API key:** the token is the secret. A body (e.g. the job's output) is optional; its first 10 KB are kept.",
+    params(("token" = String, Path, description = "The heartbeat's token (32 letters and digits), from its ping URL.")),
+    request_body(content = String, content_type = "text/plain", description = "Optional output of the job."),
+    responses(
+        (status = 200, description = "Recorded.", content_type = "text/plain", body = String, example = "OK\n"),
+        (status = 404, description = "No heartbeat has this token.", body = super::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than 64 KiB.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn ping(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -345,6 +512,22 @@ async fn ping(
     heartbeat(&state, &token, Outcome::Up, &body).await
 }
 
+/// A heartbeat ping: the job failed.
+#[utoipa::path(
+    method(get, post),
+    path = "/api/v1/heartbeat/{token}/fail",
+    tag = "Services and probes",
+    operation_id = "heartbeat_fail",
+    summary = "Heartbeat: report a failed run",
+    description = "**No API key:** the token is the secret. Marks the heartbeat down at once; the body's first 200 characters become the reason.",
+    params(("token" = String, Path, description = "The heartbeat's token (32 letters and digits), from its ping URL.")),
+    request_body(content = String, content_type = "text/plain", description = "Optional output of the job."),
+    responses(
+        (status = 200, description = "Recorded.", content_type = "text/plain", body = String, example = "OK\n"),
+        (status = 404, description = "No heartbeat has this token.", body = super::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than 64 KiB.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn ping_fail(
     State(state): State<AppState>,
     Path(token): Path<String>,
@@ -419,6 +602,19 @@ pub(crate) async fn record_ping(
     Ok(())
 }
 
+/// Every maintenance window.
+#[utoipa::path(
+    get,
+    path = "/api/v1/maintenance",
+    tag = "Services and probes",
+    operation_id = "list_maintenance_windows",
+    summary = "List maintenance windows",
+    description = "Refused to keys bound to a service.",
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The windows, with whether each is active now.", body = Vec<MaintenanceWindow>),
+    )
+)]
 async fn list_windows(
     State(state): State<AppState>,
     key: ApiKey,
@@ -434,6 +630,26 @@ async fn list_windows(
     ))
 }
 
+/// A new maintenance window: once (`starts_at`, `ends_at`) or weekly.
+#[utoipa::path(
+    post,
+    path = "/api/v1/maintenance",
+    tag = "Services and probes",
+    operation_id = "create_maintenance_window",
+    summary = "Add a maintenance window",
+    description = "Either once (`starts_at` and `ends_at`, RFC 3339) or weekly (`weekday` 0 = Monday, `start_time` `HH:MM`, `duration_minutes`, `time_zone`). Without `service` it covers every service. Probe failures inside a window do not count against SLOs. Audited. Refused to keys bound to a service.",
+    request_body(content = MaintenanceWindow, content_type = "application/json", example = json!({
+        "service": "shop", "title": "Database upgrade",
+        "starts_at": "2026-11-29T22:00:00Z", "ends_at": "2026-11-29T23:30:00Z"
+    })),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 201, description = "The new window.", body = MaintenanceWindow),
+        (status = 400, description = "The body is not JSON.", body = super::openapi::ErrorBody),
+        (status = 413, description = "The body is larger than 64 KiB.", body = super::openapi::ErrorBody),
+        (status = 422, description = "A field is wrong, or the service does not exist.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn create_window(
     State(state): State<AppState>,
     key: ApiKey,
@@ -474,11 +690,26 @@ async fn create_window(
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
+/// Removes a maintenance window.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/maintenance/{id}",
+    tag = "Services and probes",
+    operation_id = "delete_maintenance_window",
+    summary = "Delete a maintenance window",
+    description = "Audited. Refused to keys bound to a service.",
+    params(("id" = i64, Path, description = "The window's id.")),
+    security(("api_key" = ["admin"])),
+    responses(
+        (status = 200, description = "The window is gone.", body = DeletedId),
+        (status = 404, description = "No such window.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn delete_window(
     State(state): State<AppState>,
     key: ApiKey,
     Path(id): Path<i64>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<DeletedId>> {
     key.require(Scope::Admin)?;
     key.require_unbound()?;
     let mut tx = state.pool.begin().await?;
@@ -495,9 +726,22 @@ async fn delete_window(
     tx.commit().await?;
     // The status document shows the change at once.
     state.status_cache.clear();
-    Ok(Json(json!({ "deleted": id })))
+    Ok(Json(DeletedId { deleted: id }))
 }
 
+/// Services, probes and Leitstand itself at a glance.
+#[utoipa::path(
+    get,
+    path = "/api/v1/system/status",
+    tag = "Services and probes",
+    operation_id = "system_status",
+    summary = "The system status",
+    description = "The overall state, every service's state and SLOs, and Leitstand's own health (database, backups, deliveries). Cached for 5 s per process. A key bound to a service sees that one only.",
+    security(("api_key" = ["read"])),
+    responses(
+        (status = 200, description = "The status.", body = SystemStatus),
+    )
+)]
 async fn system_status(
     State(state): State<AppState>,
     key: ApiKey,

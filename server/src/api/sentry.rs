@@ -26,9 +26,11 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
+use serde::Serialize;
 use serde_json::{Value, json};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use super::error::ApiError;
 use crate::sentry::{auth, decode, envelope, event, grouping};
@@ -48,45 +50,82 @@ const CORS_ALLOW_HEADERS: &str =
     "content-type, content-encoding, x-sentry-auth, sentry-trace, baggage, authorization";
 const CORS_EXPOSE_HEADERS: &str = "x-sentry-error, x-sentry-rate-limits, retry-after";
 
-pub fn router() -> Router<AppState> {
-    let envelope_limit = || DefaultBodyLimit::max(MAX_ENVELOPE_SENT);
-    let store_limit = || DefaultBodyLimit::max(MAX_STORE_SENT);
-    Router::new()
-        .route(
-            "/api/{project_id}/envelope/",
-            post(envelope_handler)
-                .options(preflight)
-                .layer(envelope_limit()),
-        )
-        .route(
-            "/api/{project_id}/envelope",
-            post(envelope_handler)
-                .options(preflight)
-                .layer(envelope_limit()),
-        )
-        .route(
-            "/api/{project_id}/store/",
-            post(store_handler).options(preflight).layer(store_limit()),
-        )
-        .route(
-            "/api/{project_id}/store",
-            post(store_handler).options(preflight).layer(store_limit()),
-        )
-        .route("/api/v1/sentry/stats", get(stats))
+/// The documented routes (with a trailing slash, as SDKs send them) and,
+/// answering the same, their forms without it.
+pub fn router() -> OpenApiRouter<AppState> {
+    let envelope = || {
+        routes!(envelope_handler).map(|m| {
+            m.options(preflight)
+                .layer(DefaultBodyLimit::max(MAX_ENVELOPE_SENT))
+        })
+    };
+    let store = || {
+        routes!(store_handler).map(|m| {
+            m.options(preflight)
+                .layer(DefaultBodyLimit::max(MAX_STORE_SENT))
+        })
+    };
+    let (_, _, envelope_alias) = envelope();
+    let (_, _, store_alias) = store();
+    OpenApiRouter::default()
+        .routes(envelope())
+        .route(ENVELOPE_ALIAS, envelope_alias)
+        .routes(store())
+        .route(STORE_ALIAS, store_alias)
+        .routes(routes!(stats))
+}
+
+/// The documented paths without their trailing slash (Sentry SDKs differ).
+pub const ENVELOPE_ALIAS: &str = "/api/{project_id}/envelope";
+pub const STORE_ALIAS: &str = "/api/{project_id}/store";
+
+/// What Sentry SDKs sent this process.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SentryStats {
+    /// When this process started (RFC 3339); the counts start there.
+    pub since: String,
+    /// Envelopes and store requests that stored at least one event.
+    pub requests_with_events: u64,
+    /// Items accepted but not stored, by item type (`transaction`, `session`, …; others as `unknown`).
+    pub skipped_items: BTreeMap<String, u64>,
 }
 
 /// What this process took from Sentry SDKs since it started: requests that
 /// stored events, and items accepted but skipped, by type (scope `read`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/sentry/stats",
+    tag = "Sentry",
+    operation_id = "sentry_stats",
+    summary = "What Sentry SDKs sent this process",
+    description = "Counts since this process started (each process of a scaled-out instance counts its own).",
+    security(("api_key" = ["read"])),
+    responses(
+        (status = 200, description = "The counts.", body = SentryStats, example = json!({
+            "since": "2026-11-22T08:00:00+00:00", "requests_with_events": 311,
+            "skipped_items": { "client_report": 12, "session": 40, "transaction": 87 }
+        })),
+    )
+)]
 async fn stats(
     State(state): State<AppState>,
     key: super::auth::ApiKey,
-) -> std::result::Result<Json<Value>, ApiError> {
+) -> std::result::Result<Json<SentryStats>, ApiError> {
     key.require(app::keys::Scope::Read)?;
-    Ok(Json(json!({
-        "since": state.started_at.to_rfc3339(),
-        "requests_with_events": EVENTS_STORED.load(Ordering::Relaxed),
-        "skipped_items": skipped_items(),
-    })))
+    Ok(Json(SentryStats {
+        since: state.started_at.to_rfc3339(),
+        requests_with_events: EVENTS_STORED.load(Ordering::Relaxed),
+        skipped_items: skipped_items(),
+    }))
+}
+
+/// What an accepted envelope or store request answers.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SentryAccepted {
+    /// The id of the first event stored (32 hex digits), or the envelope's
+    /// `event_id`; absent when the envelope carried neither.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
 }
 
 /// Items accepted but not stored, by type, since the process started.
@@ -345,6 +384,30 @@ fn respond(result: Result<Json<Value>>, headers: &HeaderMap, origins: &[String])
     with_cors(response, headers, origins)
 }
 
+/// A Sentry envelope.
+#[utoipa::path(
+    post,
+    path = "/api/{project_id}/envelope/",
+    tag = "Sentry",
+    operation_id = "sentry_envelope",
+    summary = "Sentry envelope ingest",
+    description = "For unmodified Sentry SDKs: set the DSN `GET /api/v1/services/{slug}` shows. **No API key:** the DSN key, sent as `X-Sentry-Auth: Sentry sentry_key=…`, as the `sentry_key` query parameter or in the envelope's header, names the service; the project id must be that service's. `event` items become Leitstand events (through the same validation and writer as `POST /api/v1/events`, the scrubbed payload kept); `check_in` items ping the service's heartbeat of the same name; other items are accepted and skipped. At most 20 MiB sent, 100 MiB decompressed (gzip, deflate, br, zstd). Also answers without the trailing slash, and `OPTIONS` (CORS pre-flight) for origins the service allows. Refusals add `X-Sentry-Error`.",
+    params(
+        ("project_id" = i64, Path, description = "The service's project id (the DSN's last path segment)."),
+        ("sentry_key" = Option<String>, Query, description = "The DSN key, when not in a header."),
+    ),
+    request_body(content = String, content_type = "application/x-sentry-envelope", description = "Newline-delimited: an envelope header, then item headers each followed by its payload."),
+    responses(
+        (status = 200, description = "Accepted.", body = SentryAccepted, example = json!({ "id": "9f2c4e1b7a0d4c5e8f6a1b2c3d4e5f60" })),
+        (status = 400, description = "The envelope or an item is malformed.", body = super::openapi::ErrorBody),
+        (status = 401, description = "No DSN key, or an unknown one.", body = super::openapi::ErrorBody),
+        (status = 403, description = "The key belongs to another project.", body = super::openapi::ErrorBody),
+        (status = 413, description = "Too large, sent or decompressed.", body = super::openapi::ErrorBody),
+        (status = 415, description = "An unsupported `Content-Encoding`.", body = super::openapi::ErrorBody),
+        (status = 422, description = "An event is invalid as a Leitstand event.", body = super::openapi::ErrorBody),
+        (status = 429, description = "Over the service's ingest limit; see `Retry-After` and `X-Sentry-Rate-Limits`.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn envelope_handler(
     State(state): State<AppState>,
     Extension(limits): Extension<Arc<crate::limits::Limits>>,
@@ -407,15 +470,36 @@ async fn envelope_handler(
         let id = first_id
             .map(|u| u.simple().to_string())
             .or_else(|| env.event_id().map(str::to_owned));
-        Ok(match id {
-            Some(id) => Json(json!({ "id": id })),
-            None => Json(json!({})),
-        })
+        Ok(Json(json!(SentryAccepted { id })))
     }
     .await;
     respond(result, &headers, &origins)
 }
 
+/// A Sentry event (the legacy store endpoint).
+#[utoipa::path(
+    post,
+    path = "/api/{project_id}/store/",
+    tag = "Sentry",
+    operation_id = "sentry_store",
+    summary = "Sentry store ingest (legacy)",
+    description = "One Sentry event as JSON, for older SDKs. **No API key:** the DSN key in `X-Sentry-Auth` or the `sentry_key` query parameter. At most 200 KiB sent, 1 MiB decompressed. Also answers without the trailing slash, and `OPTIONS` (CORS pre-flight). Refusals add `X-Sentry-Error`.",
+    params(
+        ("project_id" = i64, Path, description = "The service's project id (the DSN's last path segment)."),
+        ("sentry_key" = Option<String>, Query, description = "The DSN key, when not in a header."),
+    ),
+    request_body(content = serde_json::Value, content_type = "application/json", description = "A Sentry event payload."),
+    responses(
+        (status = 200, description = "Accepted.", body = SentryAccepted, example = json!({ "id": "9f2c4e1b7a0d4c5e8f6a1b2c3d4e5f60" })),
+        (status = 400, description = "The event is not JSON or not an object.", body = super::openapi::ErrorBody),
+        (status = 401, description = "No DSN key, or an unknown one.", body = super::openapi::ErrorBody),
+        (status = 403, description = "The key belongs to another project.", body = super::openapi::ErrorBody),
+        (status = 413, description = "Too large, sent or decompressed.", body = super::openapi::ErrorBody),
+        (status = 415, description = "An unsupported `Content-Encoding`.", body = super::openapi::ErrorBody),
+        (status = 422, description = "The event is invalid as a Leitstand event.", body = super::openapi::ErrorBody),
+        (status = 429, description = "Over the service's ingest limit; see `Retry-After` and `X-Sentry-Rate-Limits`.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn store_handler(
     State(state): State<AppState>,
     Extension(limits): Extension<Arc<crate::limits::Limits>>,
@@ -442,7 +526,7 @@ async fn store_handler(
         let id = e.id.simple().to_string();
         state.ingest.submit(vec![e]).await?;
         EVENTS_STORED.fetch_add(1, Ordering::Relaxed);
-        Ok(Json(json!({ "id": id })))
+        Ok(Json(json!(SentryAccepted { id: Some(id) })))
     }
     .await;
     respond(result, &headers, &origins)

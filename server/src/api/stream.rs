@@ -24,7 +24,6 @@ use app::events::live::{LiveEvent, LiveStats};
 use app::events::store;
 use app::keys::Scope;
 use app::state::AppState;
-use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -32,6 +31,8 @@ use axum::routing::get;
 use futures::{Stream, StreamExt};
 use serde::Deserialize;
 use tokio::sync::broadcast;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::ApiKey;
 use super::error::{ApiError, ApiResult};
@@ -39,19 +40,22 @@ use super::error::{ApiError, ApiResult};
 /// Events read per replay query.
 const REPLAY_PAGE: i64 = 500;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/stream", get(api_stream))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(api_stream))
         .route("/live/stream", get(ui_stream))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StreamParams {
+    /// Only this service (a slug). A key bound to a service gets its own.
     service: Option<String>,
-    /// Minimum level.
+    /// Minimum level: `debug`, `info`, `warning`, `error` or `critical`.
     level: Option<String>,
-    /// Type prefix.
+    /// Type prefix, e.g. `voucher.`.
     #[serde(rename = "type")]
+    #[param(rename = "type")]
     kind: Option<String>,
     /// Resume after this cursor (for clients that cannot send Last-Event-ID).
     since: Option<i64>,
@@ -95,6 +99,26 @@ impl StreamParams {
 type EventStream = std::pin::Pin<Box<dyn Stream<Item = Result<Event, Infallible>> + Send>>;
 type SseStream = Sse<axum::response::sse::KeepAliveStream<EventStream>>;
 
+/// Server-Sent Events of committed events.
+#[utoipa::path(
+    get,
+    path = "/api/v1/stream",
+    tag = "Events",
+    operation_id = "stream_events",
+    summary = "Follow events live (Server-Sent Events)",
+    description = "Each message is `id: <cursor>`, `event: event`, `data: <one event as JSON>` (the shape of `EventView`); a comment `: keep-alive` every 15 s. Reconnect with `Last-Event-ID` (or `?since=`) to get every matching event missed first. A client that cannot keep up is disconnected and catches up on reconnect. No request timeout; the stream ends when the server shuts down.",
+    params(
+        StreamParams,
+        ("Last-Event-ID" = Option<i64>, Header, description = "The cursor of the last event received; the stream resumes after it."),
+    ),
+    security(("api_key" = ["read"])),
+    responses(
+        (status = 200, description = "The stream.", content_type = "text/event-stream", body = String,
+            example = "id: 1042\nevent: event\ndata: {\"id\":\"0193a5f0-7c1e-7d2a-9b1e-3f4a5b6c7d8e\",\"seq\":1042,\"service\":\"shop\",\"type\":\"voucher.booked\",\"level\":\"info\"}\n\n"),
+        (status = 400, description = "`Last-Event-ID` is not a number.", body = super::openapi::ErrorBody),
+        (status = 422, description = "`level` is not a level.", body = super::openapi::ErrorBody),
+    )
+)]
 async fn api_stream(
     State(state): State<AppState>,
     key: ApiKey,

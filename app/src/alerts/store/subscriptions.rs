@@ -22,6 +22,7 @@ pub const BATCH_WAIT_MS: i64 = 1000;
 
 /// A new subscription.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionSpec {
     pub name: String,
