@@ -190,23 +190,38 @@ fn Notices(
     }
 }
 
-/// Asks for the backup's name before a restore from the list.
+/// Asks for the backup's name before a restore from the list: a modal
+/// dialog (focus stays inside, Escape cancels, focus returns to the button
+/// that opened it).
 #[component]
 fn RestoreDialog(
     restore: ServerAction<RestoreBackup>,
     confirm_for: RwSignal<Option<(i64, String)>>,
     confirm_text: RwSignal<String>,
 ) -> impl IntoView {
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        let open = confirm_for.get().is_some();
+        if let Some(d) = dialog.get() {
+            if open && !d.open() {
+                let _ = d.show_modal();
+            } else if !open && d.open() {
+                d.close();
+            }
+        }
+    });
     view! {
-        {move || confirm_for.get().map(|(id, name)| {
-            let expected = name.clone();
-            let submit = move |ev: leptos::ev::SubmitEvent| {
-                ev.prevent_default();
-                restore.dispatch(RestoreBackup { id, confirm: confirm_text.get_untracked() });
-                confirm_for.set(None);
-            };
-            view! {
-                <section class="panel restore-confirm" role="dialog" aria-labelledby="restore-title" data-testid="restore-dialog">
+        <dialog class="panel restore-confirm" node_ref=dialog aria-labelledby="restore-title"
+            data-testid="restore-dialog" on:close=move |_| confirm_for.set(None)>
+            {move || confirm_for.get().map(|(id, name)| {
+                let expected = name.clone();
+                let submit = move |ev: leptos::ev::SubmitEvent| {
+                    ev.prevent_default();
+                    restore.dispatch(RestoreBackup { id, confirm: confirm_text.get_untracked() });
+                    confirm_for.set(None);
+                };
+                view! {
                     <h2 id="restore-title">"Restore " <span class="mono">{name.clone()}</span></h2>
                     <p>
                         "All current data is replaced by the backup's. A safety backup of the current data \
@@ -219,6 +234,7 @@ fn RestoreDialog(
                         <label>
                             <span>"Type the backup's name to confirm"</span>
                             <input type="text" autocomplete="off" spellcheck="false" data-testid="restore-confirm"
+                                autofocus
                                 placeholder=name.clone()
                                 prop:value=move || confirm_text.get()
                                 on:input=move |ev| confirm_text.set(event_target_value(&ev)) />
@@ -229,9 +245,9 @@ fn RestoreDialog(
                             <button class="btn" type="button" on:click=move |_| confirm_for.set(None)>"Cancel"</button>
                         </div>
                     </form>
-                </section>
-            }
-        })}
+                }
+            })}
+        </dialog>
     }
 }
 
@@ -254,7 +270,6 @@ fn BackupsTable(list: Vec<BackupInfo>, actions: Actions) -> impl IntoView {
         delete_armed,
     } = actions;
     view! {
-        <div class="table-wrap">
         <div class="table-wrap" tabindex="0">
             <table data-testid="backups-table" class="backups">
                 <thead>

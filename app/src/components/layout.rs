@@ -98,6 +98,24 @@ pub fn IfRole(
     }
 }
 
+/// Moves focus to the page's content (the router would otherwise take the
+/// link as a navigation and leave focus where it was).
+fn skip_to_main(ev: leptos::ev::MouseEvent) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Some(main) = document()
+            .get_element_by_id("main")
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            ev.prevent_default();
+            let _ = main.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = ev;
+}
+
 #[component]
 pub fn Layout(children: ChildrenFn) -> impl IntoView {
     let location = use_location();
@@ -126,7 +144,7 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
             fallback=move || children.with_value(|c| c())
         >
         <div class="app">
-            <a class="skip-link" href="#main">"Skip to content"</a>
+            <a class="skip-link" href="#main" on:click=skip_to_main>"Skip to content"</a>
             <header class="topbar">
                 <a class="brand" href="/" aria-label="Leitstand home">
                     <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
@@ -173,7 +191,7 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
                     </Transition>
                 </ul>
             </nav>
-            <main id="main" class="content">{move || children.with_value(|c| c())}</main>
+            <main id="main" class="content" tabindex="-1">{move || children.with_value(|c| c())}</main>
         </div>
         </Show>
     }

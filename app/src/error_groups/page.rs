@@ -292,7 +292,6 @@ fn GroupList(
             {move || change.value().get().and_then(|r| r.err()).map(|e| view! {
                 <p class="error-text" role="alert">{e.to_string()}</p>
             })}
-            <div class="table-wrap">
             <div class="table-wrap" tabindex="0">
                 <table class="groups-table" data-testid="groups-table">
                     <thead>
@@ -607,7 +606,6 @@ fn EventBody(detail: EventDetail, message: String) -> impl IntoView {
         })}
         {(!breadcrumbs.is_empty()).then(|| view! {
             <h3 class="subhead">"Breadcrumbs"</h3>
-            <div class="table-wrap">
             <div class="table-wrap" tabindex="0">
                 <table class="crumbs" data-testid="breadcrumbs">
                     <thead><tr><th>"Time"</th><th>"Category"</th><th>"Level"</th><th>"Message"</th></tr></thead>
@@ -713,7 +711,6 @@ fn FrameView(f: Frame) -> impl IntoView {
             <details open=f.in_app>
                 {summary}
                 {has_body.then(|| view! {
-                    <pre class="code"><code>
                     <pre tabindex="0" class="code"><code>
                         {code.into_iter().map(|(n, text, current)| view! {
                             <span class=if current { "line current" } else { "line" }>
@@ -792,7 +789,6 @@ fn ReleaseTable(rows: Vec<ReleaseRow>, service: String) -> impl IntoView {
     let empty = rows.is_empty();
     view! {
         <section class="panel">
-            <div class="table-wrap">
             <div class="table-wrap" tabindex="0">
                 <table data-testid="releases-table">
                     <thead>
@@ -856,7 +852,6 @@ pub fn DsnCard(slug: String) -> impl IntoView {
                             view! {
                             <p class="small">"Set this DSN in the service's Sentry SDK; its errors appear under "
                                 <a href=format!("/errors?service={}", encode(&slug.get_value()))>"Errors"</a>"."</p>
-                            <pre class="secret-box mono" data-testid="dsn"><code>{d.dsn.clone()}</code></pre>
                             <pre tabindex="0" class="secret-box mono" data-testid="dsn"><code>{d.dsn.clone()}</code></pre>
                             <p class="muted small">{if d.allowed_origins.is_empty() {
                                 "Browser SDKs: no origins allowed yet.".to_owned()

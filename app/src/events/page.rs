@@ -206,7 +206,6 @@ fn Results(page: EventPage, query: EventQuery) -> impl IntoView {
                 })}
             </div>
             {tail_view}
-            <div class="table-wrap">
             <div class="table-wrap" tabindex="0">
                 <table class="events-table" data-testid="events-table">
                     <thead>
@@ -347,7 +346,6 @@ fn EventDetail(e: EventView) -> impl IntoView {
                 {row("Stream cursor", e.seq.to_string())}
             </dl>
             <h3 class="subhead">"Attributes"</h3>
-            <pre class="json" data-testid="event-attributes"><code>{attributes}</code></pre>
             <pre tabindex="0" class="json" data-testid="event-attributes"><code>{attributes}</code></pre>
         </section>
     }

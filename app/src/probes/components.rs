@@ -187,7 +187,6 @@ fn slo_target(name: &str, t: f64) -> String {
 #[component]
 pub fn SloTable(slos: Vec<SloResult>) -> impl IntoView {
     view! {
-        <div class="table-wrap">
         <div class="table-wrap" tabindex="0">
             <table data-testid="slo-table">
                 <thead>
@@ -249,7 +248,6 @@ pub fn IncidentsTable(incidents: Vec<Incident>) -> impl IntoView {
         return view! { <p class="muted">"No incidents."</p> }.into_any();
     }
     view! {
-        <div class="table-wrap">
         <div class="table-wrap" tabindex="0">
             <table data-testid="incidents-table">
                 <thead><tr><th>"Started"</th><th>"Duration"</th><th class="hide-sm">"Probe"</th><th>"Cause"</th></tr></thead>
@@ -281,7 +279,6 @@ pub fn RecoveryRunsTable(runs: Vec<RecoveryRun>) -> impl IntoView {
         .into_any();
     }
     view! {
-        <div class="table-wrap">
         <div class="table-wrap" tabindex="0">
             <table data-testid="recovery-table">
                 <thead><tr><th>"Started"</th><th>"Exit code"</th><th>"Duration"</th><th>"Output"</th></tr></thead>
@@ -293,7 +290,6 @@ pub fn RecoveryRunsTable(runs: Vec<RecoveryRun>) -> impl IntoView {
                             <td class="num">{r.duration_ms.map(|ms| duration(ms / 1000.0)).unwrap_or_else(|| "–".into())}</td>
                             <td class="small">
                                 {r.error.map(|e| view! { <div class="error-text">{e}</div> })}
-                                {r.output.filter(|o| !o.is_empty()).map(|o| view! { <pre class="output">{o}</pre> })}
                                 {r.output.filter(|o| !o.is_empty()).map(|o| view! { <pre tabindex="0" class="output">{o}</pre> })}
                             </td>
                         </tr>

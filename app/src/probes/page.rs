@@ -225,7 +225,6 @@ fn ProbesTable(
     }
     let armed = RwSignal::new(None::<i64>);
     view! {
-        <div class="table-wrap">
         <div class="table-wrap" tabindex="0">
             <table data-testid="probes-table">
                 <thead>

@@ -103,7 +103,6 @@ fn AuditFilters(query: Memo<AuditQuery>) -> impl IntoView {
 #[component]
 fn AuditTable(list: Vec<AuditEntry>) -> impl IntoView {
     view! {
-        <div class="table-wrap">
         <div class="table-wrap" tabindex="0">
             <table data-testid="audit-table">
                 <thead>

@@ -130,7 +130,6 @@ fn NewKey(created: CreatedKey) -> impl IntoView {
 #[component]
 fn KeysTable(list: Vec<ApiKeyInfo>, revoke: ServerAction<RevokeKey>) -> impl IntoView {
     view! {
-        <div class="table-wrap">
         <div class="table-wrap" tabindex="0">
             <table data-testid="keys-table">
                 <thead>

@@ -42,7 +42,6 @@ pub fn UsersPage() -> impl IntoView {
 #[component]
 fn UsersTable(list: Vec<UserInfo>, change: ServerAction<ChangeUser>) -> impl IntoView {
     view! {
-        <div class="table-wrap">
         <div class="table-wrap" tabindex="0">
             <table data-testid="users-table">
                 <thead>

@@ -32,7 +32,6 @@ pub fn ChannelsTable(channels: Vec<ChannelInfo>, ops: Ops) -> impl IntoView {
         .into_any();
     }
     view! {
-        <div class="table-wrap">
         <div class="table-wrap" tabindex="0">
             <table data-testid="channels-table">
                 <thead>

@@ -48,7 +48,6 @@ pub fn DeadLettersTable(letters: Vec<DeadLetter>, ops: Ops) -> impl IntoView {
             .into_any();
     }
     view! {
-        <div class="table-wrap">
         <div class="table-wrap" tabindex="0">
             <table data-testid="dead-letters-table">
                 <thead>
@@ -133,7 +132,6 @@ fn Attempts(tries: Vec<Attempt>) -> impl IntoView {
                             <span>{status}</span>
                         </div>
                         {a.error.map(|e| view! { <div class="error-text wrap-anywhere">{format!("Error: {e}")}</div> })}
-                        {a.response.map(|r| view! { <pre class="output">{r}</pre> })}
                         {a.response.map(|r| view! { <pre tabindex="0" class="output">{r}</pre> })}
                     </li>
                 }

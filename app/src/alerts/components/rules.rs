@@ -55,7 +55,6 @@ pub fn RulesTable(rules: Vec<RuleInfo>, channels: Vec<ChannelInfo>, ops: Ops) ->
     }
     let channels = StoredValue::new(channels);
     view! {
-        <div class="table-wrap">
         <div class="table-wrap" tabindex="0">
             <table data-testid="rules-table">
                 <thead>

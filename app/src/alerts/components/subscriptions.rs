@@ -30,7 +30,6 @@ pub fn SubscriptionsTable(subscriptions: Vec<SubscriptionInfo>, ops: Ops) -> imp
             .into_any();
     }
     view! {
-        <div class="table-wrap">
         <div class="table-wrap" tabindex="0">
             <table data-testid="subscriptions-table">
                 <thead>

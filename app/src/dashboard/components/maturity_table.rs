@@ -102,7 +102,6 @@ pub fn MaturityTable(#[prop(into)] rows: Signal<Vec<MaturityRow>>) -> impl IntoV
                 </label>
             </div>
             <p class="muted small">{formula::MATURITY}</p>
-            <div class="table-wrap">
             <div class="table-wrap" tabindex="0">
                 <table data-testid="maturity-table">
                     <thead>

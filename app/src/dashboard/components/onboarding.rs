@@ -42,7 +42,6 @@ pub fn Onboarding(
                                 {if info.keys_exist || !is_admin() {
                                     view! {
                                         <p>"An administrator creates keys under Settings → API keys, or with the command line:"</p>
-                                        <pre><code>"leitstand key create --name my-app --scopes ingest"</code></pre>
                                         <pre tabindex="0"><code>"leitstand key create --name my-app --scopes ingest"</code></pre>
                                     }.into_any()
                                 } else {
@@ -62,7 +61,6 @@ pub fn Onboarding(
                             </li>
                             <li>
                                 <strong>"Send an event."</strong>
-                                <pre data-testid="curl-example"><code>{move || curl(&origin, key().as_deref())}</code></pre>
                                 <pre tabindex="0" data-testid="curl-example"><code>{move || curl(&origin, key().as_deref())}</code></pre>
                             </li>
                         </ol>
