@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# First load: Lighthouse 12.2.3 (mobile emulation, simulated throttling) in
+# Debian's Chromium against the release server with demo data, signed in,
+# on the Dashboard, Events and Backups pages; each page BENCH_RUNS times
+# (default 3), medians reported. Also the WebAssembly transferred for the
+# first dashboard view, and the bundle's size on disk and brotli-compressed.
+# Targets: wasm ≤ 250 KB brotli; performance ≥ 90 (CLS ≤ 0.1, TBT ≤ 200 ms),
+# accessibility 100, best practices 100. Appends to BENCHMARKS.md.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib-bench.sh"
+
+RUNS="${BENCH_RUNS:-3}"
+LH_DIR="$ROOT/bench/lighthouse"
+CHROME="${CHROMIUM_PATH:-$(command -v chromium || echo /usr/bin/chromium)}"
+if [ ! -x "$LH_DIR/node_modules/.bin/lighthouse" ]; then
+  (cd "$LH_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+DB="$(new_db)"
+URL="$(bench_db_url "$DB")"
+OUT="$(mktemp -d)"
+cleanup() { stop_server; drop_db "$DB"; rm -rf "$OUT"; }
+trap cleanup EXIT
+
+DATABASE_URL="$URL" "$BIN" migrate >/dev/null
+echo "demo data…"
+DATABASE_URL="$URL" "$BIN" demo --no-live >/dev/null
+PASSWORD="lighthouse benchmark password"
+printf '%s\n' "$PASSWORD" | DATABASE_URL="$URL" "$BIN" user add --email bench@example.com --role admin >/dev/null
+start_server "$URL"
+
+# Signs in through the login form's endpoint, like a browser would.
+ACTION="$(curl -sf "$SERVER_URL/login" | grep -oE 'action="/rpc/login[0-9]*"' | head -n1 | cut -d'"' -f2)"
+COOKIE="$(curl -s -o /dev/null -D - -X POST "$SERVER_URL$ACTION" \
+  -H "Origin: $SERVER_URL" -H 'Content-Type: application/x-www-form-urlencoded' \
+  --data-urlencode email=bench@example.com --data-urlencode "password=$PASSWORD" --data-urlencode next=/ \
+  | grep -oiE 'leitstand_session=[^;]+' | head -n1)"
+[ -n "$COOKIE" ] || { echo "sign-in failed" >&2; exit 1; }
+printf '{"Cookie": "%s"}' "$COOKIE" > "$OUT/headers.json"
+
+for page in dashboard events backups; do
+  case "$page" in dashboard) path="/";; *) path="/$page";; esac
+  for i in $(seq 1 "$RUNS"); do
+    echo "lighthouse $path ($i/$RUNS)…"
+    CHROME_PATH="$CHROME" "$LH_DIR/node_modules/.bin/lighthouse" "$SERVER_URL$path" \
+      --quiet --output=json --output-path="$OUT/$page-$i.json" \
+      --only-categories=performance,accessibility,best-practices \
+      --extra-headers="$OUT/headers.json" \
+      --chrome-flags="--headless=new --no-sandbox --disable-gpu" >/dev/null
+  done
+done
+
+WASM="$(ls "$ROOT"/target/site/pkg/*.wasm | head -n1)"
+RESULT="$(python3 - "$OUT" "$RUNS" "$WASM" <<'EOF'
+import json, statistics, sys, os, subprocess
+out, runs, wasm = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+rows = {}
+for page in ["dashboard", "events", "backups"]:
+    vals = {k: [] for k in ["perf", "a11y", "bp", "cls", "tbt", "tti", "lcp", "wasm"]}
+    fails = set()
+    for i in range(1, runs + 1):
+        r = json.load(open(f"{out}/{page}-{i}.json"))
+        c, a = r["categories"], r["audits"]
+        vals["perf"].append(round(c["performance"]["score"] * 100))
+        vals["a11y"].append(round(c["accessibility"]["score"] * 100))
+        vals["bp"].append(round(c["best-practices"]["score"] * 100))
+        vals["cls"].append(a["cumulative-layout-shift"]["numericValue"])
+        vals["tbt"].append(a["total-blocking-time"]["numericValue"])
+        vals["tti"].append(a["interactive"]["numericValue"] / 1000)
+        vals["lcp"].append(a["largest-contentful-paint"]["numericValue"] / 1000)
+        items = a["network-requests"]["details"]["items"]
+        vals["wasm"].append(sum(x.get("transferSize", 0) for x in items if x["url"].split("?")[0].endswith(".wasm")) / 1000)
+        for cat in ["accessibility", "best-practices"]:
+            for ref in c[cat]["auditRefs"]:
+                au = a.get(ref["id"], {})
+                if ref.get("weight", 0) > 0 and au.get("score") is not None and au["score"] < 1:
+                    fails.add(ref["id"])
+    med = {k: statistics.median(v) for k, v in vals.items()}
+    med["spread_perf"] = f"{min(vals['perf'])}–{max(vals['perf'])}"
+    med["fails"] = sorted(fails)
+    rows[page] = med
+raw = os.path.getsize(wasm) / 1000
+br = int(subprocess.check_output(["node", "-e",
+    "const z=require('zlib');const b=require('fs').readFileSync(process.argv[1]);"
+    "console.log(z.brotliCompressSync(b,{params:{[z.constants.BROTLI_PARAM_QUALITY]:11}}).length)",
+    wasm]).decode().strip()) / 1000
+print(json.dumps({"rows": rows, "wasm_raw_kb": raw, "wasm_br_kb": br}))
+EOF
+)"
+echo "$RESULT"
+
+bench_header "First load: Lighthouse and the wasm bundle"
+python3 - "$RESULT" "$RUNS" >> "$ROOT/BENCHMARKS.md" <<'EOF'
+import json, sys
+r, runs = json.loads(sys.argv[1]), sys.argv[2]
+ok = lambda b: "met" if b else "MISSED"
+br = r["wasm_br_kb"]
+print(f"Release build, demo data, signed in as admin; Lighthouse 12.2.3, mobile emulation, simulated throttling; median of {runs} runs per page.")
+print()
+print("| page | performance (spread) | CLS | TBT | TTI | LCP | wasm transferred | accessibility | best practices |")
+print("|---|---|---|---|---|---|---|---|---|")
+for page, m in r["rows"].items():
+    print(f"| {page} | {m['perf']:.0f} ({m['spread_perf']}) {ok(m['perf'] >= 90)} | {m['cls']:.3f} {ok(m['cls'] <= 0.1)} | {m['tbt']:.0f} ms {ok(m['tbt'] <= 200)} | {m['tti']:.1f} s | {m['lcp']:.1f} s | {m['wasm']:.0f} KB {ok(m['wasm'] <= 250)} | {m['a11y']:.0f} {ok(m['a11y'] >= 100)} | {m['bp']:.0f} {ok(m['bp'] >= 100)} |")
+print()
+print(f"wasm bundle: {r['wasm_raw_kb']:.0f} KB on disk" + (f", {br:.0f} KB brotli (target ≤ 250 KB: {ok(br <= 250)})" if br else ""))
+fails = sorted({f for m in r["rows"].values() for f in m["fails"]})
+if fails:
+    print()
+    print("Accessibility / best-practice audits not passed on some page: " + ", ".join(f"`{f}`" for f in fails))
+EOF
+echo "appended to BENCHMARKS.md"
