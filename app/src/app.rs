@@ -22,7 +22,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     set_page_csp();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang="en" data-theme=crate::components::theme::html_attribute()>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />

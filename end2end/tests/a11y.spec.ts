@@ -97,3 +97,30 @@ test.describe("accessibility", () => {
     });
   });
 });
+
+test("the theme follows the system until one is chosen, and the choice survives a reload", async ({ page }) => {
+  await page.emulateMedia({ colorScheme: "light" });
+  await page.goto("/");
+  await hydrated(page);
+  const html = page.locator("html");
+  const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  await expect(html).not.toHaveAttribute("data-theme", /.*/);
+  const light = await background();
+  const switcher = page.getByTestId("theme-switch");
+  await expect(switcher).toHaveAttribute("aria-label", /system/);
+  await switcher.click();
+  await expect(html).toHaveAttribute("data-theme", "light");
+  await switcher.click();
+  await expect(html).toHaveAttribute("data-theme", "dark");
+  await expect(switcher).toHaveAttribute("aria-label", /dark/);
+  expect(await background()).not.toBe(light);
+  // Rendered dark by the server after a reload, before any script runs.
+  await page.reload();
+  await expect(html).toHaveAttribute("data-theme", "dark");
+  await hydrated(page);
+  const v = await seriousViolations(page);
+  expect(v).toEqual([]);
+  await switcher.click();
+  await expect(html).not.toHaveAttribute("data-theme", /.*/);
+  expect(await background()).toBe(light);
+});

@@ -154,6 +154,7 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
                     <span>"Leitstand"</span>
                 </a>
                 <div class="topbar-end">
+                    <crate::components::theme::ThemeSwitch />
                     <Transition fallback=|| ()>
                         {move || Suspend::new(async move {
                             me.await.ok().flatten().map(|u| view! {

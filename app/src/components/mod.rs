@@ -3,4 +3,5 @@
 pub mod format;
 pub mod kpi_card;
 pub mod layout;
+pub mod theme;
 pub mod timeline_chart;
