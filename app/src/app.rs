@@ -25,10 +25,14 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         <html lang="en" data-theme=crate::components::theme::html_attribute()>
             <head>
                 <meta charset="utf-8" />
-                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover" />
                 <meta name="color-scheme" content="light dark" />
                 <meta name="theme-color" content="#0f172a" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <link rel="manifest" href="/manifest.webmanifest" />
+                <link rel="apple-touch-icon" href="/icons/icon-192.png" />
+                // Service worker, update notice, install button (public/pwa.js).
+                <script src="/pwa.js" defer></script>
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />

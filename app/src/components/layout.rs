@@ -155,6 +155,10 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
                 </a>
                 <div class="topbar-end">
                     <crate::components::theme::ThemeSwitch />
+                    // Shown by public/pwa.js where the browser offers installing.
+                    <button type="button" id="pwa-install" class="btn small pwa-install" hidden>
+                        "Install app"
+                    </button>
                     <Transition fallback=|| ()>
                         {move || Suspend::new(async move {
                             me.await.ok().flatten().map(|u| view! {
@@ -193,6 +197,12 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
                 </ul>
             </nav>
             <main id="main" class="content" tabindex="-1">{move || children.with_value(|c| c())}</main>
+            // Shown by public/pwa.js when a new version is waiting.
+            <div class="pwa-update" aria-live="polite">
+                <button type="button" id="pwa-update" class="btn primary" hidden>
+                    "Update available — reload"
+                </button>
+            </div>
         </div>
         </Show>
     }
