@@ -161,7 +161,13 @@ fn prose(text: &str) -> String {
 /// An id usable in a URL fragment.
 fn anchor(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect()
 }
 
@@ -261,6 +267,65 @@ fn fields(schema: &Value) -> String {
     out
 }
 
+/// The named schemas a body's schema refers to at its top: itself, the
+/// members of a `oneOf`/`anyOf`/`allOf`, or the items of an array.
+fn top_refs(schema: &Value, out: &mut Vec<String>) {
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        let name = r.rsplit('/').next().unwrap_or(r).to_owned();
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    for key in ["oneOf", "anyOf", "allOf"] {
+        for member in schema
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            top_refs(member, out);
+        }
+    }
+    if let Some(items) = schema.get("items") {
+        top_refs(items, out);
+    }
+}
+
+/// A body's schema: its type, then the fields of the schemas it names, so
+/// an operation reads without jumping to the schema section.
+fn body_schema(schema: &Value, schemas: &Value) -> String {
+    let mut refs = Vec::new();
+    top_refs(schema, &mut refs);
+    if refs.is_empty() {
+        return fields(schema);
+    }
+    let mut out = format!("<p class=\"type\">{}</p>", type_of(schema));
+    // A named schema that is itself a choice or a list (no fields of its
+    // own) is followed to the schemas it names.
+    let mut next = 0;
+    while let Some(name) = refs.get(next).cloned() {
+        next += 1;
+        let Some(component) = schemas.get(&name) else {
+            continue;
+        };
+        let has_fields = component.get("properties").is_some() || component.get("allOf").is_some();
+        if !has_fields {
+            let before = refs.len();
+            top_refs(component, &mut refs);
+            if refs.len() > before {
+                continue;
+            }
+        }
+        let _ = write!(
+            out,
+            "<div class=\"expanded\"><p class=\"media\">{}</p>{}</div>",
+            esc(&name),
+            fields(component)
+        );
+    }
+    out
+}
+
 /// A JSON example, pretty-printed.
 fn example(value: &Value) -> String {
     let text = serde_json::to_string_pretty(value).unwrap_or_default();
@@ -268,7 +333,7 @@ fn example(value: &Value) -> String {
 }
 
 /// The bodies of a request or response: content type, fields, example.
-fn content(content: Option<&Value>) -> String {
+fn content(content: Option<&Value>, schemas: &Value) -> String {
     let mut out = String::new();
     let Some(map) = content.and_then(Value::as_object) else {
         return out;
@@ -276,7 +341,7 @@ fn content(content: Option<&Value>) -> String {
     for (media, body) in map {
         let _ = write!(out, "<p class=\"media\"><code>{}</code></p>", esc(media));
         if let Some(schema) = body.get("schema") {
-            out.push_str(&fields(schema));
+            out.push_str(&body_schema(schema, schemas));
         }
         if let Some(ex) = body.get("example") {
             out.push_str(&example(ex));
@@ -325,7 +390,7 @@ fn parameters(op: &Value) -> String {
     out
 }
 
-fn operation(path: &str, method: &str, op: &Value) -> String {
+fn operation(path: &str, method: &str, op: &Value, schemas: &Value) -> String {
     let mut out = String::new();
     let id = op
         .get("operationId")
@@ -349,7 +414,7 @@ fn operation(path: &str, method: &str, op: &Value) -> String {
         if let Some(d) = body.get("description").and_then(Value::as_str) {
             out.push_str(&prose(d));
         }
-        out.push_str(&content(body.get("content")));
+        out.push_str(&content(body.get("content"), schemas));
     }
     out.push_str("<h4>Responses</h4>");
     if let Some(responses) = op.get("responses").and_then(Value::as_object) {
@@ -366,7 +431,7 @@ fn operation(path: &str, method: &str, op: &Value) -> String {
                 if class == "ok" { " open" } else { "" },
                 esc(status),
                 esc(description),
-                content(r.get("content"))
+                content(r.get("content"), schemas)
             );
         }
     }
@@ -414,7 +479,9 @@ pub fn render(doc: &Value) -> String {
                         by_tag.len() - 1
                     }
                 };
-                by_tag[index].2.push(operation(path, method, op));
+                by_tag[index]
+                    .2
+                    .push(operation(path, method, op, &doc["components"]["schemas"]));
                 let id = op["operationId"]
                     .as_str()
                     .map(anchor)
@@ -422,7 +489,8 @@ pub fn render(doc: &Value) -> String {
                 toc[index].1.push(format!(
                     "<li><a href=\"#op-{id}\"><span class=\"method {method}\">{}</span> <code>{}</code></a></li>",
                     method.to_uppercase(),
-                    esc(path)
+                    // Long paths wrap after a slash, not inside a word.
+                    esc(path).replace('/', "/<wbr>")
                 ));
             }
         }
