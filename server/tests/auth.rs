@@ -962,6 +962,42 @@ async fn every_route_and_server_function_has_an_authorization_rule() {
     );
 }
 
+/// The scope the OpenAPI document names for each operation is the one the
+/// matrix (and so the server) enforces, and routes documented as needing no
+/// key are the public, secret or DSN-key ones.
+#[test]
+fn the_documented_scopes_are_the_enforced_ones() {
+    let doc = serde_json::to_value(server::api::openapi()).expect("document");
+    let rest = rest_expectations();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in ["get", "post", "put", "patch", "delete"] {
+            let Some(op) = item.get(method) else {
+                continue;
+            };
+            let upper = method.to_uppercase();
+            let needs = rest
+                .get(&(upper.as_str(), path.as_str()))
+                .unwrap_or_else(|| panic!("{upper} {path} has no authorization rule"));
+            let documented: Vec<&str> = op["security"][0]["api_key"]
+                .as_array()
+                .map(|s| s.iter().filter_map(|v| v.as_str()).collect())
+                .unwrap_or_default();
+            match needs {
+                Needs::Key(scope) => assert_eq!(
+                    documented,
+                    vec![scope.as_str()],
+                    "{upper} {path}: documented scope"
+                ),
+                Needs::Public | Needs::Secret | Needs::DsnKey => assert!(
+                    op.get("security").is_none(),
+                    "{upper} {path} is documented as needing a key"
+                ),
+                Needs::AtLeast(_) => panic!("{upper} {path}: a session route in the API document"),
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn the_authorization_matrix_holds() {
     let app = spawn_app().await;
