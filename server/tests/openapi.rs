@@ -588,6 +588,19 @@ async fn live_answers_match_the_documented_schemas() {
         422,
     )
     .await;
+    call(
+        &app,
+        &doc,
+        key,
+        (
+            "get",
+            "/api/v1/dead-letters",
+            "/api/v1/dead-letters?limit=many",
+        ),
+        None,
+        422,
+    )
+    .await;
     let refused = call(
         &app,
         &doc,

@@ -21,6 +21,7 @@ use app::keys::Scope;
 use app::retention::{Policy, Report};
 use app::state::AppState;
 use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -725,14 +726,16 @@ struct ListQuery {
     security(("api_key" = ["admin"])),
     responses(
         (status = 200, description = "The dead letters.", body = Vec<DeadLetter>),
+        (status = 422, description = "`limit` is not a number, or an unknown parameter.", body = super::openapi::ErrorBody),
     )
 )]
 async fn list_dead_letters(
     State(state): State<AppState>,
     key: ApiKey,
-    Query(q): Query<ListQuery>,
+    q: Result<Query<ListQuery>, QueryRejection>,
 ) -> ApiResult<Json<Vec<DeadLetter>>> {
     admin(&key)?;
+    let q = super::error::query(q)?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     Ok(Json(store::dead_letters(&state.pool, limit).await?))
 }
@@ -908,15 +911,17 @@ struct RunQuery {
     responses(
         (status = 200, description = "What was removed (or, dry, would be).", body = Report),
         (status = 409, description = "A run is already going.", body = super::openapi::ErrorBody),
+        (status = 422, description = "`dry_run` is not true or false, or an unknown parameter.", body = super::openapi::ErrorBody),
     )
 )]
 async fn run_retention(
     State(state): State<AppState>,
     key: ApiKey,
     Extension(auth): Extension<app::auth::guard::Auth>,
-    Query(q): Query<RunQuery>,
+    q: Result<Query<RunQuery>, QueryRejection>,
 ) -> ApiResult<Json<Report>> {
     admin(&key)?;
+    let q = super::error::query(q)?;
     let actor = actor(&key);
     Ok(Json(
         app::retention::store::run_audited(

@@ -88,9 +88,10 @@ async fn compute(state: &AppState, params: &Params, key: Option<&ApiKey>) -> Api
 async fn dashboard(
     State(state): State<AppState>,
     key: ApiKey,
-    Query(params): Query<Params>,
+    params: Result<Query<Params>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Json<Dashboard>> {
     key.require(Scope::Read)?;
+    let params = super::error::query(params)?;
     Ok(Json(compute(&state, &params, Some(&key)).await?))
 }
 
@@ -116,9 +117,10 @@ async fn export(
     State(state): State<AppState>,
     axum::Extension(limits): axum::Extension<std::sync::Arc<crate::limits::Limits>>,
     key: ApiKey,
-    Query(params): Query<Params>,
+    params: Result<Query<Params>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<Response> {
     key.require(Scope::Read)?;
+    let params = super::error::query(params)?;
     limits.export(format!("key:{}", key.0.id))?;
     render_export(&state, &params, Some(&key)).await
 }

@@ -125,6 +125,17 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiE
     })
 }
 
+/// A query string of the wrong shape (an unknown parameter, a word where
+/// a number belongs) as a `validation` error (422) in the one shape,
+/// instead of axum's plain-text 400.
+pub fn query<T>(
+    query: Result<axum::extract::Query<T>, axum::extract::rejection::QueryRejection>,
+) -> Result<T, ApiError> {
+    query
+        .map(|axum::extract::Query(q)| q)
+        .map_err(|e| AppError::validation("query", e.body_text()).into())
+}
+
 /// Reads a body of at most `max` bytes; more is a 413 in the one shape.
 pub async fn read_limited(
     body: axum::body::Body,

@@ -116,16 +116,17 @@ type SseStream = Sse<axum::response::sse::KeepAliveStream<EventStream>>;
         (status = 200, description = "The stream.", content_type = "text/event-stream", body = String,
             example = "id: 1042\nevent: event\ndata: {\"id\":\"0193a5f0-7c1e-7d2a-9b1e-3f4a5b6c7d8e\",\"seq\":1042,\"service\":\"shop\",\"type\":\"voucher.booked\",\"level\":\"info\"}\n\n"),
         (status = 400, description = "`Last-Event-ID` is not a number.", body = super::openapi::ErrorBody),
-        (status = 422, description = "`level` is not a level.", body = super::openapi::ErrorBody),
+        (status = 422, description = "`level` is not a level, or `since` not a number.", body = super::openapi::ErrorBody),
     )
 )]
 async fn api_stream(
     State(state): State<AppState>,
     key: ApiKey,
     headers: HeaderMap,
-    Query(params): Query<StreamParams>,
+    params: Result<Query<StreamParams>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult<SseStream> {
     key.require(Scope::Read)?;
+    let params = super::error::query(params)?;
     let mut filter = params.filter()?;
     filter.service = key.visible_service(filter.service.take())?;
     let since = params.resume_from(&headers)?;
