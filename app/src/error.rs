@@ -233,6 +233,15 @@ pub fn describe(locale: crate::lang::Locale, e: &AppError) -> String {
     }
 }
 
+/// [`describe`] for what an error boundary caught: an [`AppError`] in the
+/// person's language, anything else as it reads.
+pub fn describe_caught(locale: crate::lang::Locale, e: &leptos::error::Error) -> String {
+    match e.downcast_ref::<AppError>() {
+        Some(app) => describe(locale, app),
+        None => e.to_string(),
+    }
+}
+
 /// Result of store and server functions.
 pub type AppResult<T> = Result<T, AppError>;
 

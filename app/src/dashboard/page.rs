@@ -100,7 +100,7 @@ pub fn DashboardPage() -> impl IntoView {
                 <section class="panel" role="alert">
                     <h2>{t!(i18n, dash.load_failed)}</h2>
                     <ul class="error-text">
-                        {move || errors.get().into_iter().map(|(_, e)| view! { <li>{e.to_string()}</li> }).collect_view()}
+                        {move || errors.get().into_iter().map(|(_, e)| view! { <li>{crate::error::describe_caught(use_locale(), &e)}</li> }).collect_view()}
                     </ul>
                 </section>
             }>

@@ -72,7 +72,7 @@ pub fn EventsPage() -> impl IntoView {
             <ErrorBoundary fallback=move |errors| view! {
                 <section class="panel" role="alert">
                     <ul class="error-text">
-                        {move || errors.get().into_iter().map(|(_, e)| view! { <li>{e.to_string()}</li> }).collect_view()}
+                        {move || errors.get().into_iter().map(|(_, e)| view! { <li>{crate::error::describe_caught(use_locale(), &e)}</li> }).collect_view()}
                     </ul>
                 </section>
             }>
