@@ -36,11 +36,17 @@ pub fn request_locale() -> Locale {
 /// remembered (the `lang` cookie), so the next page keeps it.
 pub fn shell_locale() -> Locale {
     let locale = request_locale();
+    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
+        return locale;
+    };
+    // The same URL reads differently per language: caches must know.
+    response.append_header(
+        header::VARY,
+        HeaderValue::from_static("Accept-Language, Cookie"),
+    );
     let from_url = use_context::<axum::http::request::Parts>()
         .and_then(|p| p.uri.query().and_then(from_query));
-    if let (Some(chosen), Some(response)) =
-        (from_url, use_context::<leptos_axum::ResponseOptions>())
-    {
+    if let Some(chosen) = from_url {
         let cookie = format!(
             "{}={}; Path=/; Max-Age=31536000; SameSite=Lax",
             super::COOKIE,
