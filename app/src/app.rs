@@ -12,6 +12,7 @@ use crate::components::layout::Layout;
 use crate::dashboard::page::DashboardPage;
 use crate::error_groups::page::{ErrorDetailPage, ErrorsPage, ReleasesPage};
 use crate::events::page::{EventDetailPage, EventsPage};
+use crate::lang::i18n::I18nLocaleTrait as _;
 use crate::pages::NotFound;
 use crate::probes::page::{PublicStatusPage, ServiceDetailPage, ServicesPage};
 use crate::settings::{AuditPage, KeysPage, PrivacyPage, RetentionPage, UsersPage};
@@ -20,9 +21,13 @@ use crate::settings::{AuditPage, KeysPage, PrivacyPage, RetentionPage, UsersPage
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     set_page_csp();
+    #[cfg(feature = "ssr")]
+    let locale = crate::lang::shell_locale();
+    #[cfg(not(feature = "ssr"))]
+    let locale = crate::lang::Locale::default();
     view! {
         <!DOCTYPE html>
-        <html lang="en" data-theme=crate::components::theme::html_attribute()>
+        <html lang=locale.as_str() data-theme=crate::components::theme::html_attribute()>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover" />
@@ -68,6 +73,13 @@ fn set_page_csp() {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    #[cfg(feature = "ssr")]
+    let locale = crate::lang::request_locale();
+    #[cfg(feature = "hydrate")]
+    let locale = crate::lang::document_locale();
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    let locale = crate::lang::Locale::default();
+    crate::lang::provide(locale);
     // Marks the page as interactive once the WebAssembly has taken over
     // (tests and users of assistive tech can rely on it).
     #[cfg(feature = "hydrate")]

@@ -197,6 +197,51 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
+/// What a person is told about an error, in their language. English keeps
+/// the error's own text; German says the same in German, with the detail
+/// translated where it is one of the known ones ([`crate::lang::messages`]).
+pub fn describe(locale: crate::lang::Locale, e: &AppError) -> String {
+    use crate::lang::{Locale, messages::detail, td_string, tf};
+    if locale == Locale::en {
+        return e.to_string();
+    }
+    let d = |m: &str| detail(locale, m);
+    match e {
+        AppError::BadRequest(m) | AppError::Malformed(m) => {
+            format!("{}: {}", td_string!(locale, error.bad_request), d(m))
+        }
+        AppError::Unauthorized => td_string!(locale, error.unauthorized).to_owned(),
+        AppError::Forbidden(_) => td_string!(locale, error.forbidden).to_owned(),
+        AppError::NotFound(what) => {
+            format!("{}: {}", td_string!(locale, error.not_found), d(what))
+        }
+        AppError::Timeout(_) => td_string!(locale, error.timeout).to_owned(),
+        AppError::Conflict(m) => format!("{}: {}", td_string!(locale, error.conflict), d(m)),
+        AppError::TooLarge(m) => format!("{}: {}", td_string!(locale, error.too_large), d(m)),
+        AppError::UnsupportedEncoding(m) => {
+            format!("{}: {m}", td_string!(locale, error.unsupported_encoding))
+        }
+        AppError::Validation { field, message } => format!("{}: {}", d(field), d(message)),
+        AppError::TooManyRequests { retry_after } => {
+            tf!(locale, error.too_many_requests, seconds = *retry_after)
+        }
+        AppError::Internal { .. } => td_string!(locale, error.internal).to_owned(),
+        AppError::Unavailable(m) => {
+            format!("{}: {}", td_string!(locale, error.unavailable), d(m))
+        }
+        AppError::Request(_) => td_string!(locale, error.request).to_owned(),
+    }
+}
+
+/// [`describe`] for what an error boundary caught: an [`AppError`] in the
+/// person's language, anything else as it reads.
+pub fn describe_caught(locale: crate::lang::Locale, e: &leptos::error::Error) -> String {
+    match e.downcast_ref::<AppError>() {
+        Some(app) => describe(locale, app),
+        None => e.to_string(),
+    }
+}
+
 /// Result of store and server functions.
 pub type AppResult<T> = Result<T, AppError>;
 

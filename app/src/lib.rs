@@ -18,6 +18,7 @@ pub mod error;
 pub mod error_groups;
 pub mod events;
 pub mod keys;
+pub mod lang;
 pub mod pages;
 pub mod privacy;
 pub mod probes;

@@ -73,6 +73,9 @@ pub struct Shared {
     pub secrets: Arc<crate::secrets::SecretBox>,
     /// Alerting and retention settings of this process.
     pub alerting: Arc<AlertConfig>,
+    /// The language of pages when a request names none of ours, and of
+    /// alert messages (`--default-language`).
+    pub default_language: crate::lang::Locale,
 }
 
 /// Alerting and retention settings.
@@ -84,6 +87,8 @@ pub struct AlertConfig {
     pub base_url: String,
     /// Retention defaults (the Settings page overrides them).
     pub retention: crate::retention::Policy,
+    /// The language of notices (`--default-language`).
+    pub language: crate::lang::Locale,
 }
 
 impl AlertConfig {
@@ -92,6 +97,7 @@ impl AlertConfig {
         crate::alerts::store::Dispatch {
             base_url: self.base_url.clone(),
             first_delay: self.schedule.first().copied().unwrap_or_default(),
+            language: self.language,
         }
     }
 }

@@ -57,14 +57,14 @@ test("numbers ingested through the API appear on the page exactly", async ({ pag
   ]);
   await page.goto("/?range=30d");
   // 10 events, 1 error: quality 90.0 %, usage 10, activity 10 %.
-  await expect(page.getByTestId("kpi-quality-value")).toHaveText("90.0 %");
+  await expect(page.getByTestId("kpi-quality-value")).toHaveText("90.0%");
   await expect(page.getByTestId("kpi-usage-value")).toHaveText("10");
-  await expect(page.getByTestId("kpi-stability-value")).toHaveText("100.0 %");
+  await expect(page.getByTestId("kpi-stability-value")).toHaveText("100.0%");
   // readiness = 0.3 × 10 + 0.4 × 90 + 0.3 × 100 = 69
-  await expect(page.getByTestId("kpi-readiness-value")).toHaveText("69.0 %");
-  await expect(page.getByTestId("stat-error-rate")).toHaveText("10.0 %");
+  await expect(page.getByTestId("kpi-readiness-value")).toHaveText("69.0%");
+  await expect(page.getByTestId("stat-error-rate")).toHaveText("10.0%");
   await expect(page.getByTestId("stat-open")).toHaveText("0");
-  await expect(page.getByTestId("stat-fix-rate")).toHaveText("100.0 %");
+  await expect(page.getByTestId("stat-fix-rate")).toHaveText("100.0%");
   await expect(page.getByTestId("stat-fixes-week")).toHaveText("1");
   await expect(page.getByTestId("stat-mttr")).toHaveText("2 h");
   const row = page.getByTestId("maturity-table").getByRole("row", { name: /checkout/ });
@@ -76,7 +76,7 @@ test("numbers ingested through the API appear on the page exactly", async ({ pag
   await ingest(server, key, { service: "shop", feature: "checkout", level: "critical", message: "down" });
   await page.getByRole("button", { name: "Refresh now" }).click();
   await expect(page.getByTestId("kpi-usage-value")).toHaveText("11");
-  await expect(page.getByTestId("kpi-stability-value")).toHaveText("99.4 %");
+  await expect(page.getByTestId("kpi-stability-value")).toHaveText("99.4%");
 });
 
 test("range and service live in the URL; table sorts and filters; formulas show on focus", async ({ page, server }) => {

@@ -340,7 +340,9 @@ async fn shared_state(
                 .clone()
                 .unwrap_or_else(|| format!("http://{addr}")),
             retention: settings.retention_policy()?,
+            language: settings.http.default_language.into(),
         }),
+        default_language: settings.http.default_language.into(),
     }))
 }
 
@@ -396,6 +398,7 @@ fn start_alerts(
         state.secrets.clone(),
         deliverer,
         state.alerting.schedule.clone(),
+        state.default_language,
     ));
     let wake = Arc::new(tokio::sync::Notify::new());
     tracker.spawn(crate::jobs::listen(

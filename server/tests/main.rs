@@ -10,6 +10,7 @@ mod errors;
 mod health;
 #[allow(dead_code)] // not every test uses every helper
 mod helpers;
+mod i18n;
 mod ingest;
 mod keys;
 mod metrics;

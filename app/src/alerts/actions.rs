@@ -138,6 +138,7 @@ pub async fn send_test(
     id: i64,
     base_url: &str,
     delay: chrono::Duration,
+    language: crate::lang::Locale,
 ) -> AppResult<Uuid> {
     let channel = store::get_channel(pool, id).await?;
     if channel.disabled_at.is_some() {
@@ -158,11 +159,8 @@ pub async fn send_test(
         rule: "test".into(),
         kind: None,
         service: None,
-        title: format!("test message to “{}”", channel.name),
-        detail: format!(
-            "Sent by {} from the Alerts page. If you read this, the channel works.",
-            who.actor
-        ),
+        title: crate::alerts::texts::Texts(language).test_title(&channel.name),
+        detail: crate::alerts::texts::Texts(language).test_detail(who.actor),
         since: now.to_rfc3339(),
         value: None,
         threshold: None,

@@ -17,6 +17,8 @@ pub mod schedule;
 pub mod server_fns;
 #[cfg(feature = "ssr")]
 pub mod store;
+#[cfg(feature = "ssr")]
+pub mod texts;
 pub mod types;
 
 pub use types::*;

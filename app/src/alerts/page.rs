@@ -14,18 +14,20 @@ use super::server_fns::{AlertsOverview, dead_letter_count, get_alerts_overview};
 use crate::auth::Role;
 use crate::components::layout::IfRole;
 use crate::error::AppError;
+use crate::lang::{Locale, t, t_string, td_string, tf, use_i18n, use_locale};
 
 type Overview = Resource<Result<AlertsOverview, AppError>>;
 
-fn error_text(e: &AppError) -> String {
+fn error_text(l: Locale, e: &AppError) -> String {
     match e {
-        AppError::Forbidden(_) => "Only administrators can see this.".to_owned(),
-        other => other.to_string(),
+        AppError::Forbidden(_) => td_string!(l, settings.forbidden).to_owned(),
+        other => crate::error::describe(l, other),
     }
 }
 
 fn loading() -> impl IntoView {
-    view! { <p class="muted">"Loading…"</p> }
+    let i18n = use_i18n();
+    view! { <p class="muted">{t!(i18n, common.loading)}</p> }
 }
 
 /// One section's table once the overview is there.
@@ -33,12 +35,13 @@ fn section_body<V: IntoView + 'static>(
     overview: Overview,
     body: impl Fn(AlertsOverview) -> V + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
+    let l = use_locale();
     view! {
         <Transition fallback=loading>
             {move || Suspend::new(async move {
                 match overview.await {
                     Ok(o) => body(o).into_any(),
-                    Err(e) => view! { <p class="error-text" role="alert">{error_text(&e)}</p> }.into_any(),
+                    Err(e) => view! { <p class="error-text" role="alert">{error_text(l, &e)}</p> }.into_any(),
                 }
             })}
         </Transition>
@@ -47,6 +50,7 @@ fn section_body<V: IntoView + 'static>(
 
 #[component]
 pub fn AlertsPage() -> impl IntoView {
+    let i18n = use_i18n();
     let ops = Ops::new();
     let refresh = RwSignal::new(0u32);
     Effect::new(move |_| {
@@ -56,31 +60,29 @@ pub fn AlertsPage() -> impl IntoView {
     });
     let overview: Overview = Resource::new(move || refresh.get(), |_| get_alerts_overview());
     view! {
-        <Title text="Alerts" />
+        <Title text=move || t_string!(i18n, nav.alerts) />
         <header class="page-header">
-            <h1>"Alerts"</h1>
+            <h1>{t!(i18n, nav.alerts)}</h1>
         </header>
         <IfRole role=Role::Admin invert=true>
-            <p class="panel muted" role="note">"Alerts are for administrators."</p>
+            <p class="panel muted" role="note">{t!(i18n, alerts.admins_only)}</p>
         </IfRole>
         <IfRole role=Role::Admin>
             <section class="panel" aria-labelledby="rules-title">
-                <h2 id="rules-title">"Rules"</h2>
+                <h2 id="rules-title">{t!(i18n, alerts.rules)}</h2>
                 {section_body(overview, move |o| view! { <RulesTable rules=o.rules channels=o.channels ops /> })}
                 {rule_notices(ops)}
                 <RuleForm ops overview />
             </section>
             <section class="panel" aria-labelledby="channels-title">
-                <h2 id="channels-title">"Channels"</h2>
+                <h2 id="channels-title">{t!(i18n, alerts.channels)}</h2>
                 {section_body(overview, move |o| view! { <ChannelsTable channels=o.channels ops /> })}
                 <ChannelNotices ops />
                 <ChannelForm ops />
             </section>
             <section class="panel" aria-labelledby="subscriptions-title">
-                <h2 id="subscriptions-title">"Event subscriptions"</h2>
-                <p class="small muted">
-                    "Every matching event goes to the URL as signed JSON, in batches of up to 100."
-                </p>
+                <h2 id="subscriptions-title">{t!(i18n, alerts.subscriptions)}</h2>
+                <p class="small muted">{t!(i18n, alerts.subscriptions_intro)}</p>
                 {section_body(overview, move |o| view! { <SubscriptionsTable subscriptions=o.subscriptions ops /> })}
                 <SubscriptionNotices ops />
                 <SubscriptionForm ops overview />
@@ -92,14 +94,16 @@ pub fn AlertsPage() -> impl IntoView {
 
 #[component]
 fn DeadLettersSection(overview: Overview, ops: Ops) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     view! {
         <section class="panel" aria-labelledby="dead-letters-title">
             <div class="panel-header">
-                <Transition fallback=|| view! { <h2 id="dead-letters-title">"Dead letters"</h2> }>
+                <Transition fallback=move || view! { <h2 id="dead-letters-title">{t!(i18n, slo.dead_letters)}</h2> }>
                     {move || Suspend::new(async move {
                         let total = overview.await.map(|o| o.dead_total).unwrap_or(0);
                         view! {
-                            <h2 id="dead-letters-title">{format!("Dead letters ({total})")}</h2>
+                            <h2 id="dead-letters-title">{format!("{} ({total})", td_string!(l, slo.dead_letters))}</h2>
                             {(total > 0).then(|| view! { <ReplayAll ops /> })}
                         }
                     })}
@@ -110,11 +114,11 @@ fn DeadLettersSection(overview: Overview, ops: Ops) -> impl IntoView {
                 let shown = o.dead_letters.len() as i64;
                 view! {
                     {(o.pending > 0).then(|| view! {
-                        <p class="small muted">{format!("{} waiting for their next attempt.", o.pending)}</p>
+                        <p class="small muted">{tf!(l, alerts.pending, count = o.pending)}</p>
                     })}
                     <DeadLettersTable letters=o.dead_letters ops />
                     {(o.dead_total > shown).then(|| view! {
-                        <p class="small muted">{format!("The newest {shown} of {} are shown.", o.dead_total)}</p>
+                        <p class="small muted">{tf!(l, alerts.newest_shown, shown = shown, total = o.dead_total)}</p>
                     })}
                 }
             })}
@@ -125,17 +129,23 @@ fn DeadLettersSection(overview: Overview, ops: Ops) -> impl IntoView {
 /// The dashboard's line on deliveries: how many are dead letters.
 #[component]
 pub fn DeadLetterStrip(#[prop(into)] tick: Signal<u64>) -> impl IntoView {
+    let l = use_locale();
     let count = Resource::new(move || tick.get(), |_| dead_letter_count());
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 count.await.ok().map(|n| view! {
                     <a class="panel now-strip" href="/alerts" data-testid="dead-letter-strip">
-                        <strong>"Deliveries"</strong>
+                        <strong>{td_string!(l, alerts.deliveries)}</strong>
                         {if n > 0 {
-                            view! { <span class="badge warn">{format!("{n} dead letter{}", if n == 1 { "" } else { "s" })}</span> }.into_any()
+                            let text = if n == 1 {
+                                td_string!(l, alerts.one_dead_letter).to_owned()
+                            } else {
+                                tf!(l, alerts.n_dead_letters, count = n)
+                            };
+                            view! { <span class="badge warn">{text}</span> }.into_any()
                         } else {
-                            view! { <span class="badge ok">"no dead letters"</span> }.into_any()
+                            view! { <span class="badge ok">{td_string!(l, alerts.no_dead_letters)}</span> }.into_any()
                         }}
                     </a>
                 })

@@ -194,7 +194,15 @@ pub async fn send_alert_test(id: i64) -> Result<String, AppError> {
             let state = AppState::from_context()?;
             let base = base_url(&state);
             let delay = state.alerting.dispatch().first_delay;
-            let delivery = actions::send_test(&state.pool, who(&who_), id, &base, delay).await?;
+            let delivery = actions::send_test(
+                &state.pool,
+                who(&who_),
+                id,
+                &base,
+                delay,
+                state.alerting.language,
+            )
+            .await?;
             Ok(delivery.to_string())
         }
         .await,

@@ -31,10 +31,16 @@ impl ChannelKind {
     }
 
     pub fn label(self) -> &'static str {
+        self.label_in(crate::lang::Locale::en)
+    }
+
+    /// The kind in words, in `l`.
+    pub fn label_in(self, l: crate::lang::Locale) -> &'static str {
+        use crate::lang::td_string;
         match self {
-            ChannelKind::Email => "E-mail",
-            ChannelKind::Webhook => "Webhook",
-            ChannelKind::Slack => "Slack-compatible",
+            ChannelKind::Email => td_string!(l, channel_kind.email),
+            ChannelKind::Webhook => td_string!(l, channel_kind.webhook),
+            ChannelKind::Slack => td_string!(l, channel_kind.slack),
         }
     }
 }
@@ -87,16 +93,22 @@ impl RuleKind {
     }
 
     pub fn label(self) -> &'static str {
+        self.label_in(crate::lang::Locale::en)
+    }
+
+    /// The kind in words, in `l`.
+    pub fn label_in(self, l: crate::lang::Locale) -> &'static str {
+        use crate::lang::td_string;
         match self {
-            RuleKind::NewErrorGroup => "New error group",
-            RuleKind::Regression => "Regression (resolved error back)",
-            RuleKind::CriticalEvent => "Critical event",
-            RuleKind::ErrorRate => "Error rate above a threshold",
-            RuleKind::ProbeDown => "Probe down / recovered",
-            RuleKind::SloMissed => "SLO missed",
-            RuleKind::SloBurn => "Error budget burning fast",
-            RuleKind::BackupStale => "Backup failed or stale",
-            RuleKind::DeadLetters => "Dead letters",
+            RuleKind::NewErrorGroup => td_string!(l, rule_kind.new_error_group),
+            RuleKind::Regression => td_string!(l, rule_kind.regression),
+            RuleKind::CriticalEvent => td_string!(l, rule_kind.critical_event),
+            RuleKind::ErrorRate => td_string!(l, rule_kind.error_rate),
+            RuleKind::ProbeDown => td_string!(l, rule_kind.probe_down),
+            RuleKind::SloMissed => td_string!(l, rule_kind.slo_missed),
+            RuleKind::SloBurn => td_string!(l, rule_kind.slo_burn),
+            RuleKind::BackupStale => td_string!(l, rule_kind.backup_stale),
+            RuleKind::DeadLetters => td_string!(l, rule_kind.dead_letters),
         }
     }
 
@@ -489,13 +501,16 @@ pub struct Notice {
     pub at: String,
 }
 
+/// How a notice reads: its words are in the instance's default language
+/// (`--default-language`); the webhook payload stays as data.
 impl Notice {
     /// The subject line (and Slack's first line).
-    pub fn subject(&self) -> String {
+    pub fn subject(&self, l: crate::lang::Locale) -> String {
+        use crate::lang::td_string;
         let state = match self.state {
-            NoticeState::Firing => "FIRING",
-            NoticeState::Resolved => "RESOLVED",
-            NoticeState::Test => "TEST",
+            NoticeState::Firing => td_string!(l, notice.firing),
+            NoticeState::Resolved => td_string!(l, notice.resolved),
+            NoticeState::Test => td_string!(l, notice.test),
         };
         match &self.service {
             Some(s) => format!("[Leitstand] {state}: {s} — {}", self.title),
@@ -504,71 +519,84 @@ impl Notice {
     }
 
     /// "value vs threshold" when the rule has them.
-    pub fn value_line(&self) -> Option<String> {
+    pub fn value_line(&self, l: crate::lang::Locale) -> Option<String> {
+        use crate::components::format::decimal;
         let fmt = |v: f64| {
             if v.fract() == 0.0 && v.abs() < 1e12 {
-                format!("{v:.0}{}", self.unit)
+                format!("{}{}", decimal(l, v, 0), self.unit)
             } else {
-                format!("{v:.2}{}", self.unit)
+                format!("{}{}", decimal(l, v, 2), self.unit)
             }
         };
         match (self.value, self.threshold) {
-            (Some(v), Some(t)) => Some(format!("{} (threshold {})", fmt(v), fmt(t))),
+            (Some(v), Some(t)) => Some(crate::lang::tf!(
+                l,
+                notice.value_threshold,
+                value = fmt(v),
+                threshold = fmt(t)
+            )),
             (Some(v), None) => Some(fmt(v)),
             _ => None,
         }
     }
 
-    /// The plain-text body.
-    pub fn text(&self) -> String {
-        let mut lines = vec![self.subject(), String::new()];
-        lines.push(format!("What:    {}", self.title));
+    /// The labelled lines of the body: (label, value).
+    fn rows(&self, l: crate::lang::Locale) -> Vec<(&'static str, String)> {
+        use crate::lang::td_string;
+        let mut rows = vec![(td_string!(l, notice.what), self.title.clone())];
         if !self.detail.is_empty() {
-            lines.push(format!("Detail:  {}", self.detail));
+            rows.push((td_string!(l, notice.detail), self.detail.clone()));
         }
-        lines.push(format!(
-            "Service: {}",
-            self.service.as_deref().unwrap_or("Leitstand itself")
+        rows.push((
+            td_string!(l, dash.service),
+            self.service
+                .clone()
+                .unwrap_or_else(|| td_string!(l, rules.itself).to_owned()),
         ));
-        lines.push(format!("Since:   {}", self.since));
-        if let Some(v) = self.value_line() {
-            lines.push(format!("Value:   {v}"));
+        rows.push((td_string!(l, notice.since), self.since.clone()));
+        if let Some(v) = self.value_line(l) {
+            rows.push((td_string!(l, notice.value), v));
         }
         if self.suppressed > 0 {
-            lines.push(format!(
-                "Held back by the cooldown since the last message: {}",
-                self.suppressed
-            ));
+            rows.push((td_string!(l, notice.held_back), self.suppressed.to_string()));
         }
-        lines.push(format!("Rule:    {}", self.rule));
-        lines.push(format!("Open:    {}", self.link));
+        rows.push((td_string!(l, rules.rule), self.rule.clone()));
+        rows
+    }
+
+    /// The plain-text body.
+    pub fn text(&self, l: crate::lang::Locale) -> String {
+        let mut rows = self.rows(l);
+        rows.push((crate::lang::td_string!(l, notice.open), self.link.clone()));
+        // Short labels line up; a long one (held back …) just runs on.
+        let width = rows
+            .iter()
+            .map(|(k, _)| k.chars().count())
+            .filter(|n| *n <= 12)
+            .max()
+            .unwrap_or(0)
+            + 1;
+        let mut lines = vec![self.subject(l), String::new()];
+        lines.extend(
+            rows.iter()
+                .map(|(k, v)| format!("{:<width$} {v}", format!("{k}:"))),
+        );
         lines.join("\n")
     }
 
     /// The HTML body: the same lines as a small table.
-    pub fn html(&self) -> String {
+    pub fn html(&self, l: crate::lang::Locale) -> String {
         let esc = |s: &str| {
             s.replace('&', "&amp;")
                 .replace('<', "&lt;")
                 .replace('>', "&gt;")
                 .replace('"', "&quot;")
         };
-        let mut rows = vec![("What", esc(&self.title))];
-        if !self.detail.is_empty() {
-            rows.push(("Detail", esc(&self.detail)));
-        }
-        rows.push((
-            "Service",
-            esc(self.service.as_deref().unwrap_or("Leitstand itself")),
-        ));
-        rows.push(("Since", esc(&self.since)));
-        if let Some(v) = self.value_line() {
-            rows.push(("Value", esc(&v)));
-        }
-        if self.suppressed > 0 {
-            rows.push(("Held back", self.suppressed.to_string()));
-        }
-        rows.push(("Rule", esc(&self.rule)));
+        let rows: Vec<(&str, String)> = self
+            .rows(l)
+            .into_iter()
+            .map(|(k, v)| (k, esc(&v)))
+            .collect();
         let body: String = rows
             .iter()
             .map(|(k, v)| {
@@ -578,27 +606,37 @@ impl Notice {
             })
             .collect();
         format!(
-            "<!doctype html><html><body style=\"font-family:sans-serif\"><h2 style=\"font-size:16px\">{}</h2>\
-             <table>{body}</table><p><a href=\"{}\">Open in Leitstand</a></p></body></html>",
-            esc(&self.subject()),
-            esc(&self.link)
+            "<!doctype html><html lang=\"{}\"><body style=\"font-family:sans-serif\"><h2 style=\"font-size:16px\">{}</h2>\
+             <table>{body}</table><p><a href=\"{}\">{}</a></p></body></html>",
+            crate::lang::i18n::I18nLocaleTrait::as_str(l),
+            esc(&self.subject(l)),
+            esc(&self.link),
+            crate::lang::td_string!(l, notice.open_in)
         )
     }
 
     /// One Slack message (mrkdwn).
-    pub fn slack(&self) -> serde_json::Value {
-        let mut text = format!("*{}*", self.subject());
+    pub fn slack(&self, l: crate::lang::Locale) -> serde_json::Value {
+        use crate::lang::{td_string, tf};
+        let mut text = format!("*{}*", self.subject(l));
         if !self.detail.is_empty() {
             text.push_str(&format!("\n{}", self.detail));
         }
-        if let Some(v) = self.value_line() {
-            text.push_str(&format!("\nValue: {v}"));
+        if let Some(v) = self.value_line(l) {
+            text.push_str(&format!("\n{}: {v}", td_string!(l, notice.value)));
         }
-        text.push_str(&format!("\nSince {}", self.since));
+        text.push_str(&format!("\n{} {}", td_string!(l, notice.since), self.since));
         if self.suppressed > 0 {
-            text.push_str(&format!(" · {} more held back", self.suppressed));
+            text.push_str(&format!(
+                " · {}",
+                tf!(l, notice.more_held_back, count = self.suppressed)
+            ));
         }
-        text.push_str(&format!("\n<{}|Open in Leitstand>", self.link));
+        text.push_str(&format!(
+            "\n<{}|{}>",
+            self.link,
+            td_string!(l, notice.open_in)
+        ));
         serde_json::json!({ "text": text })
     }
 
@@ -696,7 +734,7 @@ mod tests {
     #[test]
     fn a_notice_says_what_where_since_value_and_links() {
         let n = notice();
-        let text = n.text();
+        let text = n.text(crate::lang::Locale::en);
         for part in [
             "FIRING",
             "shop",
@@ -708,16 +746,27 @@ mod tests {
         ] {
             assert!(text.contains(part), "{part} in {text}");
         }
-        let html = n.html();
+        let html = n.html(crate::lang::Locale::en);
         assert!(
             html.contains("&lt;script&gt;") && !html.contains("<script>"),
             "escaped: {html}"
         );
         assert!(
-            n.slack()["text"].as_str().is_some_and(
-                |t| t.contains("<https://ops.example/services/shop|Open in Leitstand>")
-            )
+            n.slack(crate::lang::Locale::en)["text"]
+                .as_str()
+                .is_some_and(
+                    |t| t.contains("<https://ops.example/services/shop|Open in Leitstand>")
+                )
         );
+        let german = n.text(crate::lang::Locale::de);
+        for part in [
+            "ALARM",
+            "Seit:",
+            "12,50 % (Schwellwert 5 %)",
+            "zurückgehalten",
+        ] {
+            assert!(german.contains(part), "{part} in {german}");
+        }
         assert_eq!(n.webhook()["type"], "alert.firing");
         assert_eq!(n.webhook()["data"]["service"], "shop");
     }

@@ -7,15 +7,15 @@ use leptos_router::hooks::use_query_map;
 
 use super::server_fns::{Login, Setup};
 use crate::error::AppError;
+use crate::lang::{LangSwitch, Locale, t, t_string, td_string, tf, use_i18n, use_locale};
 
-fn message(e: &AppError) -> String {
+fn message(locale: Locale, e: &AppError) -> String {
     match e {
-        AppError::Unauthorized => "E-mail or password is wrong.".into(),
+        AppError::Unauthorized => td_string!(locale, auth.wrong_credentials).into(),
         AppError::TooManyRequests { retry_after } => {
-            format!("Too many failed attempts. Try again in {retry_after} seconds.")
+            tf!(locale, auth.too_many_attempts, seconds = *retry_after)
         }
-        AppError::Validation { field, message } => format!("The {field} {message}."),
-        other => other.to_string(),
+        other => crate::error::describe(locale, other),
     }
 }
 
@@ -23,32 +23,35 @@ fn message(e: &AppError) -> String {
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let next = move || query.get().get("next").unwrap_or_else(|| "/".into());
+    let i18n = use_i18n();
+    let locale = use_locale();
     let login = ServerAction::<Login>::new();
     let error = move || {
         login
             .value()
             .get()
             .and_then(|r| r.err())
-            .map(|e| message(&e))
+            .map(|e| message(locale, &e))
     };
     view! {
-        <Title text="Sign in" />
+        <Title text=move || t_string!(i18n, auth.sign_in_title) />
         <main class="auth-page">
+            <LangSwitch />
             <section class="panel auth-card">
-                <h1>"Sign in to Leitstand"</h1>
+                <h1>{t!(i18n, auth.sign_in_heading)}</h1>
                 <ActionForm action=login>
                     <input type="hidden" name="next" value=next />
                     <label>
-                        <span>"E-mail"</span>
+                        <span>{t!(i18n, auth.email)}</span>
                         <input type="email" name="email" autocomplete="username" required autofocus />
                     </label>
                     <label>
-                        <span>"Password"</span>
+                        <span>{t!(i18n, auth.password)}</span>
                         <input type="password" name="password" autocomplete="current-password" required />
                     </label>
                     {move || error().map(|m| view! { <p class="error-text" role="alert">{m}</p> })}
                     <button type="submit" class="btn primary wide" disabled=move || login.pending().get()>
-                        "Sign in"
+                        {t!(i18n, auth.sign_in)}
                     </button>
                 </ActionForm>
             </section>
@@ -58,36 +61,39 @@ pub fn LoginPage() -> impl IntoView {
 
 #[component]
 pub fn SetupPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = use_locale();
     let setup = ServerAction::<Setup>::new();
     let error = move || {
         setup
             .value()
             .get()
             .and_then(|r| r.err())
-            .map(|e| message(&e))
+            .map(|e| message(locale, &e))
     };
     view! {
-        <Title text="Set up" />
+        <Title text=move || t_string!(i18n, auth.setup_title) />
         <main class="auth-page">
+            <LangSwitch />
             <section class="panel auth-card">
-                <h1>"Welcome to Leitstand"</h1>
-                <p class="muted">"Create the first administrator. You can add more people, with other roles, later."</p>
+                <h1>{t!(i18n, auth.welcome)}</h1>
+                <p class="muted">{t!(i18n, auth.setup_intro)}</p>
                 <ActionForm action=setup>
                     <label>
-                        <span>"E-mail"</span>
+                        <span>{t!(i18n, auth.email)}</span>
                         <input type="email" name="email" autocomplete="username" required autofocus />
                     </label>
                     <label>
-                        <span>"Name"</span>
+                        <span>{t!(i18n, auth.name)}</span>
                         <input type="text" name="name" autocomplete="name" />
                     </label>
                     <label>
-                        <span>"Password (at least 10 characters)"</span>
+                        <span>{t!(i18n, auth.new_password)}</span>
                         <input type="password" name="password" autocomplete="new-password" minlength="10" required />
                     </label>
                     {move || error().map(|m| view! { <p class="error-text" role="alert">{m}</p> })}
                     <button type="submit" class="btn primary wide" disabled=move || setup.pending().get()>
-                        "Create administrator"
+                        {t!(i18n, auth.create_admin)}
                     </button>
                 </ActionForm>
             </section>

@@ -12,20 +12,44 @@ use crate::auth::Role;
 use crate::components::format::{bytes, count, duration, timestamp as when};
 use crate::components::layout::{IfRole, use_user};
 use crate::error::AppError;
+use crate::lang::{Locale, t, td_string, tf, use_i18n, use_locale};
 
-fn error_text(e: &AppError) -> String {
+fn error_text(l: Locale, e: &AppError) -> String {
     match e {
-        AppError::Validation { message, .. } => message.clone(),
-        AppError::Forbidden(_) => "You may not do this with your role.".into(),
+        AppError::Validation { message, .. } => crate::lang::messages::detail(l, message),
+        AppError::Forbidden(_) => td_string!(l, error.forbidden).into(),
         AppError::TooManyRequests { retry_after } => {
-            format!("Too many restores in the last minute; try again in {retry_after} s.")
+            tf!(l, backups.too_many_restores, seconds = *retry_after)
         }
-        other => other.to_string(),
+        other => crate::error::describe(l, other),
+    }
+}
+
+/// A backup kind (`manual`, `scheduled`, …) in words.
+fn kind_label(l: Locale, kind: &str) -> String {
+    match kind {
+        "manual" => td_string!(l, backups.kind_manual).into(),
+        "scheduled" => td_string!(l, backups.kind_scheduled).into(),
+        "safety" => td_string!(l, backups.kind_safety).into(),
+        "upload" | "uploaded" => td_string!(l, backups.kind_upload).into(),
+        other => other.to_owned(),
+    }
+}
+
+/// A health status (`healthy`, `warning`, `critical`) in words.
+fn health_label(l: Locale, status: &str) -> String {
+    match status {
+        "healthy" => td_string!(l, backups.healthy).into(),
+        "warning" => td_string!(l, backups.warning).into(),
+        "critical" => td_string!(l, backups.critical).into(),
+        other => other.to_owned(),
     }
 }
 
 #[component]
 pub fn BackupsPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let create = ServerAction::<CreateBackup>::new();
     let verify = ServerAction::<VerifyBackup>::new();
     let delete = ServerAction::<DeleteBackup>::new();
@@ -72,14 +96,14 @@ pub fn BackupsPage() -> impl IntoView {
     };
 
     view! {
-        <Title text="Backups" />
+        <Title text=move || crate::lang::t_string!(i18n, nav.backups) />
         <header class="page-header">
-            <h1>"Backups"</h1>
+            <h1>{t!(i18n, nav.backups)}</h1>
             <IfRole role=Role::Operator>
                 <button class="btn primary" data-testid="create-backup"
                     disabled=move || create.pending().get()
                     on:click=move |_| { create.dispatch(CreateBackup {}); }>
-                    {move || if create.pending().get() { "Creating…" } else { "Create backup" }}
+                    {move || if create.pending().get() { td_string!(l, backups.creating) } else { td_string!(l, backups.create) }}
                 </button>
             </IfRole>
         </header>
@@ -93,14 +117,14 @@ pub fn BackupsPage() -> impl IntoView {
         </section>
         <RestoreDialog restore confirm_for confirm_text />
         {move || restore.pending().get().then(|| view! {
-            <p class="panel notice" role="status">"Restoring… validating the file, taking a safety backup, replacing the data."</p>
+            <p class="panel notice" role="status">{t!(i18n, backups.restoring)}</p>
         })}
         <section class="panel">
-            <h2>"All backups"</h2>
+            <h2>{t!(i18n, backups.all)}</h2>
             <Transition fallback=loading>
                 {move || Suspend::new(async move {
                     match backups.await {
-                        Err(e) => view! { <p class="error-text" role="alert">{error_text(&e)}</p> }.into_any(),
+                        Err(e) => view! { <p class="error-text" role="alert">{error_text(l, &e)}</p> }.into_any(),
                         Ok(list) => {
                             running.set(list.iter().any(|b| b.status == "running"));
                             view! { <BackupsTable list actions /> }.into_any()
@@ -116,7 +140,8 @@ pub fn BackupsPage() -> impl IntoView {
 }
 
 fn loading() -> impl IntoView {
-    view! { <p class="muted">"Loading…"</p> }
+    let i18n = use_i18n();
+    view! { <p class="muted">{t!(i18n, common.loading)}</p> }
 }
 
 /// What the table's buttons act through.
@@ -139,6 +164,7 @@ fn Notices(
     delete: ServerAction<DeleteBackup>,
     restore: ServerAction<RestoreBackup>,
 ) -> impl IntoView {
+    let l = use_locale();
     let query = use_query_map();
     let ok = |testid: &'static str, text: String| {
         view! { <p class="panel notice ok" role="status" data-testid=testid>{text}</p> }.into_any()
@@ -150,43 +176,47 @@ fn Notices(
         {move || {
             let q = query.get();
             match (q.get("restored"), q.get("error")) {
-                (Some(name), _) => Some(ok("restore-result", format!(
-                    "Restored {name}: {} rows. A safety backup of the data before was taken first.",
-                    q.get("rows").unwrap_or_default()
+                (Some(name), _) => Some(ok("restore-result", tf!(
+                    l,
+                    backups.restored_upload,
+                    name = name,
+                    rows = q.get("rows").unwrap_or_default()
                 ))),
-                (None, Some(e)) => Some(bad("restore-error", format!("Nothing was changed: {e}"))),
+                (None, Some(e)) => Some(bad("restore-error", tf!(l, backups.nothing_changed, reason = crate::lang::messages::detail(l, &e)))),
                 (None, None) => None,
             }
         }}
         {move || create.value().get().map(|r| match r {
             Ok(b) if b.status == "running" => view! {
-                <p class="panel notice" role="status">{format!("{} is still being written; this list updates by itself.", b.name)}</p>
+                <p class="panel notice" role="status">{tf!(l, backups.still_writing, name = b.name.clone())}</p>
             }.into_any(),
-            Ok(b) => ok("create-result", format!(
-                "Backup {} written: {}, {} rows.",
-                b.name,
-                b.size.map(bytes).unwrap_or_default(),
-                count(b.total_rows())
+            Ok(b) => ok("create-result", tf!(
+                l,
+                backups.written,
+                name = b.name.clone(),
+                size = b.size.map(|s| bytes(l, s)).unwrap_or_default(),
+                rows = count(l, b.total_rows())
             )),
-            Err(e) => bad("create-error", error_text(&e)),
+            Err(e) => bad("create-error", error_text(l, &e)),
         })}
         {move || verify.value().get().map(|r| match r {
-            Ok(v) if v.ok => ok("verify-result", format!("Backup verified: {}", v.message)),
-            Ok(v) => bad("verify-result", format!("Verification failed: {}", v.message)),
-            Err(e) => bad("verify-error", error_text(&e)),
+            Ok(v) if v.ok => ok("verify-result", tf!(l, backups.verified, message = crate::lang::messages::detail(l, &v.message))),
+            Ok(v) => bad("verify-result", tf!(l, backups.verify_failed, message = crate::lang::messages::detail(l, &v.message))),
+            Err(e) => bad("verify-error", error_text(l, &e)),
         })}
         {move || restore.value().get().map(|r| match r {
-            Ok(rep) => ok("restore-result", format!(
-                "Restored {}: {} rows ({} events) in {:.1} s. Safety backup taken first: {}.",
-                rep.restored,
-                count(rep.rows as i64),
-                count(rep.events as i64),
-                rep.seconds,
-                rep.safety_backup.name
+            Ok(rep) => ok("restore-result", tf!(
+                l,
+                backups.restored,
+                name = rep.restored.clone(),
+                rows = count(l, rep.rows as i64),
+                events = count(l, rep.events as i64),
+                seconds = crate::components::format::decimal(l, rep.seconds, 1),
+                safety = rep.safety_backup.name.clone()
             )),
-            Err(e) => bad("restore-error", format!("Nothing was changed: {}", error_text(&e))),
+            Err(e) => bad("restore-error", tf!(l, backups.nothing_changed, reason = error_text(l, &e))),
         })}
-        {move || delete.value().get().and_then(|r| r.err()).map(|e| bad("delete-error", error_text(&e)))}
+        {move || delete.value().get().and_then(|r| r.err()).map(|e| bad("delete-error", error_text(l, &e)))}
     }
 }
 
@@ -199,6 +229,7 @@ fn RestoreDialog(
     confirm_for: RwSignal<Option<(i64, String)>>,
     confirm_text: RwSignal<String>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let dialog = NodeRef::<leptos::html::Dialog>::new();
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
@@ -222,17 +253,11 @@ fn RestoreDialog(
                     confirm_for.set(None);
                 };
                 view! {
-                    <h2 id="restore-title">"Restore " <span class="mono">{name.clone()}</span></h2>
-                    <p>
-                        "All current data is replaced by the backup's. A safety backup of the current data \
-                         is taken first, and if anything fails nothing changes. Nothing that tightened access \
-                         since the backup is undone: revoked keys stay revoked, disabled users stay disabled, \
-                         passwords stay as they are now, roles stay as low as they are now, and erased user \
-                         data stays erased."
-                    </p>
+                    <h2 id="restore-title">{t!(i18n, backups.restore_title)} " " <span class="mono">{name.clone()}</span></h2>
+                    <p>{t!(i18n, backups.restore_explained)}</p>
                     <form class="form-grid" on:submit=submit>
                         <label>
-                            <span>"Type the backup's name to confirm"</span>
+                            <span>{t!(i18n, backups.type_name)}</span>
                             <input type="text" autocomplete="off" spellcheck="false" data-testid="restore-confirm"
                                 autofocus
                                 placeholder=name.clone()
@@ -241,8 +266,8 @@ fn RestoreDialog(
                         </label>
                         <div class="actions">
                             <button class="btn danger" type="submit" data-testid="restore-submit"
-                                disabled=move || confirm_text.get().trim() != expected>"Restore"</button>
-                            <button class="btn" type="button" on:click=move |_| confirm_for.set(None)>"Cancel"</button>
+                                disabled=move || confirm_text.get().trim() != expected>{t!(i18n, backups.restore)}</button>
+                            <button class="btn" type="button" on:click=move |_| confirm_for.set(None)>{t!(i18n, common.cancel)}</button>
                         </div>
                     </form>
                 }
@@ -253,10 +278,11 @@ fn RestoreDialog(
 
 #[component]
 fn BackupsTable(list: Vec<BackupInfo>, actions: Actions) -> impl IntoView {
+    let i18n = use_i18n();
     if list.is_empty() {
         return view! {
             <p class="muted" data-testid="no-backups">
-                "No backups yet. Scheduled backups run by themselves; operators can create one now."
+                {t!(i18n, backups.none)}
             </p>
         }
         .into_any();
@@ -274,12 +300,12 @@ fn BackupsTable(list: Vec<BackupInfo>, actions: Actions) -> impl IntoView {
             <table data-testid="backups-table" class="backups">
                 <thead>
                     <tr>
-                        <th>"Backup"</th>
-                        <th>"Kind"</th>
-                        <th class="hide-sm">"Size"</th>
-                        <th class="hide-sm">"Events"</th>
-                        <th>"Status"</th>
-                        <th>"Actions"</th>
+                        <th>{t!(i18n, backups.backup)}</th>
+                        <th>{t!(i18n, probe_form.kind)}</th>
+                        <th class="hide-sm">{t!(i18n, backups.size)}</th>
+                        <th class="hide-sm">{t!(i18n, maturity.events)}</th>
+                        <th>{t!(i18n, slo.status)}</th>
+                        <th>{t!(i18n, common.actions)}</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -296,17 +322,15 @@ fn BackupsTable(list: Vec<BackupInfo>, actions: Actions) -> impl IntoView {
 /// Restore from an uploaded file (a plain form: works before the page is interactive).
 #[component]
 fn UploadForm() -> impl IntoView {
+    let i18n = use_i18n();
     view! {
         <section class="panel">
-            <h2>"Restore from a file"</h2>
-            <p class="muted">
-                "Upload a Leitstand backup file (.lsbackup). It is checked completely before anything \
-                 changes, and a safety backup is taken first."
-            </p>
+            <h2>{t!(i18n, backups.upload_title)}</h2>
+            <p class="muted">{t!(i18n, backups.upload_explained)}</p>
             <form class="form-grid" method="post" action="/backups/upload" enctype="multipart/form-data" data-testid="upload-form">
-                <label><span>"Backup file"</span><input type="file" name="file" required accept=".lsbackup,application/octet-stream" /></label>
-                <label><span>"Type the file's name to confirm"</span><input type="text" name="confirm" required autocomplete="off" spellcheck="false" /></label>
-                <div><button class="btn danger" type="submit">"Upload and restore"</button></div>
+                <label><span>{t!(i18n, backups.file)}</span><input type="file" name="file" required accept=".lsbackup,application/octet-stream" /></label>
+                <label><span>{t!(i18n, backups.type_file_name)}</span><input type="text" name="confirm" required autocomplete="off" spellcheck="false" /></label>
+                <div><button class="btn danger" type="submit">{t!(i18n, backups.upload)}</button></div>
             </form>
         </section>
     }
@@ -322,21 +346,24 @@ fn BackupRow(
     confirm_for: RwSignal<Option<(i64, String)>>,
     confirm_text: RwSignal<String>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let id = b.id;
     let can = move |r: Role| role.is_some_and(|have| have.allows(r));
     let ok = b.status == "ok";
     let status = match (b.status.as_str(), b.verified_ok) {
-        ("ok", Some(true)) => ("ok", "ok · verified".to_owned()),
-        ("ok", Some(false)) => ("bad", "damaged".to_owned()),
-        ("ok", None) => ("ok", "ok".to_owned()),
-        ("running", _) => ("warn", "running…".to_owned()),
+        ("ok", Some(true)) => ("ok", td_string!(l, backups.ok_verified).to_owned()),
+        ("ok", Some(false)) => ("bad", td_string!(l, backups.damaged).to_owned()),
+        ("ok", None) => ("ok", td_string!(l, backups.ok).to_owned()),
+        ("running", _) => ("warn", td_string!(l, backups.running).to_owned()),
+        ("failed", _) => ("bad", td_string!(l, backups.failed).to_owned()),
         (other, _) => ("bad", other.to_owned()),
     };
     let name = b.name.clone();
     let title = b.error.clone().unwrap_or_else(|| {
         b.rows
             .iter()
-            .map(|(t, n)| format!("{t}: {n}"))
+            .map(|(t, n)| format!("{t}: {}", count(l, *n)))
             .collect::<Vec<_>>()
             .join("\n")
     });
@@ -344,24 +371,24 @@ fn BackupRow(
         <tr data-testid="backup-row" data-name=b.name.clone()>
             <td>
                 <div class="mono small">{b.name.clone()}</div>
-                <div class="muted small">{when(&b.created_at)}{b.created_by.clone().map(|c| format!(" · {c}"))}</div>
+                <div class="muted small">{when(l, &b.created_at)}{b.created_by.clone().map(|c| format!(" · {c}"))}</div>
             </td>
-            <td><span class=format!("badge kind-{}", b.kind)>{b.kind.clone()}</span></td>
-            <td class="hide-sm num">{b.size.map(bytes).unwrap_or_else(|| "–".into())}</td>
-            <td class="hide-sm num" title=title.clone()>{count(b.events())}</td>
+            <td><span class=format!("badge kind-{}", b.kind)>{kind_label(l, &b.kind)}</span></td>
+            <td class="hide-sm num">{b.size.map(|s| bytes(l, s)).unwrap_or_else(|| "–".into())}</td>
+            <td class="hide-sm num" title=title.clone()>{count(l, b.events())}</td>
             <td><span class=format!("badge {}", status.0) title=title>{status.1}</span></td>
             <td class="actions">
                 {(ok && can(Role::Operator)).then(|| view! {
                     <button class="btn small" data-testid="verify" disabled=move || verify.pending().get()
-                        on:click=move |_| { verify.dispatch(VerifyBackup { id }); }>"Verify"</button>
+                        on:click=move |_| { verify.dispatch(VerifyBackup { id }); }>{t!(i18n, backups.verify)}</button>
                 })}
                 {(ok && can(Role::Admin)).then(|| view! {
-                    <a class="btn small" href=format!("/backups/{id}/download") download="" rel="external">"Download"</a>
+                    <a class="btn small" href=format!("/backups/{id}/download") download="" rel="external">{t!(i18n, backups.download)}</a>
                     <button class="btn small danger" data-testid="restore"
                         on:click={
                             let name = name.clone();
                             move |_| { confirm_text.set(String::new()); confirm_for.set(Some((id, name.clone()))); }
-                        }>"Restore"</button>
+                        }>{t!(i18n, backups.restore)}</button>
                 })}
                 {(b.status != "running" && can(Role::Admin)).then(|| view! {
                     <button class="btn small danger" data-testid="delete"
@@ -373,7 +400,7 @@ fn BackupRow(
                                 delete_armed.set(Some(id));
                             }
                         }>
-                        {move || if delete_armed.get() == Some(id) { "Really delete?" } else { "Delete" }}
+                        {move || if delete_armed.get() == Some(id) { td_string!(l, common.really_delete) } else { td_string!(l, common.delete) }}
                     </button>
                 })}
             </td>
@@ -383,21 +410,23 @@ fn BackupRow(
 
 #[component]
 fn HealthLine(h: BackupHealth) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let age = h
         .age_seconds
-        .map(|s| format!("{} ago", duration(s as f64)))
-        .unwrap_or_else(|| "never".into());
+        .map(|s| tf!(l, time.ago, time = duration(l, s as f64)))
+        .unwrap_or_else(|| td_string!(l, backups.never).into());
     view! {
         <div class="backup-health" data-status=h.status.as_str()>
-            <span class=format!("badge health-{}", h.status.as_str()) data-testid="backup-health">{h.status.as_str()}</span>
-            <span>"Last good backup: " <strong>{age}</strong></span>
+            <span class=format!("badge health-{}", h.status.as_str()) data-testid="backup-health">{health_label(l, h.status.as_str())}</span>
+            <span>{t!(i18n, backups.last_good)} " " <strong>{age}</strong></span>
             <span class="muted">
                 {match &h.next_run {
-                    Some(t) => format!("Next scheduled: {} UTC ({})", when(t), h.schedule),
-                    None => "Scheduled backups are off".to_owned(),
+                    Some(t) => tf!(l, backups.next, when = when(l, t), schedule = h.schedule.clone()),
+                    None => td_string!(l, backups.schedule_off).to_owned(),
                 }}
             </span>
-            {h.last_failed.then(|| view! { <span class="badge bad">"last backup failed"</span> })}
+            {h.last_failed.then(|| view! { <span class="badge bad">{t!(i18n, backups.last_failed)}</span> })}
         </div>
     }
 }
@@ -406,15 +435,17 @@ fn HealthLine(h: BackupHealth) -> impl IntoView {
 /// last good backup and the next scheduled run.
 #[component]
 pub fn BackupHealthWidget(#[prop(into)] tick: Signal<u64>) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let health = Resource::new(move || tick.get(), |_| get_backup_health());
     view! {
         <section class="panel backup-widget" aria-labelledby="backup-widget-title">
-            <h2 id="backup-widget-title"><a href="/backups">"Backups"</a></h2>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <h2 id="backup-widget-title"><a href="/backups">{t!(i18n, nav.backups)}</a></h2>
+            <Transition fallback=loading>
                 {move || Suspend::new(async move {
                     match health.await {
                         Ok(h) => view! { <HealthLine h /> }.into_any(),
-                        Err(e) => view! { <p class="error-text">{error_text(&e)}</p> }.into_any(),
+                        Err(e) => view! { <p class="error-text">{error_text(l, &e)}</p> }.into_any(),
                     }
                 })}
             </Transition>

@@ -32,6 +32,7 @@ pub fn KpiCard(
     #[prop(optional, into)]
     gauge: Option<Signal<f64>>,
 ) -> impl IntoView {
+    let i18n = crate::lang::use_i18n();
     let tooltip_id = format!("formula-{id}");
     let described_by = tooltip_id.clone();
     let trend_class = move || {
@@ -77,7 +78,7 @@ pub fn KpiCard(
                     }
                 })}
             <p class="kpi-meta">
-                <span class=trend_class title="Change against the previous period of the same length">
+                <span class=trend_class title=move || crate::lang::t_string!(i18n, kpi.change_title)>
                     <span aria-hidden="true">{arrow}</span>
                     " "
                     {trend}

@@ -6,11 +6,12 @@ use leptos_router::hooks::use_location;
 use crate::auth::Role;
 use crate::auth::server_fns::{Logout, me};
 use crate::auth::types::CurrentUser;
+use crate::lang::{LangSwitch, Locale, t, t_string, td_string, use_i18n, use_locale};
 
 /// One entry of the main navigation.
 struct NavEntry {
     href: &'static str,
-    label: &'static str,
+    label: crate::lang::Label,
     /// SVG path of its icon.
     icon: &'static str,
     /// Lowest role that sees it.
@@ -20,43 +21,43 @@ struct NavEntry {
 const NAV: &[NavEntry] = &[
     NavEntry {
         href: "/",
-        label: "Dashboard",
+        label: |l| td_string!(l, nav.dashboard),
         icon: "M3 13h8V3H3zm0 8h8v-6H3zm10 0h8V11h-8zm0-18v6h8V3z",
         role: Role::Viewer,
     },
     NavEntry {
         href: "/services",
-        label: "Services",
+        label: |l| td_string!(l, nav.services),
         icon: "M4 5h16v4H4zm0 5h16v4H4zm0 5h16v4H4z",
         role: Role::Viewer,
     },
     NavEntry {
         href: "/events",
-        label: "Events",
+        label: |l| td_string!(l, nav.events),
         icon: "M3 5h18v2H3zm0 6h18v2H3zm0 6h12v2H3z",
         role: Role::Viewer,
     },
     NavEntry {
         href: "/errors",
-        label: "Errors",
+        label: |l| td_string!(l, nav.errors),
         icon: "M12 2 1 21h22zm1 15h-2v-2h2zm0-4h-2V9h2z",
         role: Role::Viewer,
     },
     NavEntry {
         href: "/backups",
-        label: "Backups",
+        label: |l| td_string!(l, nav.backups),
         icon: "M12 3C7 3 3 4.3 3 6v12c0 1.7 4 3 9 3s9-1.3 9-3V6c0-1.7-4-3-9-3zm0 2c4.4 0 7 1.1 7 1s-2.6 1-7 1-7-1.1-7-1 2.6-1 7-1z",
         role: Role::Viewer,
     },
     NavEntry {
         href: "/alerts",
-        label: "Alerts",
+        label: |l| td_string!(l, nav.alerts),
         icon: "M12 22a2.5 2.5 0 0 0 2.5-2.5h-5A2.5 2.5 0 0 0 12 22zm7-6V11a7 7 0 0 0-5.5-6.8V3.5a1.5 1.5 0 0 0-3 0v.7A7 7 0 0 0 5 11v5l-2 2v1h18v-1z",
         role: Role::Admin,
     },
     NavEntry {
         href: "/settings",
-        label: "Settings",
+        label: |l| td_string!(l, nav.settings),
         icon: "M19.4 13a7.5 7.5 0 0 0 0-2l2.1-1.6-2-3.5-2.5 1a7.6 7.6 0 0 0-1.7-1L15 3h-4l-.4 2.9a7.6 7.6 0 0 0-1.7 1l-2.5-1-2 3.5L6.6 11a7.5 7.5 0 0 0 0 2l-2.1 1.6 2 3.5 2.5-1a7.6 7.6 0 0 0 1.7 1L11 21h4l.4-2.9a7.6 7.6 0 0 0 1.7-1l2.5 1 2-3.5zM13 15.5a3.5 3.5 0 1 1 0-7 3.5 3.5 0 0 1 0 7z",
         role: Role::Admin,
     },
@@ -118,6 +119,8 @@ fn skip_to_main(ev: leptos::ev::MouseEvent) {
 
 #[component]
 pub fn Layout(children: ChildrenFn) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = use_locale();
     let location = use_location();
     // Refetched on navigation: signing in or out changes who this is.
     let me = Resource::new(move || location.pathname.get(), |_| me());
@@ -144,9 +147,9 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
             fallback=move || children.with_value(|c| c())
         >
         <div class="app">
-            <a class="skip-link" href="#main" on:click=skip_to_main>"Skip to content"</a>
+            <a class="skip-link" href="#main" on:click=skip_to_main>{t!(i18n, nav.skip)}</a>
             <header class="topbar">
-                <a class="brand" href="/" aria-label="Leitstand home">
+                <a class="brand" href="/" aria-label=move || t_string!(i18n, nav.home)>
                     <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
                         <rect x="2" y="2" width="20" height="20" rx="5" fill="currentColor" opacity="0.15" />
                         <path d="M6 15l4-4 3 3 5-6" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round" />
@@ -155,26 +158,27 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
                 </a>
                 <div class="topbar-end">
                     <crate::components::theme::ThemeSwitch />
+                    <LangSwitch />
                     // Shown by public/pwa.js where the browser offers installing.
                     <button type="button" id="pwa-install" class="btn small pwa-install" hidden>
-                        "Install app"
+                        {t!(i18n, pwa.install)}
                     </button>
                     <Transition fallback=|| ()>
                         {move || Suspend::new(async move {
                             me.await.ok().flatten().map(|u| view! {
                                 <span class="user-chip" data-testid="user-chip">
                                     <span class="user-email">{u.email.clone()}</span>
-                                    <span class="badge">{u.role.as_str()}</span>
+                                    <span class="badge">{role_label(locale, u.role)}</span>
                                 </span>
                                 <ActionForm action=logout>
-                                    <button type="submit" class="btn small">"Sign out"</button>
+                                    <button type="submit" class="btn small">{t!(i18n, nav.sign_out)}</button>
                                 </ActionForm>
                             })
                         })}
                     </Transition>
                 </div>
             </header>
-            <nav class="sidenav" aria-label="Main">
+            <nav class="sidenav" aria-label=move || t_string!(i18n, nav.main)>
                 <ul>
                     // Entries for everyone render at once; role-bound ones
                     // wait for the user, inside a Transition, so the server
@@ -182,7 +186,7 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
                     {NAV
                         .iter()
                         .filter(|e| e.role == Role::Viewer)
-                        .map(|e| view! { <NavItem href=e.href label=e.label icon=e.icon is_current /> })
+                        .map(|e| view! { <NavItem href=e.href label=(e.label)(locale) icon=e.icon is_current /> })
                         .collect_view()}
                     <Transition fallback=|| ()>
                         {move || Suspend::new(async move {
@@ -190,7 +194,7 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
                             NAV.iter()
                                 .filter(|e| e.role != Role::Viewer)
                                 .filter(|e| user.as_ref().is_some_and(|u| u.can(e.role)))
-                                .map(|e| view! { <NavItem href=e.href label=e.label icon=e.icon is_current /> })
+                                .map(|e| view! { <NavItem href=e.href label=(e.label)(locale) icon=e.icon is_current /> })
                                 .collect_view()
                         })}
                     </Transition>
@@ -200,11 +204,20 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
             // Shown by public/pwa.js when a new version is waiting.
             <div class="pwa-update" aria-live="polite">
                 <button type="button" id="pwa-update" class="btn primary" hidden>
-                    "Update available — reload"
+                    {t!(i18n, pwa.update)}
                 </button>
             </div>
         </div>
         </Show>
+    }
+}
+
+/// A role as people read it.
+pub fn role_label(locale: Locale, role: Role) -> &'static str {
+    match role {
+        Role::Viewer => td_string!(locale, role.viewer),
+        Role::Operator => td_string!(locale, role.operator),
+        Role::Admin => td_string!(locale, role.admin),
     }
 }
 

@@ -4,6 +4,8 @@
 
 use leptos::prelude::*;
 
+use crate::lang::{t_string, use_i18n};
+
 /// The cookie that remembers the choice (a display preference, not a secret).
 pub const COOKIE: &str = "leitstand_theme";
 
@@ -40,13 +42,6 @@ impl Theme {
         }
     }
 
-    fn label(self) -> &'static str {
-        match self {
-            Self::System => "Theme: as the system",
-            Self::Light => "Theme: light",
-            Self::Dark => "Theme: dark",
-        }
-    }
 }
 
 /// The theme named in a `Cookie` header.
@@ -96,7 +91,18 @@ pub fn html_attribute() -> Option<&'static str> {
 /// A button that cycles system → light → dark; the choice is kept a year.
 #[component]
 pub fn ThemeSwitch() -> impl IntoView {
+    let i18n = use_i18n();
     let theme = RwSignal::new(current());
+    let label = move || match theme.get() {
+        Theme::System => t_string!(i18n, theme.system),
+        Theme::Light => t_string!(i18n, theme.light),
+        Theme::Dark => t_string!(i18n, theme.dark),
+    };
+    let short = move || match theme.get() {
+        Theme::System => t_string!(i18n, theme.system_short),
+        Theme::Light => t_string!(i18n, theme.light_short),
+        Theme::Dark => t_string!(i18n, theme.dark_short),
+    };
     let choose = move |_| {
         let next = theme.get_untracked().next();
         theme.set(next);
@@ -105,14 +111,14 @@ pub fn ThemeSwitch() -> impl IntoView {
     };
     view! {
         <button type="button" class="btn small theme-switch" data-testid="theme-switch"
-            aria-label=move || theme.get().label() title=move || theme.get().label()
+            aria-label=label title=label
             data-theme=move || theme.get().as_str()
             on:click=choose>
             <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true">
                 <circle cx="12" cy="12" r="8" fill="none" stroke="currentColor" stroke-width="2" />
                 <path d="M12 4a8 8 0 0 1 0 16z" fill="currentColor" />
             </svg>
-            <span class="theme-name" aria-hidden="true">{move || theme.get().as_str()}</span>
+            <span class="theme-name" aria-hidden="true">{short}</span>
         </button>
     }
 }

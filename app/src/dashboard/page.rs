@@ -8,7 +8,6 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use super::components::error_analysis::ErrorAnalysisPanel;
 use super::components::maturity_table::MaturityTable;
 use super::components::onboarding::Onboarding;
-use super::kpi::formula;
 use super::server_fns::get_dashboard;
 use super::types::{Dashboard, DashboardQuery};
 use super::window::Range;
@@ -18,6 +17,7 @@ use crate::components::format::{count, delta_count, delta_points, percent};
 use crate::components::kpi_card::{Better, KpiCard};
 use crate::components::timeline_chart::TimelineChart;
 use crate::events::live_widget::LiveWidget;
+use crate::lang::{Locale, t, t_string, td_string, tf, use_i18n, use_locale};
 use crate::probes::page::NowStrip;
 
 /// Seconds between automatic refreshes.
@@ -27,6 +27,15 @@ fn href(range: Range, service: Option<&str>) -> String {
     match service {
         Some(s) => format!("/?range={}&service={}", range.as_str(), s),
         None => format!("/?range={}", range.as_str()),
+    }
+}
+
+/// A range in words: `24 hours` / `24 Stunden`.
+pub fn range_label(locale: Locale, range: Range) -> &'static str {
+    match range {
+        Range::Day => td_string!(locale, dash.range_day),
+        Range::Week => td_string!(locale, dash.range_week),
+        Range::Month => td_string!(locale, dash.range_month),
     }
 }
 
@@ -43,6 +52,7 @@ fn direction(current: f64, previous: f64) -> i8 {
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
+    let i18n = use_i18n();
     let query_map = use_query_map();
     let query = Memo::new(move |_| {
         let q = query_map.get();
@@ -71,13 +81,13 @@ pub fn DashboardPage() -> impl IntoView {
     let refresh = move |_| tick.update(|t| *t += 1);
 
     view! {
-        <Title text="Dashboard" />
+        <Title text=move || t_string!(i18n, dash.title) />
         <header class="page-header">
-            <h1>"Dashboard"</h1>
+            <h1>{t!(i18n, dash.title)}</h1>
             <RangePicker query />
-            <button class="btn" on:click=refresh aria-label="Refresh now">
+            <button class="btn" on:click=refresh aria-label=move || t_string!(i18n, dash.refresh_now)>
                 <span class="refresh-dot" class:spinning=move || refreshing.get() aria-hidden="true"></span>
-                "Refresh"
+                {t!(i18n, dash.refresh)}
             </button>
         </header>
         <div class="dash-layout">
@@ -86,11 +96,11 @@ pub fn DashboardPage() -> impl IntoView {
             fallback=|| view! { <DashboardSkeleton /> }
             set_pending=refreshing.write_only()
         >
-            <ErrorBoundary fallback=|errors| view! {
+            <ErrorBoundary fallback=move |errors| view! {
                 <section class="panel" role="alert">
-                    <h2>"The dashboard could not be loaded"</h2>
+                    <h2>{t!(i18n, dash.load_failed)}</h2>
                     <ul class="error-text">
-                        {move || errors.get().into_iter().map(|(_, e)| view! { <li>{e.to_string()}</li> }).collect_view()}
+                        {move || errors.get().into_iter().map(|(_, e)| view! { <li>{crate::error::describe_caught(use_locale(), &e)}</li> }).collect_view()}
                     </ul>
                 </section>
             }>
@@ -112,8 +122,10 @@ pub fn DashboardPage() -> impl IntoView {
 
 #[component]
 fn RangePicker(query: Memo<DashboardQuery>) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = use_locale();
     view! {
-        <nav class="segmented" aria-label="Range">
+        <nav class="segmented" aria-label=move || t_string!(i18n, dash.range)>
             {Range::ALL
                 .into_iter()
                 .map(|r| {
@@ -121,7 +133,7 @@ fn RangePicker(query: Memo<DashboardQuery>) -> impl IntoView {
                         <a
                             href=move || href(r, query.get().service.as_deref())
                             aria-current=move || (query.get().range == r).then_some("true")
-                            title=format!("Last {}", r.label())
+                            title=tf!(locale, dash.last_range, range = range_label(locale, r))
                         >
                             {r.as_str()}
                         </a>
@@ -134,6 +146,7 @@ fn RangePicker(query: Memo<DashboardQuery>) -> impl IntoView {
 
 #[component]
 fn ServiceFilter(range: Range, current: Option<String>, services: Vec<String>) -> impl IntoView {
+    let i18n = use_i18n();
     let navigate = use_navigate();
     let mut list = services;
     if let Some(c) = &current
@@ -143,7 +156,7 @@ fn ServiceFilter(range: Range, current: Option<String>, services: Vec<String>) -
     }
     view! {
         <label class="inline-field">
-            <span>"Service"</span>
+            <span>{t!(i18n, dash.service)}</span>
             <select
                 class="service-filter"
                 on:change=move |ev| {
@@ -152,7 +165,7 @@ fn ServiceFilter(range: Range, current: Option<String>, services: Vec<String>) -
                     navigate(&href(range, service.as_deref()), Default::default());
                 }
             >
-                <option value="" selected=current.is_none()>"All services"</option>
+                <option value="" selected=current.is_none()>{t!(i18n, dash.all_services)}</option>
                 {list
                     .into_iter()
                     .map(|s| {
@@ -168,6 +181,8 @@ fn ServiceFilter(range: Range, current: Option<String>, services: Vec<String>) -
 
 #[component]
 fn DashboardBody(d: Dashboard, on_loaded: Callback<()>) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let export = |format: &str| {
         let mut url = format!(
             "/export/dashboard?format={format}&range={}",
@@ -182,71 +197,83 @@ fn DashboardBody(d: Dashboard, on_loaded: Callback<()>) -> impl IntoView {
     let k = d.kpis;
     let p = d.previous;
     let weights = d.settings.weights;
-    let readiness_formula = formula::READINESS
-        .replace("{a}", &weights[0].to_string())
-        .replace("{q}", &weights[1].to_string())
-        .replace("{s}", &weights[2].to_string());
-    let usage_formula = formula::USAGE.replace("{target}", &d.settings.activity_target.to_string());
-    let range_label = d.range.label();
+    // Weights as given (`0.4`), with the language's decimal separator.
+    let weight = |w: f64| match l {
+        Locale::de => w.to_string().replace('.', ","),
+        Locale::en => w.to_string(),
+    };
+    let readiness_formula = tf!(
+        l,
+        formula.readiness,
+        a = weight(weights[0]),
+        q = weight(weights[1]),
+        s = weight(weights[2])
+    );
+    let usage_formula = tf!(
+        l,
+        formula.usage,
+        target = weight(d.settings.activity_target)
+    );
+    let range_label = range_label(l, d.range);
     let updated = d.generated_at.get(11..19).unwrap_or_default().to_owned();
     let empty = d.empty;
     view! {
         <div class="toolbar">
             <ServiceFilter range=d.range current=d.service.clone() services=d.services.clone() />
-            <span class="muted small">{format!("Range: last {range_label}")}</span>
+            <span class="muted small">{tf!(l, dash.range_is, range = range_label)}</span>
         </div>
         {empty.then(|| view! { <Onboarding on_loaded /> })}
         <div class="dash-figures" class:hidden=empty>
-        <section class="kpi-grid" aria-label="Key figures">
+        <section class="kpi-grid" aria-label=move || t_string!(i18n, dash.key_figures)>
             <KpiCard
                 id="readiness"
-                label="Production readiness"
-                value=percent(k.readiness)
+                label=td_string!(l, dash.readiness)
+                value=percent(l, k.readiness)
                 gauge=k.readiness
-                trend=delta_points(k.readiness, p.readiness)
+                trend=delta_points(l, k.readiness, p.readiness)
                 direction=direction(k.readiness, p.readiness)
                 better=Better::Up
                 formula=readiness_formula
-                detail=format!("activity {}", percent(k.activity))
+                detail=tf!(l, dash.activity, value = percent(l, k.activity))
             />
             <KpiCard
                 id="quality"
-                label="Quality"
-                value=percent(k.quality)
+                label=td_string!(l, dash.quality)
+                value=percent(l, k.quality)
                 gauge=k.quality
-                trend=delta_points(k.quality, p.quality)
+                trend=delta_points(l, k.quality, p.quality)
                 direction=direction(k.quality, p.quality)
                 better=Better::Up
-                formula=formula::QUALITY.to_owned()
-                detail=format!("{} errors in {}", count(k.errors), range_label)
+                formula=td_string!(l, formula.quality).to_owned()
+                detail=tf!(l, dash.errors_in, count = count(l, k.errors), range = range_label)
             />
             <KpiCard
                 id="stability"
-                label="Stability"
-                value=percent(k.stability)
+                label=td_string!(l, dash.stability)
+                value=percent(l, k.stability)
                 gauge=k.stability
-                trend=delta_points(k.stability, p.stability)
+                trend=delta_points(l, k.stability, p.stability)
                 direction=direction(k.stability, p.stability)
                 better=Better::Up
-                formula=formula::STABILITY.to_owned()
-                detail="last 7 days".to_owned()
+                formula=td_string!(l, formula.stability).to_owned()
+                detail=td_string!(l, dash.last_7_days_lower).to_owned()
             />
             <KpiCard
                 id="usage"
-                label="Usage · 24 h"
-                value=count(k.usage_24h)
-                trend=delta_count(k.usage_24h, p.usage_24h)
+                label=td_string!(l, dash.usage)
+                value=count(l, k.usage_24h)
+                trend=delta_count(l, k.usage_24h, p.usage_24h)
                 direction=direction(k.usage_24h as f64, p.usage_24h as f64)
                 better=Better::Neutral
                 formula=usage_formula
-                detail=format!("{} events in {}", count(k.events), range_label)
+                detail=tf!(l, dash.events_in, count = count(l, k.events), range = range_label)
             />
         </section>
         <div class="dash-grid">
             <section class="panel timeline" aria-labelledby="timeline-title">
                 <div class="panel-header">
-                    <h2 id="timeline-title">"Last 7 days"</h2>
-                    <span class="muted small">{format!("days in {}", d.settings.time_zone)}</span>
+                    <h2 id="timeline-title">{t!(i18n, dash.last_7_days)}</h2>
+                    <span class="muted small">{tf!(l, dash.days_in, zone = d.settings.time_zone.clone())}</span>
                 </div>
                 <TimelineChart days=d.timeline.clone() />
             </section>
@@ -255,9 +282,9 @@ fn DashboardBody(d: Dashboard, on_loaded: Callback<()>) -> impl IntoView {
         <MaturityTable rows=d.maturity.clone() />
         </div>
         <footer class="dash-footer muted small">
-            <span>"Updated " <time datetime=d.generated_at.clone() data-testid="generated-at">{updated}</time> " UTC · refreshes every 30 s"</span>
+            <span>{t!(i18n, dash.updated)} " " <time datetime=d.generated_at.clone() data-testid="generated-at">{updated}</time> " " {t!(i18n, dash.refreshes)}</span>
             <span class="export">
-                "Export: "
+                {t!(i18n, dash.export)} ": "
                 <a href=export("csv") download>"CSV"</a>
                 " · "
                 <a href=export("json") download>"JSON"</a>

@@ -20,6 +20,7 @@ use crate::components::format::count;
 use crate::components::layout::IfRole;
 use crate::events::live_widget::level_class;
 use crate::events::types::encode;
+use crate::lang::{Locale, t, t_string, td_string, tf, use_i18n, use_locale};
 
 /// Status in the URL: `all`, one status, or (missing) open.
 fn query_from_url(q: &leptos_router::params::ParamsMap) -> GroupQuery {
@@ -62,23 +63,36 @@ fn query_string(q: &GroupQuery, spark: &str) -> String {
     parts.join("&")
 }
 
-fn status_badge(status: GroupStatus, waiting: bool) -> impl IntoView {
+/// A group status (`open`, `resolved`, `ignored`, `all`) in words.
+fn status_label(l: Locale, status: &str) -> &'static str {
+    match status {
+        "open" => td_string!(l, groups.open),
+        "resolved" => td_string!(l, groups.resolved),
+        "ignored" => td_string!(l, groups.ignored),
+        _ => td_string!(l, common.all),
+    }
+}
+
+fn status_badge(l: Locale, status: GroupStatus, waiting: bool) -> impl IntoView {
     let (class, label) = match (status, waiting) {
-        (GroupStatus::Open, true) => ("badge info", "open · resolves with next release"),
-        (GroupStatus::Open, false) => ("badge bad", "open"),
-        (GroupStatus::Resolved, _) => ("badge ok", "resolved"),
-        (GroupStatus::Ignored, _) => ("badge", "ignored"),
+        (GroupStatus::Open, true) => ("badge info", td_string!(l, groups.open_waiting)),
+        (GroupStatus::Open, false) => ("badge bad", td_string!(l, groups.open)),
+        (GroupStatus::Resolved, _) => ("badge ok", td_string!(l, groups.resolved)),
+        (GroupStatus::Ignored, _) => ("badge", td_string!(l, groups.ignored)),
     };
     view! { <span class=class data-testid="group-status">{label}</span> }
 }
 
-fn when(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
-    t.map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_else(|| "—".into())
+fn when(l: Locale, t: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    t.map(|t| match l {
+        Locale::de => t.format("%d.%m.%Y %H:%M").to_string(),
+        Locale::en => t.format("%Y-%m-%d %H:%M").to_string(),
+    })
+    .unwrap_or_else(|| "—".into())
 }
 
 /// Bars of a count series as a small SVG, with the total as its text.
-fn sparkline(values: Vec<i64>, label: String) -> impl IntoView {
+fn sparkline(l: Locale, values: Vec<i64>, label: String) -> impl IntoView {
     let max = values.iter().copied().max().unwrap_or(0).max(1) as f64;
     let n = values.len().max(1) as f64;
     let w = 96.0;
@@ -97,10 +111,17 @@ fn sparkline(values: Vec<i64>, label: String) -> impl IntoView {
             }
         })
         .collect_view();
+    let text = tf!(
+        l,
+        groups.spark_label,
+        range = label,
+        count = count(l, total)
+    );
+    let aria = text.clone();
     view! {
         <svg class="sparkline" viewBox="0 0 96 24" width="96" height="24" role="img"
-             aria-label=format!("{label}: {total} events")>
-            <title>{format!("{label}: {total} events")}</title>
+             aria-label=aria>
+            <title>{text}</title>
             <line class="baseline" x1="0" y1="23.5" x2="96" y2="23.5" />
             {bars}
         </svg>
@@ -109,6 +130,7 @@ fn sparkline(values: Vec<i64>, label: String) -> impl IntoView {
 
 #[component]
 pub fn ErrorsPage() -> impl IntoView {
+    let i18n = use_i18n();
     let query_map = use_query_map();
     let query = Memo::new(move |_| query_from_url(&query_map.get()));
     let spark = Memo::new(move |_| {
@@ -124,23 +146,23 @@ pub fn ErrorsPage() -> impl IntoView {
         |(q, _)| list_error_groups(q),
     );
     view! {
-        <Title text="Errors" />
+        <Title text=move || t_string!(i18n, nav.errors) />
         <header class="page-header">
-            <h1>"Errors"</h1>
+            <h1>{t!(i18n, nav.errors)}</h1>
             {move || {
                 let service = query.get().service;
                 let href = match &service {
                     Some(s) => format!("/errors/releases?service={}", encode(s)),
                     None => "/errors/releases".into(),
                 };
-                view! { <a class="btn" href=href>"Releases"</a> }
+                view! { <a class="btn" href=href>{t!(i18n, groups.releases)}</a> }
             }}
         </header>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Transition fallback=move || view! { <p class="muted">{t!(i18n, common.loading)}</p> }>
             <ErrorBoundary fallback=|errors| view! {
                 <section class="panel" role="alert">
                     <ul class="error-text">
-                        {move || errors.get().into_iter().map(|(_, e)| view! { <li>{e.to_string()}</li> }).collect_view()}
+                        {move || errors.get().into_iter().map(|(_, e)| view! { <li>{crate::error::describe_caught(use_locale(), &e)}</li> }).collect_view()}
                     </ul>
                 </section>
             }>
@@ -163,6 +185,8 @@ pub fn ErrorsPage() -> impl IntoView {
 
 #[component]
 fn Filters(query: GroupQuery, page: GroupPage, spark: &'static str) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let option = |value: String, current: Option<&str>| {
         let selected = current == Some(value.as_str());
         let label = value.clone();
@@ -173,57 +197,57 @@ fn Filters(query: GroupQuery, page: GroupPage, spark: &'static str) -> impl Into
         <Form method="GET" action="/errors">
             <div class="filters">
                 <label>
-                    <span>"Service"</span>
+                    <span>{t!(i18n, dash.service)}</span>
                     <select name="service">
-                        <option value="">"All"</option>
+                        <option value="">{t!(i18n, common.all)}</option>
                         {page.services.into_iter().map(|s| option(s, query.service.as_deref())).collect_view()}
                     </select>
                 </label>
                 <label>
-                    <span>"Status"</span>
+                    <span>{t!(i18n, slo.status)}</span>
                     <select name="status">
                         {["open", "resolved", "ignored", "all"].into_iter().map(|s| {
-                            view! { <option value=s selected=s == status>{s}</option> }
+                            view! { <option value=s selected=s == status>{status_label(l, s)}</option> }
                         }).collect_view()}
                     </select>
                 </label>
                 <label>
-                    <span>"Release"</span>
+                    <span>{t!(i18n, events.release)}</span>
                     <select name="release">
-                        <option value="">"Any"</option>
+                        <option value="">{t!(i18n, common.any)}</option>
                         {page.releases.into_iter().map(|r| option(r, query.release.as_deref())).collect_view()}
                     </select>
                 </label>
                 <label>
-                    <span>"Environment"</span>
+                    <span>{t!(i18n, events.environment)}</span>
                     <select name="environment">
-                        <option value="">"Any"</option>
+                        <option value="">{t!(i18n, common.any)}</option>
                         {page.environments.into_iter().map(|e| option(e, query.environment.as_deref())).collect_view()}
                     </select>
                 </label>
                 <label class="grow">
-                    <span>"Title contains"</span>
+                    <span>{t!(i18n, groups.title_contains)}</span>
                     <input type="search" name="q" placeholder="KeyError" value=query.q.clone().unwrap_or_default() />
                 </label>
                 <label>
-                    <span>"Sort by"</span>
+                    <span>{t!(i18n, groups.sort_by)}</span>
                     <select name="sort">
-                        {[(GroupSort::LastSeen, "last seen"), (GroupSort::Events, "events"), (GroupSort::Users, "users")]
+                        {[(GroupSort::LastSeen, td_string!(l, groups.sort_last_seen)), (GroupSort::Events, td_string!(l, groups.sort_events)), (GroupSort::Users, td_string!(l, groups.sort_users))]
                             .into_iter()
                             .map(|(s, label)| view! { <option value=s.as_str() selected=s == query.sort>{label}</option> })
                             .collect_view()}
                     </select>
                 </label>
                 <label>
-                    <span>"Trend"</span>
+                    <span>{t!(i18n, groups.trend)}</span>
                     <select name="spark">
-                        <option value="24h" selected=spark == "24h">"24 hours"</option>
-                        <option value="30d" selected=spark == "30d">"30 days"</option>
+                        <option value="24h" selected=spark == "24h">{t!(i18n, dash.range_day)}</option>
+                        <option value="30d" selected=spark == "30d">{t!(i18n, dash.range_month)}</option>
                     </select>
                 </label>
                 <div class="filter-actions">
-                    <button type="submit" class="btn primary">"Apply"</button>
-                    <a class="btn" href="/errors">"Reset"</a>
+                    <button type="submit" class="btn primary">{t!(i18n, common.apply)}</button>
+                    <a class="btn" href="/errors">{t!(i18n, common.reset)}</a>
                 </div>
             </div>
         </Form>
@@ -237,6 +261,8 @@ fn GroupList(
     spark: &'static str,
     change: ServerAction<ChangeErrorGroups>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let first_page = query.cursor.is_none();
     let selected = RwSignal::new(Vec::<i64>::new());
     let all_ids: Vec<i64> = page.groups.iter().map(|g| g.id).collect();
@@ -274,30 +300,35 @@ fn GroupList(
     view! {
         <section class="panel">
             <div class="panel-header">
-                <h2>{format!("{count_shown} error group{}{}", if count_shown == 1 { "" } else { "s" }, if first_page { "" } else { " (later page)" })}</h2>
+                <h2>{match (count_shown == 1, first_page) {
+                    (true, true) => td_string!(l, groups.one_group).to_owned(),
+                    (true, false) => td_string!(l, groups.one_group_later).to_owned(),
+                    (false, true) => tf!(l, groups.n_groups, count = count_shown),
+                    (false, false) => tf!(l, groups.n_groups_later, count = count_shown),
+                }}</h2>
                 <IfRole role=Role::Operator>
-                    <div class="button-row bulk-actions" role="group" aria-label="Change the selected groups">
+                    <div class="button-row bulk-actions" role="group" aria-label=move || t_string!(i18n, groups.change_selected)>
                         <span class="muted small" aria-live="polite">
-                            {move || format!("{} selected", selected.get().len())}
+                            {move || tf!(l, groups.n_selected, count = selected.get().len())}
                         </span>
                         <button class="btn" data-testid="bulk-resolve" disabled=move || selected.get().is_empty()
-                                on:click=move |_| act(GroupAction::Resolve)>"Resolve"</button>
+                                on:click=move |_| act(GroupAction::Resolve)>{t!(i18n, groups.resolve)}</button>
                         <button class="btn" data-testid="bulk-ignore" disabled=move || selected.get().is_empty()
-                                on:click=move |_| act(GroupAction::Ignore)>"Ignore"</button>
+                                on:click=move |_| act(GroupAction::Ignore)>{t!(i18n, groups.ignore)}</button>
                         <button class="btn" data-testid="bulk-reopen" disabled=move || selected.get().is_empty()
-                                on:click=move |_| act(GroupAction::Reopen)>"Reopen"</button>
+                                on:click=move |_| act(GroupAction::Reopen)>{t!(i18n, groups.reopen)}</button>
                     </div>
                 </IfRole>
             </div>
             {move || change.value().get().and_then(|r| r.err()).map(|e| view! {
-                <p class="error-text" role="alert">{e.to_string()}</p>
+                <p class="error-text" role="alert">{crate::error::describe(l, &e)}</p>
             })}
             <div class="table-wrap" tabindex="0">
                 <table class="groups-table" data-testid="groups-table">
                     <thead>
                         <tr>
                             <th class="check-col">
-                                <input type="checkbox" aria-label="Select all groups on this page"
+                                <input type="checkbox" aria-label=move || t_string!(i18n, groups.select_all)
                                     prop:checked=move || { let s = selected.get(); !s.is_empty() && s.len() == all_ids.with_value(Vec::len) }
                                     on:change=move |ev| {
                                         if event_target_checked(&ev) {
@@ -307,13 +338,13 @@ fn GroupList(
                                         }
                                     } />
                             </th>
-                            <th>"Error"</th>
-                            <th class="num">"Events"</th>
-                            <th class="num hide-sm">"Users"</th>
-                            <th class="hide-sm">{if spark == "30d" { "30 days" } else { "24 hours" }}</th>
-                            <th class="hide-sm">"First seen"</th>
-                            <th class="hide-sm">"Last seen"</th>
-                            <th class="hide-sm">"Status"</th>
+                            <th>{t!(i18n, groups.error)}</th>
+                            <th class="num">{t!(i18n, maturity.events)}</th>
+                            <th class="num hide-sm">{t!(i18n, groups.users)}</th>
+                            <th class="hide-sm">{if spark == "30d" { td_string!(l, dash.range_month) } else { td_string!(l, dash.range_day) }}</th>
+                            <th class="hide-sm">{t!(i18n, groups.first_seen)}</th>
+                            <th class="hide-sm">{t!(i18n, groups.last_seen)}</th>
+                            <th class="hide-sm">{t!(i18n, slo.status)}</th>
                         </tr>
                     </thead>
                     <tbody>{rows}</tbody>
@@ -321,13 +352,13 @@ fn GroupList(
             </div>
             {(count_shown == 0).then(|| view! {
                 <div class="empty-state">
-                    <p>"No error groups match these filters."</p>
-                    <p class="muted small">"Point a Sentry SDK at a service's DSN (on the service's page), or send error events to /api/v1/events."</p>
+                    <p>{t!(i18n, groups.none_match)}</p>
+                    <p class="muted small">{t!(i18n, groups.none_hint)}</p>
                 </div>
             })}
-            <nav class="pager" aria-label="Pages">
-                {(!first_page).then(|| view! { <a class="btn" href=first_href.clone()>"← First page"</a> })}
-                {next.map(|href| view! { <a class="btn" href=href rel="next">"Next page →"</a> })}
+            <nav class="pager" aria-label=move || t_string!(i18n, common.pages)>
+                {(!first_page).then(|| view! { <a class="btn" href=first_href.clone()>{t!(i18n, groups.first_page)}</a> })}
+                {next.map(|href| view! { <a class="btn" href=href rel="next">{t!(i18n, groups.next_page)}</a> })}
             </nav>
         </section>
     }
@@ -335,6 +366,7 @@ fn GroupList(
 
 #[component]
 fn GroupRow(g: GroupSummary, selected: RwSignal<Vec<i64>>, spark: &'static str) -> impl IntoView {
+    let l = use_locale();
     let id = g.id;
     let waiting = g.resolve_after_release.is_some();
     let series = if spark == "30d" {
@@ -343,14 +375,14 @@ fn GroupRow(g: GroupSummary, selected: RwSignal<Vec<i64>>, spark: &'static str) 
         g.spark_24h.clone()
     };
     let label = if spark == "30d" {
-        "last 30 days"
+        td_string!(l, events.range_30d)
     } else {
-        "last 24 hours"
+        td_string!(l, events.range_24h)
     };
     view! {
         <tr data-testid="group-row">
             <td class="check-col">
-                <input type="checkbox" aria-label=format!("Select {}", g.title)
+                <input type="checkbox" aria-label=tf!(l, groups.select_one, title = g.title.clone())
                     prop:checked=move || selected.get().contains(&id)
                     on:change=move |ev| {
                         let on = event_target_checked(&ev);
@@ -371,22 +403,24 @@ fn GroupRow(g: GroupSummary, selected: RwSignal<Vec<i64>>, spark: &'static str) 
                     {(!g.culprit.is_empty()).then(|| view! { <span class="mono">" · " {g.culprit.clone()}</span> })}
                 </div>
                 <div class="only-sm small group-sub">
-                    {status_badge(g.status, waiting)}
-                    <span class="muted">" last " {when(g.last_seen)}</span>
+                    {status_badge(l, g.status, waiting)}
+                    <span class="muted">" " {tf!(l, groups.last_short, when = when(l, g.last_seen))}</span>
                 </div>
             </td>
-            <td class="num">{count(g.events)}</td>
-            <td class="num hide-sm">{count(g.users)}</td>
-            <td class="hide-sm">{sparkline(series, label.into())}</td>
-            <td class="nowrap small hide-sm">{when(g.first_seen)}</td>
-            <td class="nowrap small hide-sm">{when(g.last_seen)}</td>
-            <td class="hide-sm">{status_badge(g.status, waiting)}</td>
+            <td class="num">{count(l, g.events)}</td>
+            <td class="num hide-sm">{count(l, g.users)}</td>
+            <td class="hide-sm">{sparkline(l, series, label.into())}</td>
+            <td class="nowrap small hide-sm">{when(l, g.first_seen)}</td>
+            <td class="nowrap small hide-sm">{when(l, g.last_seen)}</td>
+            <td class="hide-sm">{status_badge(l, g.status, waiting)}</td>
         </tr>
     }
 }
 
 #[component]
 pub fn ErrorDetailPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let params = use_params_map();
     let query_map = use_query_map();
     let id = Memo::new(move |_| params.get().get("id").and_then(|s| s.parse::<i64>().ok()));
@@ -402,16 +436,16 @@ pub fn ErrorDetailPage() -> impl IntoView {
         },
     );
     view! {
-        <Title text="Error" />
+        <Title text=move || t_string!(i18n, groups.error) />
         <header class="page-header">
-            <h1>"Error"</h1>
-            <a class="btn" href="/errors">"← All errors"</a>
+            <h1>{t!(i18n, groups.error)}</h1>
+            <a class="btn" href="/errors">{t!(i18n, groups.all_errors)}</a>
         </header>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Transition fallback=move || view! { <p class="muted">{t!(i18n, common.loading)}</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
                     Ok(d) => view! { <GroupView d change /> }.into_any(),
-                    Err(err) => view! { <section class="panel" role="alert"><p class="error-text">{err.to_string()}</p></section> }.into_any(),
+                    Err(err) => view! { <section class="panel" role="alert"><p class="error-text">{crate::error::describe(l, &err)}</p></section> }.into_any(),
                 }
             })}
         </Transition>
@@ -420,6 +454,8 @@ pub fn ErrorDetailPage() -> impl IntoView {
 
 #[component]
 fn GroupView(d: GroupDetail, change: ServerAction<ChangeErrorGroups>) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let g = d.group.clone();
     let id = g.id;
     let waiting = g.resolve_after_release.is_some();
@@ -446,15 +482,15 @@ fn GroupView(d: GroupDetail, change: ServerAction<ChangeErrorGroups>) -> impl In
         let newer = d.newer.map(|e| format!("/errors/{id}?event={e}"));
         let older = d.older.map(|e| format!("/errors/{id}?event={e}"));
         view! {
-            <nav class="pager event-nav" aria-label="Events of this group">
+            <nav class="pager event-nav" aria-label=move || t_string!(i18n, groups.events_of_group)>
                 {match newer {
-                    Some(h) => view! { <a class="btn" href=h data-testid="newer-event">"← Newer"</a> }.into_any(),
-                    None => view! { <span class="btn disabled" aria-disabled="true">"← Newer"</span> }.into_any(),
+                    Some(h) => view! { <a class="btn" href=h data-testid="newer-event">{t!(i18n, groups.newer)}</a> }.into_any(),
+                    None => view! { <span class="btn disabled" aria-disabled="true">{t!(i18n, groups.newer)}</span> }.into_any(),
                 }}
-                <a class="btn" href=format!("/errors/{id}")>"Latest"</a>
+                <a class="btn" href=format!("/errors/{id}")>{t!(i18n, groups.latest)}</a>
                 {match older {
-                    Some(h) => view! { <a class="btn" href=h data-testid="older-event">"Older →"</a> }.into_any(),
-                    None => view! { <span class="btn disabled" aria-disabled="true">"Older →"</span> }.into_any(),
+                    Some(h) => view! { <a class="btn" href=h data-testid="older-event">{t!(i18n, events.older)}</a> }.into_any(),
+                    None => view! { <span class="btn disabled" aria-disabled="true">{t!(i18n, events.older)}</span> }.into_any(),
                 }}
             </nav>
         }
@@ -467,69 +503,79 @@ fn GroupView(d: GroupDetail, change: ServerAction<ChangeErrorGroups>) -> impl In
                     " "
                     <span data-testid="group-title">{g.title.clone()}</span>
                 </h2>
-                {status_badge(status, waiting)}
+                {status_badge(l, status, waiting)}
             </div>
             {(!g.culprit.is_empty()).then(|| view! { <p class="mono culprit">{g.culprit.clone()}</p> })}
             <IfRole role=Role::Operator>
-                <div class="button-row" role="group" aria-label="Change this group">
+                <div class="button-row" role="group" aria-label=move || t_string!(i18n, groups.change_this)>
                     {(status != GroupStatus::Resolved).then(|| view! {
-                        <button class="btn primary" data-testid="resolve" on:click=move |_| act(GroupAction::Resolve)>"Resolve"</button>
+                        <button class="btn primary" data-testid="resolve" on:click=move |_| act(GroupAction::Resolve)>{t!(i18n, groups.resolve)}</button>
                     })}
                     {(status == GroupStatus::Open && !waiting).then(|| view! {
-                        <button class="btn" data-testid="resolve-next" on:click=move |_| act(GroupAction::ResolveInNextRelease)>"Resolve in next release"</button>
+                        <button class="btn" data-testid="resolve-next" on:click=move |_| act(GroupAction::ResolveInNextRelease)>{t!(i18n, groups.resolve_next)}</button>
                     })}
                     {(status != GroupStatus::Ignored).then(|| view! {
-                        <button class="btn" data-testid="ignore" on:click=move |_| act(GroupAction::Ignore)>"Ignore"</button>
+                        <button class="btn" data-testid="ignore" on:click=move |_| act(GroupAction::Ignore)>{t!(i18n, groups.ignore)}</button>
                     })}
                     {(status != GroupStatus::Open || waiting).then(|| view! {
-                        <button class="btn" data-testid="reopen" on:click=move |_| act(GroupAction::Reopen)>"Reopen"</button>
+                        <button class="btn" data-testid="reopen" on:click=move |_| act(GroupAction::Reopen)>{t!(i18n, groups.reopen)}</button>
                     })}
                 </div>
             </IfRole>
             {move || change.value().get().and_then(|r| r.err()).map(|e| view! {
-                <p class="error-text" role="alert">{e.to_string()}</p>
+                <p class="error-text" role="alert">{crate::error::describe(l, &e)}</p>
             })}
             <dl class="fields">
-                <div><dt>"Service"</dt><dd><a href=format!("/services/{}", g.service)>{g.service.clone()}</a></dd></div>
-                <div><dt>"Events"</dt><dd data-testid="group-events">{count(g.events)}</dd></div>
-                <div><dt>"Users affected"</dt><dd>{count(g.users)}</dd></div>
-                <div><dt>"First seen"</dt><dd>{when(g.first_seen)} {g.first_release.clone().map(|r| format!(" in {r}"))}</dd></div>
-                <div><dt>"Last seen"</dt><dd>{when(g.last_seen)} {g.last_release.clone().map(|r| format!(" in {r}"))}</dd></div>
-                <div><dt>"Environments"</dt><dd>{if g.environments.is_empty() { "—".to_owned() } else { g.environments.join(", ") }}</dd></div>
+                <div><dt>{t!(i18n, dash.service)}</dt><dd><a href=format!("/services/{}", g.service)>{g.service.clone()}</a></dd></div>
+                <div><dt>{t!(i18n, maturity.events)}</dt><dd data-testid="group-events">{count(l, g.events)}</dd></div>
+                <div><dt>{t!(i18n, groups.users_affected)}</dt><dd>{count(l, g.users)}</dd></div>
+                <div><dt>{t!(i18n, groups.first_seen)}</dt><dd>{when(l, g.first_seen)} {g.first_release.clone().map(|r| tf!(l, groups.in_release, release = r))}</dd></div>
+                <div><dt>{t!(i18n, groups.last_seen)}</dt><dd>{when(l, g.last_seen)} {g.last_release.clone().map(|r| tf!(l, groups.in_release, release = r))}</dd></div>
+                <div><dt>{t!(i18n, groups.environments)}</dt><dd>{if g.environments.is_empty() { "—".to_owned() } else { g.environments.join(", ") }}</dd></div>
                 {g.resolve_after_release.clone().map(|r| view! {
-                    <div><dt>"Resolves"</dt><dd>{format!("with the first release after {r}")}</dd></div>
+                    <div><dt>{t!(i18n, groups.resolves)}</dt><dd>{tf!(l, groups.resolves_after, release = r)}</dd></div>
                 })}
             </dl>
-            <h3 class="subhead">"Last 30 days"</h3>
+            <h3 class="subhead">{t!(i18n, dash.last_30_days)}</h3>
             <DailyChart days=d.daily.clone() />
-            <p class="muted small">{format!("{total_30d} error event{} in the last 30 days.", if total_30d == 1 { "" } else { "s" })}
-                {explorer.map(|href| view! { " " <a href=href>"Open these events in the explorer"</a> })}
+            <p class="muted small">{if total_30d == 1 {
+                    td_string!(l, groups.one_event_30d).to_owned()
+                } else {
+                    tf!(l, groups.n_events_30d, count = count(l, total_30d))
+                }}
+                {explorer.map(|href| view! { " " <a href=href>{t!(i18n, groups.open_in_explorer)}</a> })}
             </p>
         </section>
         {match d.event.clone() {
             Some(e) => view! {
                 <section class="panel" data-testid="group-event">
                     <div class="panel-header">
-                        <h2>"Event " <span class="mono small">{e.id.to_string()}</span></h2>
+                        <h2>{t!(i18n, events.event)} " " <span class="mono small">{e.id.to_string()}</span></h2>
                         {nav}
                     </div>
                     <p class="muted small">
-                        {e.occurred_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}
-                        {e.release.clone().map(|r| format!(" · release {r}"))}
+                        {match l {
+                            Locale::de => e.occurred_at.format("%d.%m.%Y %H:%M:%S UTC").to_string(),
+                            Locale::en => e.occurred_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+                        }}
+                        {e.release.clone().map(|r| format!(" · {}", tf!(l, groups.release_named, release = r)))}
                         {e.environment.clone().map(|r| format!(" · {r}"))}
                         " · "
-                        <a href=format!("/events/{}", e.id)>"raw event"</a>
+                        <a href=format!("/events/{}", e.id)>{t!(i18n, groups.raw_event)}</a>
                     </p>
                     <EventBody detail=d.detail.clone() message=e.message.clone() />
                 </section>
             }.into_any(),
-            None => view! { <section class="panel"><p class="muted">"No stored event of this group (removed by retention or erasure)."</p></section> }.into_any(),
+            None => view! { <section class="panel"><p class="muted">{t!(i18n, groups.no_event)}</p></section> }.into_any(),
         }}
     }
 }
 
 #[component]
 fn DailyChart(days: Vec<(String, i64)>) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
+    let date = move |d: &str| crate::components::format::timestamp(l, d);
     let max = days.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1) as f64;
     let n = days.len().max(1) as f64;
     let bw = 300.0 / n;
@@ -545,27 +591,27 @@ fn DailyChart(days: Vec<(String, i64)>) -> impl IntoView {
             view! {
                 <rect x=format!("{:.2}", i as f64 * bw + 0.5) y=format!("{:.2}", 60.0 - bh)
                       width=format!("{:.2}", bw - 1.0) height=format!("{bh:.2}")>
-                    <title>{format!("{day}: {v}")}</title>
+                    <title>{format!("{}: {}", date(day), count(l, *v))}</title>
                 </rect>
             }
         })
         .collect_view();
-    let first = days.first().map(|d| d.0.clone()).unwrap_or_default();
-    let last = days.last().map(|d| d.0.clone()).unwrap_or_default();
+    let first = days.first().map(|d| date(&d.0)).unwrap_or_default();
+    let last = days.last().map(|d| date(&d.0)).unwrap_or_default();
     view! {
         <figure class="group-chart">
             <svg viewBox="0 0 300 60" preserveAspectRatio="none" role="img"
-                 aria-label="Error events per day, last 30 days">
+                 aria-label=move || t_string!(i18n, groups.chart_label)>
                 {bars}
             </svg>
             <figcaption class="muted small"><span>{first}</span><span>{last}</span></figcaption>
             <details class="small">
-                <summary>"As a table"</summary>
+                <summary>{t!(i18n, chart.as_table)}</summary>
                 <table class="chart-table">
-                    <thead><tr><th>"Day"</th><th class="num">"Events"</th></tr></thead>
+                    <thead><tr><th>{t!(i18n, maint_form.day)}</th><th class="num">{t!(i18n, maturity.events)}</th></tr></thead>
                     <tbody>
                         {days.into_iter().filter(|(_, n)| *n > 0).map(|(d, n)| view! {
-                            <tr><td>{d}</td><td class="num">{n}</td></tr>
+                            <tr><td>{date(&d)}</td><td class="num">{count(l, n)}</td></tr>
                         }).collect_view()}
                     </tbody>
                 </table>
@@ -595,20 +641,21 @@ fn EventBody(detail: EventDetail, message: String) -> impl IntoView {
         platform,
         server_name,
     } = detail;
+    let i18n = use_i18n();
     let has_exception = !exception.is_empty();
     view! {
         {(!has_exception).then(|| view! { <p class="event-message">{message}</p> })}
         {has_exception.then(|| view! {
-            <h3 class="subhead">"Exception"</h3>
+            <h3 class="subhead">{t!(i18n, payload.exception)}</h3>
             <div class="exceptions" data-testid="exception-chain">
                 {exception.into_iter().enumerate().map(|(i, e)| { let caused = i > 0; view! { <ExceptionView e caused /> } }).collect_view()}
             </div>
         })}
         {(!breadcrumbs.is_empty()).then(|| view! {
-            <h3 class="subhead">"Breadcrumbs"</h3>
+            <h3 class="subhead">{t!(i18n, payload.breadcrumbs)}</h3>
             <div class="table-wrap" tabindex="0">
                 <table class="crumbs" data-testid="breadcrumbs">
-                    <thead><tr><th>"Time"</th><th>"Category"</th><th>"Level"</th><th>"Message"</th></tr></thead>
+                    <thead><tr><th>{t!(i18n, events.time)}</th><th>{t!(i18n, payload.category)}</th><th>{t!(i18n, events.level)}</th><th>{t!(i18n, events.message)}</th></tr></thead>
                     <tbody>
                         {breadcrumbs.into_iter().map(|b| {
                             let data = b.data.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" ");
@@ -625,16 +672,16 @@ fn EventBody(detail: EventDetail, message: String) -> impl IntoView {
                 </table>
             </div>
         })}
-        {(!request.is_empty()).then(|| view! { <h3 class="subhead">"Request"</h3> {pairs_list(request)} })}
-        {(!user.is_empty()).then(|| view! { <h3 class="subhead">"User"</h3> {pairs_list(user)} })}
+        {(!request.is_empty()).then(|| view! { <h3 class="subhead">{t!(i18n, payload.request)}</h3> {pairs_list(request)} })}
+        {(!user.is_empty()).then(|| view! { <h3 class="subhead">{t!(i18n, events.user)}</h3> {pairs_list(user)} })}
         {(!tags.is_empty()).then(|| view! {
-            <h3 class="subhead">"Tags"</h3>
+            <h3 class="subhead">{t!(i18n, payload.tags)}</h3>
             <ul class="tags">
                 {tags.into_iter().map(|(k, v)| view! { <li><span class="muted">{k}</span>" "{v}</li> }).collect_view()}
             </ul>
         })}
         {(!contexts.is_empty()).then(|| view! {
-            <h3 class="subhead">"Contexts"</h3>
+            <h3 class="subhead">{t!(i18n, payload.contexts)}</h3>
             <div class="contexts">
                 {contexts.into_iter().map(|(name, items)| view! {
                     <div class="context"><h4>{name}</h4>{pairs_list(items)}</div>
@@ -653,9 +700,11 @@ fn EventBody(detail: EventDetail, message: String) -> impl IntoView {
 
 #[component]
 fn ExceptionView(e: Exception, caused: bool) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     view! {
         <div class="exception">
-            {caused.then(|| view! { <p class="muted small">"caused by"</p> })}
+            {caused.then(|| view! { <p class="muted small">{t!(i18n, payload.caused_by)}</p> })}
             <p class="exception-title">
                 <strong class="mono">{e.kind.clone()}</strong>
                 {(!e.value.is_empty()).then(|| view! { ": " {e.value.clone()} })}
@@ -663,7 +712,7 @@ fn ExceptionView(e: Exception, caused: bool) -> impl IntoView {
             {(e.mechanism.is_some() || e.handled.is_some()).then(|| view! {
                 <p class="muted small">
                     {e.mechanism.clone().map(|m| format!("mechanism {m}"))}
-                    {e.handled.map(|h| if h { " · handled" } else { " · unhandled" })}
+                    {e.handled.map(|h| format!(" · {}", if h { td_string!(l, payload.handled) } else { td_string!(l, payload.unhandled) }))}
                 </p>
             })}
             <ol class="frames">
@@ -675,6 +724,7 @@ fn ExceptionView(e: Exception, caused: bool) -> impl IntoView {
 
 #[component]
 fn FrameView(f: Frame) -> impl IntoView {
+    let i18n = use_i18n();
     let place = f
         .module
         .clone()
@@ -699,7 +749,7 @@ fn FrameView(f: Frame) -> impl IntoView {
     let summary = view! {
         <summary>
             <span class="mono">{place}</span>
-            " in "
+            " " {t!(i18n, payload.in_fn)} " "
             <strong class="mono">{function}</strong>
             {file.map(|file| view! { <span class="muted small mono">" " {file}{line.map(|l| format!(":{l}"))}</span> })}
             {f.in_app.then(|| view! { <span class="badge info small">"app"</span> })}
@@ -721,7 +771,7 @@ fn FrameView(f: Frame) -> impl IntoView {
                     </code></pre>
                     {(!vars.is_empty()).then(|| pairs_list(vars.clone()))}
                 })}
-                {(!has_body).then(|| view! { <p class="muted small">"No source context was sent for this frame."</p> })}
+                {(!has_body).then(|| view! { <p class="muted small">{t!(i18n, payload.no_context)}</p> })}
             </details>
         </li>
     }
@@ -729,6 +779,8 @@ fn FrameView(f: Frame) -> impl IntoView {
 
 #[component]
 pub fn ReleasesPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let query_map = use_query_map();
     let service = Memo::new(move |_| query_map.get().get("service").filter(|s| !s.is_empty()));
     let services = Resource::new(|| (), |_| crate::events::server_fns::event_facets());
@@ -742,10 +794,10 @@ pub fn ReleasesPage() -> impl IntoView {
         },
     );
     view! {
-        <Title text="Releases" />
+        <Title text=move || t_string!(i18n, groups.releases) />
         <header class="page-header">
-            <h1>"Releases"</h1>
-            <a class="btn" href="/errors">"← Errors"</a>
+            <h1>{t!(i18n, groups.releases)}</h1>
+            <a class="btn" href="/errors">{t!(i18n, groups.back_errors)}</a>
         </header>
         <section class="panel">
             <Suspense fallback=|| ()>
@@ -756,28 +808,28 @@ pub fn ReleasesPage() -> impl IntoView {
                         <Form method="GET" action="/errors/releases">
                             <div class="filters">
                                 <label>
-                                    <span>"Service"</span>
+                                    <span>{t!(i18n, dash.service)}</span>
                                     <select name="service">
-                                        <option value="">"Choose…"</option>
+                                        <option value="">{t!(i18n, common.choose)}</option>
                                         {list.into_iter().map(|s| {
                                             let selected = current.as_deref() == Some(s.as_str());
                                             view! { <option value=s.clone() selected=selected>{s.clone()}</option> }
                                         }).collect_view()}
                                     </select>
                                 </label>
-                                <div class="filter-actions"><button class="btn primary" type="submit">"Show"</button></div>
+                                <div class="filter-actions"><button class="btn primary" type="submit">{t!(i18n, common.show)}</button></div>
                             </div>
                         </Form>
                     }
                 })}
             </Suspense>
         </section>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Transition fallback=move || view! { <p class="muted">{t!(i18n, common.loading)}</p> }>
             {move || Suspend::new(async move {
                 match releases.await {
                     Ok(Some(rows)) => view! { <ReleaseTable rows service=service.get_untracked().unwrap_or_default() /> }.into_any(),
-                    Ok(None) => view! { <p class="muted">"Choose a service to see its releases."</p> }.into_any(),
-                    Err(e) => view! { <section class="panel" role="alert"><p class="error-text">{e.to_string()}</p></section> }.into_any(),
+                    Ok(None) => view! { <p class="muted">{t!(i18n, groups.choose_service)}</p> }.into_any(),
+                    Err(e) => view! { <section class="panel" role="alert"><p class="error-text">{crate::error::describe(l, &e)}</p></section> }.into_any(),
                 }
             })}
         </Transition>
@@ -786,6 +838,8 @@ pub fn ReleasesPage() -> impl IntoView {
 
 #[component]
 fn ReleaseTable(rows: Vec<ReleaseRow>, service: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let empty = rows.is_empty();
     view! {
         <section class="panel">
@@ -793,13 +847,13 @@ fn ReleaseTable(rows: Vec<ReleaseRow>, service: String) -> impl IntoView {
                 <table data-testid="releases-table">
                     <thead>
                         <tr>
-                            <th>"Release"</th>
-                            <th>"First event"</th>
-                            <th class="num">"Events"</th>
-                            <th class="num">"Error rate"</th>
-                            <th class="num hide-sm">"vs. previous"</th>
-                            <th class="num">"New groups"</th>
-                            <th class="num hide-sm">"Regressions"</th>
+                            <th>{t!(i18n, events.release)}</th>
+                            <th>{t!(i18n, groups.first_event)}</th>
+                            <th class="num">{t!(i18n, maturity.events)}</th>
+                            <th class="num">{t!(i18n, dash.error_rate)}</th>
+                            <th class="num hide-sm">{t!(i18n, groups.vs_previous)}</th>
+                            <th class="num">{t!(i18n, groups.new_groups)}</th>
+                            <th class="num hide-sm">{t!(i18n, groups.regressions)}</th>
                         </tr>
                     </thead>
                     <tbody>
@@ -807,15 +861,15 @@ fn ReleaseTable(rows: Vec<ReleaseRow>, service: String) -> impl IntoView {
                             let href = format!("/errors?service={}&release={}&status=all", encode(&service), encode(&r.version));
                             let change = r.error_rate_change.map(|c| {
                                 let class = if c > 0.05 { "bad-text" } else if c < -0.05 { "ok-text" } else { "muted" };
-                                view! { <span class=class>{format!("{c:+.2} pp")}</span> }
+                                view! { <span class=class>{crate::components::format::delta_points(l, c, 0.0)}</span> }
                             });
                             view! {
                                 <tr>
                                     <td><a class="mono" href=href>{r.version.clone()}</a>
-                                        {r.deployed.then(|| view! { " " <span class="badge info">"deploy"</span> })}</td>
-                                    <td class="nowrap small">{r.first_seen.format("%Y-%m-%d %H:%M").to_string()}</td>
-                                    <td class="num">{count(r.events)}</td>
-                                    <td class="num">{format!("{:.2} %", r.error_rate)}</td>
+                                        {r.deployed.then(|| view! { " " <span class="badge info">{t!(i18n, groups.deploy)}</span> })}</td>
+                                    <td class="nowrap small">{when(l, Some(r.first_seen))}</td>
+                                    <td class="num">{count(l, r.events)}</td>
+                                    <td class="num">{crate::components::format::rate(l, r.error_rate)}</td>
                                     <td class="num hide-sm">{change}</td>
                                     <td class="num">{r.new_groups}</td>
                                     <td class="num hide-sm">{r.regressions}</td>
@@ -825,7 +879,7 @@ fn ReleaseTable(rows: Vec<ReleaseRow>, service: String) -> impl IntoView {
                     </tbody>
                 </table>
             </div>
-            {empty.then(|| view! { <p class="muted">"No events of this service named a release yet."</p> })}
+            {empty.then(|| view! { <p class="muted">{t!(i18n, groups.no_releases)}</p> })}
         </section>
     }
 }
@@ -833,6 +887,8 @@ fn ReleaseTable(rows: Vec<ReleaseRow>, service: String) -> impl IntoView {
 /// The DSN of a service, for its page: copy it into a Sentry SDK.
 #[component]
 pub fn DsnCard(slug: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let rotate = ServerAction::<RotateServiceDsn>::new();
     let origins = ServerAction::<SetServiceOrigins>::new();
     let slug_for_load = slug.clone();
@@ -843,43 +899,43 @@ pub fn DsnCard(slug: String) -> impl IntoView {
     let slug = StoredValue::new(slug);
     view! {
         <section class="panel" data-testid="dsn-card">
-            <div class="panel-header"><h2>"Error monitoring (Sentry SDKs)"</h2></div>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <div class="panel-header"><h2>{t!(i18n, dsn.title)}</h2></div>
+            <Transition fallback=move || view! { <p class="muted">{t!(i18n, common.loading)}</p> }>
                 {move || Suspend::new(async move {
                     match dsn.await {
                         Ok(d) => {
                             let origins_text = StoredValue::new(d.allowed_origins.join(" "));
                             view! {
-                            <p class="small">"Set this DSN in the service's Sentry SDK; its errors appear under "
-                                <a href=format!("/errors?service={}", encode(&slug.get_value()))>"Errors"</a>"."</p>
+                            <p class="small">{t!(i18n, dsn.intro)} " "
+                                <a href=format!("/errors?service={}", encode(&slug.get_value()))>{t!(i18n, nav.errors)}</a>"."</p>
                             <pre tabindex="0" class="secret-box mono" data-testid="dsn"><code>{d.dsn.clone()}</code></pre>
                             <p class="muted small">{if d.allowed_origins.is_empty() {
-                                "Browser SDKs: no origins allowed yet.".to_owned()
+                                td_string!(l, dsn.no_origins).to_owned()
                             } else {
-                                format!("Browser SDKs may send from: {}", d.allowed_origins.join(", "))
+                                tf!(l, dsn.origins, origins = d.allowed_origins.join(", "))
                             }}</p>
                             <IfRole role=Role::Admin>
                                 <ActionForm action=origins attr:class="inline-form dsn-origins">
                                     <input type="hidden" name="service" value=slug.get_value() />
                                     <label>
-                                        <span>"Allowed browser origins"</span>
+                                        <span>{t!(i18n, dsn.allowed_origins)}</span>
                                         <input type="text" name="origins" placeholder="https://shop.example"
                                                value=origins_text.get_value() />
                                     </label>
-                                    <button class="btn" type="submit">"Save origins"</button>
+                                    <button class="btn" type="submit">{t!(i18n, dsn.save_origins)}</button>
                                 </ActionForm>
                                 {move || origins.value().get().and_then(|r| r.err()).map(|e| view! {
-                                    <p class="error-text" role="alert">{e.to_string()}</p>
+                                    <p class="error-text" role="alert">{crate::error::describe(l, &e)}</p>
                                 })}
                                 <ActionForm action=rotate attr:class="inline-form dsn-rotate">
                                     <input type="hidden" name="service" value=slug.get_value() />
-                                    <button class="btn" type="submit" data-testid="rotate-dsn">"Rotate key"</button>
-                                    <span class="muted small">"The current DSN stops working at once."</span>
+                                    <button class="btn" type="submit" data-testid="rotate-dsn">{t!(i18n, dsn.rotate)}</button>
+                                    <span class="muted small">{t!(i18n, dsn.rotate_hint)}</span>
                                 </ActionForm>
                             </IfRole>
                         }.into_any()
                         }
-                        Err(e) => view! { <p class="error-text">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <p class="error-text">{crate::error::describe(l, &e)}</p> }.into_any(),
                     }
                 })}
             </Transition>

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 
 use super::server_fns::recent_events;
 use super::types::{EventView, LIVE_SHOWN as SHOWN, Level, LiveConnection as Connection};
+use crate::lang::{Locale, t, td_string, tf, use_i18n, use_locale};
 
 pub fn level_class(level: Level) -> &'static str {
     match level {
@@ -19,16 +20,20 @@ pub fn level_class(level: Level) -> &'static str {
     }
 }
 
-/// "12 s ago", "5 min ago", "3 h ago", else the date.
-pub fn relative(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+/// "12 s ago", "5 min ago", "3 h ago" / "vor 12 s", …, else the date.
+pub fn relative(locale: Locale, t: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let s = (now - t).num_seconds();
+    let ago = |n: i64, unit: &str| tf!(locale, time.ago, time = format!("{n}\u{a0}{unit}"));
     match s {
-        ..=-1 => "in the future".into(),
-        0..=4 => "just now".into(),
-        5..=59 => format!("{s} s ago"),
-        60..=3599 => format!("{} min ago", s / 60),
-        3600..=86_399 => format!("{} h ago", s / 3600),
-        _ => t.format("%Y-%m-%d").to_string(),
+        ..=-1 => td_string!(locale, time.future).into(),
+        0..=4 => td_string!(locale, time.just_now).into(),
+        5..=59 => ago(s, "s"),
+        60..=3599 => ago(s / 60, "min"),
+        3600..=86_399 => ago(s / 3600, "h"),
+        _ => match locale {
+            Locale::de => t.format("%d.%m.%Y").to_string(),
+            Locale::en => t.format("%Y-%m-%d").to_string(),
+        },
     }
 }
 
@@ -46,6 +51,7 @@ pub fn push_newest(list: &mut Vec<EventView>, new: Vec<EventView>) {
 
 #[component]
 pub fn LiveWidget(#[prop(into)] service: Signal<Option<String>>) -> impl IntoView {
+    let l = use_locale();
     let initial = Resource::new(move || service.get(), recent_events);
     view! {
         <section class="panel live" aria-labelledby="live-title">
@@ -55,7 +61,7 @@ pub fn LiveWidget(#[prop(into)] service: Signal<Option<String>>) -> impl IntoVie
                         Ok(recent) => view! { <LiveList recent service=service.get_untracked() /> }.into_any(),
                         Err(e) => view! {
                             <div class="panel-header"><h2 id="live-title">"Live"</h2></div>
-                            <p class="error-text">{e.to_string()}</p>
+                            <p class="error-text">{crate::error::describe(l, &e)}</p>
                         }.into_any(),
                     }
                 })}
@@ -66,6 +72,8 @@ pub fn LiveWidget(#[prop(into)] service: Signal<Option<String>>) -> impl IntoVie
 
 #[component]
 fn LiveList(recent: super::types::LiveSnapshot, service: Option<String>) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let events = RwSignal::new(recent.events);
     let paused = RwSignal::new(false);
     let held = RwSignal::new(Vec::<EventView>::new());
@@ -107,10 +115,12 @@ fn LiveList(recent: super::types::LiveSnapshot, service: Option<String>) -> impl
         }
     };
     let status = move || match (paused.get(), connection.get()) {
-        (true, _) => ("status paused", "paused".to_owned()),
-        (false, Connection::Live) => ("status live", "live".to_owned()),
-        (false, Connection::Reconnecting) => ("status reconnecting", "reconnecting…".to_owned()),
-        (false, Connection::Connecting) => ("status connecting", "connecting…".to_owned()),
+        (true, _) => ("status paused", td_string!(l, live.paused)),
+        (false, Connection::Live) => ("status live", td_string!(l, live.live)),
+        (false, Connection::Reconnecting) => {
+            ("status reconnecting", td_string!(l, live.reconnecting))
+        }
+        (false, Connection::Connecting) => ("status connecting", td_string!(l, live.connecting)),
     };
     view! {
         <div class="panel-header">
@@ -120,11 +130,11 @@ fn LiveList(recent: super::types::LiveSnapshot, service: Option<String>) -> impl
                 {move || status().1}
             </span>
             <button class="btn small" on:click=toggle aria-pressed=move || paused.get().to_string() data-testid="live-toggle">
-                {move || if paused.get() { "Resume" } else { "Pause" }}
+                {move || if paused.get() { td_string!(l, live.resume) } else { td_string!(l, live.pause) }}
             </button>
         </div>
         <Show when=move || paused.get() && !held.get().is_empty()>
-            <p class="muted small" data-testid="live-held">{move || format!("{} new events held while paused", held.get().len())}</p>
+            <p class="muted small" data-testid="live-held">{move || tf!(l, live.held, count = held.get().len())}</p>
         </Show>
         <ol class="live-list" data-testid="live-list" aria-live="polite">
             <For each=move || events.get() key=|e| e.seq let:e>
@@ -138,7 +148,7 @@ fn LiveList(recent: super::types::LiveSnapshot, service: Option<String>) -> impl
                     </span>
                     <time datetime=e.occurred_at.to_rfc3339() class="muted small">
                         {move || match now.get() {
-                            Some(n) => relative(e.occurred_at, n),
+                            Some(n) => relative(l, e.occurred_at, n),
                             None => e.occurred_at.format("%H:%M:%S").to_string(),
                         }}
                     </time>
@@ -146,7 +156,7 @@ fn LiveList(recent: super::types::LiveSnapshot, service: Option<String>) -> impl
             </For>
         </ol>
         <Show when=move || events.get().is_empty()>
-            <p class="muted">"No events yet. They appear here the moment they are stored."</p>
+            <p class="muted">{t!(i18n, live.empty)}</p>
         </Show>
     }
 }
@@ -189,16 +199,15 @@ mod tests {
         let now = DateTime::parse_from_rfc3339("2026-11-22T12:00:00Z")
             .map(|t| t.with_timezone(&Utc))
             .unwrap_or_default();
-        assert_eq!(relative(now, now), "just now");
-        assert_eq!(
-            relative(now - chrono::Duration::seconds(12), now),
-            "12 s ago"
-        );
-        assert_eq!(
-            relative(now - chrono::Duration::minutes(5), now),
-            "5 min ago"
-        );
-        assert_eq!(relative(now - chrono::Duration::hours(3), now), "3 h ago");
-        assert_eq!(relative(now - chrono::Duration::days(3), now), "2026-11-19");
+        let en = |t| relative(Locale::en, t, now).replace('\u{a0}', " ");
+        let de = |t| relative(Locale::de, t, now).replace('\u{a0}', " ");
+        assert_eq!(en(now), "just now");
+        assert_eq!(de(now), "gerade eben");
+        assert_eq!(en(now - chrono::Duration::seconds(12)), "12 s ago");
+        assert_eq!(de(now - chrono::Duration::seconds(12)), "vor 12 s");
+        assert_eq!(en(now - chrono::Duration::minutes(5)), "5 min ago");
+        assert_eq!(en(now - chrono::Duration::hours(3)), "3 h ago");
+        assert_eq!(en(now - chrono::Duration::days(3)), "2026-11-19");
+        assert_eq!(de(now - chrono::Duration::days(3)), "19.11.2026");
     }
 }

@@ -10,6 +10,18 @@ use super::live_widget::level_class;
 use super::server_fns::{event_facets, get_event, search_events};
 use super::types::LiveConnection as Connection;
 use super::types::{EVENT_RANGES, EventPage, EventQuery, EventView, Level};
+use crate::lang::{Locale, t, t_string, td_string, tf, use_i18n, use_locale};
+
+/// An event range (`24h`) in words.
+fn range_label(locale: Locale, value: &str) -> &'static str {
+    match value {
+        "1h" => td_string!(locale, events.range_1h),
+        "7d" => td_string!(locale, events.range_7d),
+        "30d" => td_string!(locale, events.range_30d),
+        "365d" => td_string!(locale, events.range_365d),
+        _ => td_string!(locale, events.range_24h),
+    }
+}
 
 fn query_from_url(q: &leptos_router::params::ParamsMap) -> EventQuery {
     let get = |k: &str| q.get(k).filter(|v| !v.is_empty());
@@ -37,15 +49,16 @@ fn matches(q: &EventQuery, e: &EventView) -> bool {
 
 #[component]
 pub fn EventsPage() -> impl IntoView {
+    let i18n = use_i18n();
     let query_map = use_query_map();
     let query = Memo::new(move |_| query_from_url(&query_map.get()));
     let page = Resource::new(move || query.get(), search_events);
     let facets = Resource::new(|| (), |_| event_facets());
 
     view! {
-        <Title text="Events" />
+        <Title text=move || t_string!(i18n, nav.events) />
         <header class="page-header">
-            <h1>"Events"</h1>
+            <h1>{t!(i18n, nav.events)}</h1>
         </header>
         <section class="panel">
             <Suspense fallback=|| ()>
@@ -55,11 +68,11 @@ pub fn EventsPage() -> impl IntoView {
                 })}
             </Suspense>
         </section>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            <ErrorBoundary fallback=|errors| view! {
+        <Transition fallback=move || view! { <p class="muted">{t!(i18n, common.loading)}</p> }>
+            <ErrorBoundary fallback=move |errors| view! {
                 <section class="panel" role="alert">
                     <ul class="error-text">
-                        {move || errors.get().into_iter().map(|(_, e)| view! { <li>{e.to_string()}</li> }).collect_view()}
+                        {move || errors.get().into_iter().map(|(_, e)| view! { <li>{crate::error::describe_caught(use_locale(), &e)}</li> }).collect_view()}
                     </ul>
                 </section>
             }>
@@ -73,6 +86,8 @@ pub fn EventsPage() -> impl IntoView {
 
 #[component]
 fn Filters(query: EventQuery, facets: Option<super::types::Facets>) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let (services, features) = facets.map(|f| (f.services, f.features)).unwrap_or_default();
     let option = |value: String, current: Option<&str>| {
         let selected = current == Some(value.as_str());
@@ -88,23 +103,23 @@ fn Filters(query: EventQuery, facets: Option<super::types::Facets>) -> impl Into
         <Form method="GET" action="/events">
             <div class="filters">
                 <label>
-                    <span>"Service"</span>
+                    <span>{t!(i18n, dash.service)}</span>
                     <select name="service">
-                        <option value="">"All"</option>
+                        <option value="">{t!(i18n, common.all)}</option>
                         {services.into_iter().map(|s| option(s, query.service.as_deref())).collect_view()}
                     </select>
                 </label>
                 <label>
-                    <span>"Feature"</span>
+                    <span>{t!(i18n, maturity.feature)}</span>
                     <select name="feature">
-                        <option value="">"All"</option>
+                        <option value="">{t!(i18n, common.all)}</option>
                         {features.into_iter().map(|f| option(f, query.feature.as_deref())).collect_view()}
                     </select>
                 </label>
                 <label>
-                    <span>"Level at least"</span>
+                    <span>{t!(i18n, events.level_at_least)}</span>
                     <select name="level">
-                        <option value="">"Any"</option>
+                        <option value="">{t!(i18n, common.any)}</option>
                         {Level::ALL
                             .into_iter()
                             .map(|l| option(l.as_str().to_owned(), query.level.map(Level::as_str)))
@@ -112,21 +127,21 @@ fn Filters(query: EventQuery, facets: Option<super::types::Facets>) -> impl Into
                     </select>
                 </label>
                 <label>
-                    <span>"Type starts with"</span>
+                    <span>{t!(i18n, events.type_starts)}</span>
                     <input type="text" name="kind" placeholder="payment." value=query.kind.clone().unwrap_or_default() />
                 </label>
                 <label class="grow">
-                    <span>"Message contains"</span>
+                    <span>{t!(i18n, events.message_contains)}</span>
                     <input type="search" name="q" placeholder="timeout" value=query.q.clone().unwrap_or_default() />
                 </label>
                 <label>
-                    <span>"Time"</span>
+                    <span>{t!(i18n, events.time)}</span>
                     <select name="range">
                         {EVENT_RANGES
                             .iter()
-                            .map(|(value, label)| {
+                            .map(|(value, _)| {
                                 let selected = *value == range;
-                                view! { <option value=*value selected=selected>{*label}</option> }
+                                view! { <option value=*value selected=selected>{range_label(l, value)}</option> }
                             })
                             .collect_view()}
                     </select>
@@ -134,13 +149,13 @@ fn Filters(query: EventQuery, facets: Option<super::types::Facets>) -> impl Into
                 {query.fingerprint.clone().map(|fp| view! {
                     <input type="hidden" name="fingerprint" value=fp />
                     <p class="muted small grow" data-testid="group-filter">
-                        "Only the events of one error group. "
-                        <a href="/events">"Show all events"</a>
+                        {t!(i18n, events.one_group)} " "
+                        <a href="/events">{t!(i18n, events.show_all)}</a>
                     </p>
                 })}
                 <div class="filter-actions">
-                    <button type="submit" class="btn primary">"Apply"</button>
-                    <a class="btn" href="/events">"Reset"</a>
+                    <button type="submit" class="btn primary">{t!(i18n, common.apply)}</button>
+                    <a class="btn" href="/events">{t!(i18n, common.reset)}</a>
                 </div>
             </div>
         </Form>
@@ -149,6 +164,8 @@ fn Filters(query: EventQuery, facets: Option<super::types::Facets>) -> impl Into
 
 #[component]
 fn Results(page: EventPage, query: EventQuery) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let first_page = query.cursor.is_none();
     let rows = RwSignal::new(page.events);
     let tail = RwSignal::new(false);
@@ -178,7 +195,11 @@ fn Results(page: EventPage, query: EventQuery) -> impl IntoView {
     view! {
         <section class="panel">
             <div class="panel-header">
-                <h2>{move || format!("{} events shown, newest first{}", rows.get().len(), if first_page { "" } else { " (older page)" })}</h2>
+                <h2>{move || if first_page {
+                    tf!(l, events.shown, count = rows.get().len())
+                } else {
+                    tf!(l, events.shown_older, count = rows.get().len())
+                }}</h2>
                 {first_page.then(|| view! {
                     <label class="switch">
                         <input
@@ -187,7 +208,7 @@ fn Results(page: EventPage, query: EventQuery) -> impl IntoView {
                             prop:checked=move || tail.get()
                             on:change=move |ev| tail.set(event_target_checked(&ev))
                         />
-                        <span>"Live tail"</span>
+                        <span>{t!(i18n, events.live_tail)}</span>
                     </label>
                     <Show when=move || tail.get()>
                         <span class=move || match connection.get() {
@@ -197,9 +218,9 @@ fn Results(page: EventPage, query: EventQuery) -> impl IntoView {
                         } role="status">
                             <span class="dot" aria-hidden="true"></span>
                             {move || match connection.get() {
-                                Connection::Live => "live",
-                                Connection::Reconnecting => "reconnecting…",
-                                Connection::Connecting => "connecting…",
+                                Connection::Live => td_string!(l, live.live),
+                                Connection::Reconnecting => td_string!(l, live.reconnecting),
+                                Connection::Connecting => td_string!(l, live.connecting),
                             }}
                         </span>
                     </Show>
@@ -210,18 +231,21 @@ fn Results(page: EventPage, query: EventQuery) -> impl IntoView {
                 <table class="events-table" data-testid="events-table">
                     <thead>
                         <tr>
-                            <th>"Time (UTC)"</th>
-                            <th>"Level"</th>
-                            <th>"Service · feature"</th>
-                            <th class="hide-sm">"Type"</th>
-                            <th>"Message"</th>
+                            <th>{t!(i18n, events.time_utc)}</th>
+                            <th>{t!(i18n, events.level)}</th>
+                            <th>{t!(i18n, events.service_feature)}</th>
+                            <th class="hide-sm">{t!(i18n, events.kind)}</th>
+                            <th>{t!(i18n, events.message)}</th>
                         </tr>
                     </thead>
                     <tbody>
                         <For each=move || rows.get() key=|e| e.seq let:e>
                             <tr>
                                 <td class="nowrap mono small">
-                                    <a href=format!("/events/{}", e.id)>{e.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string()}</a>
+                                    <a href=format!("/events/{}", e.id)>{match l {
+                                        Locale::de => e.occurred_at.format("%d.%m.%Y %H:%M:%S").to_string(),
+                                        Locale::en => e.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                                    }}</a>
                                 </td>
                                 <td><span class=level_class(e.level)>{e.level.as_str()}</span></td>
                                 <td class="nowrap">
@@ -236,11 +260,11 @@ fn Results(page: EventPage, query: EventQuery) -> impl IntoView {
                 </table>
             </div>
             <Show when=move || rows.get().is_empty()>
-                <p class="muted">"No events match these filters in this time range."</p>
+                <p class="muted">{t!(i18n, events.none_match)}</p>
             </Show>
-            <nav class="pager" aria-label="Pages">
-                {(!first_page).then(|| view! { <a class="btn" href=newest_href.clone()>"← Newest"</a> })}
-                {next.map(|href| view! { <a class="btn" href=href rel="next">"Older →"</a> })}
+            <nav class="pager" aria-label=move || t_string!(i18n, common.pages)>
+                {(!first_page).then(|| view! { <a class="btn" href=newest_href.clone()>{t!(i18n, events.newest)}</a> })}
+                {next.map(|href| view! { <a class="btn" href=href rel="next">{t!(i18n, events.older)}</a> })}
             </nav>
         </section>
     }
@@ -278,11 +302,14 @@ fn LiveTail(
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = (query, rows, connection, cursor);
-    view! { <p class="muted small">"New matching events appear at the top as they arrive."</p> }
+    let i18n = use_i18n();
+    view! { <p class="muted small">{t!(i18n, events.tail_hint)}</p> }
 }
 
 #[component]
 pub fn EventDetailPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let params = use_params_map();
     let id = Memo::new(move |_| {
         params
@@ -300,16 +327,16 @@ pub fn EventDetailPage() -> impl IntoView {
         },
     );
     view! {
-        <Title text="Event" />
+        <Title text=move || t_string!(i18n, events.event) />
         <header class="page-header">
-            <h1>"Event"</h1>
-            <a class="btn" href="/events">"← All events"</a>
+            <h1>{t!(i18n, events.event)}</h1>
+            <a class="btn" href="/events">{t!(i18n, events.all_events)}</a>
         </header>
-        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Suspense fallback=move || view! { <p class="muted">{t!(i18n, common.loading)}</p> }>
             {move || Suspend::new(async move {
                 match event.await {
                     Ok(e) => view! { <EventDetail e /> }.into_any(),
-                    Err(err) => view! { <section class="panel" role="alert"><p class="error-text">{err.to_string()}</p></section> }.into_any(),
+                    Err(err) => view! { <section class="panel" role="alert"><p class="error-text">{crate::error::describe(l, &err)}</p></section> }.into_any(),
                 }
             })}
         </Suspense>
@@ -318,6 +345,8 @@ pub fn EventDetailPage() -> impl IntoView {
 
 #[component]
 fn EventDetail(e: EventView) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let attributes = serde_json::to_string_pretty(&e.attributes).unwrap_or_default();
     let row = |label: &'static str, value: String| {
         view! { <div><dt>{label}</dt><dd>{value}</dd></div> }
@@ -332,20 +361,20 @@ fn EventDetail(e: EventView) -> impl IntoView {
                     <span class="mono">{e.kind.clone()}</span>
                 </h2>
             </div>
-            <p class="event-message">{if e.message.is_empty() { "(no message)".to_owned() } else { e.message.clone() }}</p>
+            <p class="event-message">{if e.message.is_empty() { td_string!(l, events.no_message).to_owned() } else { e.message.clone() }}</p>
             <dl class="fields">
-                {row("Service", e.service.clone())}
-                {row("Feature", if e.feature.is_empty() { "—".into() } else { e.feature.clone() })}
-                {row("Occurred", e.occurred_at.to_rfc3339())}
-                {row("Received", e.received_at.to_rfc3339())}
-                {row("Release", opt(&e.release))}
-                {row("Environment", opt(&e.environment))}
-                {row("User", opt(&e.user))}
-                {row("Fingerprint", opt(&e.fingerprint))}
-                {row("Event id", e.id.to_string())}
-                {row("Stream cursor", e.seq.to_string())}
+                {row(td_string!(l, dash.service), e.service.clone())}
+                {row(td_string!(l, maturity.feature), if e.feature.is_empty() { "—".into() } else { e.feature.clone() })}
+                {row(td_string!(l, events.occurred), e.occurred_at.to_rfc3339())}
+                {row(td_string!(l, events.received), e.received_at.to_rfc3339())}
+                {row(td_string!(l, events.release), opt(&e.release))}
+                {row(td_string!(l, events.environment), opt(&e.environment))}
+                {row(td_string!(l, events.user), opt(&e.user))}
+                {row(td_string!(l, events.fingerprint), opt(&e.fingerprint))}
+                {row(td_string!(l, events.event_id), e.id.to_string())}
+                {row(td_string!(l, events.cursor), e.seq.to_string())}
             </dl>
-            <h3 class="subhead">"Attributes"</h3>
+            <h3 class="subhead">{t!(i18n, events.attributes)}</h3>
             <pre tabindex="0" class="json" data-testid="event-attributes"><code>{attributes}</code></pre>
         </section>
     }

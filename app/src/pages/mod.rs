@@ -9,13 +9,14 @@ pub fn NotFound() -> impl IntoView {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(axum::http::StatusCode::NOT_FOUND);
     }
+    let i18n = crate::lang::use_i18n();
     view! {
-        <Title text="Not found" />
+        <Title text=move || crate::lang::t_string!(i18n, not_found.title) />
         <header class="page-header">
-            <h1>"Page not found"</h1>
+            <h1>{crate::lang::t!(i18n, not_found.heading)}</h1>
         </header>
         <section class="panel empty-state">
-            <p>"There is no page at this address. " <a href="/">"Back to the dashboard"</a></p>
+            <p>{crate::lang::t!(i18n, not_found.text)} " " <a href="/">{crate::lang::t!(i18n, not_found.back)}</a></p>
         </section>
     }
 }

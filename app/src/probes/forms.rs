@@ -5,21 +5,20 @@ use leptos::prelude::*;
 
 use super::server_fns::{AddMaintenance, SaveProbe, SaveServiceSettings};
 use super::types::{MaintenanceWindow, ProbeKind, ProbeSpec, SloTargets};
+use crate::lang::{Locale, t, td_string, use_i18n, use_locale};
 
 /// 0..=6 for Monday…Sunday.
-pub fn weekday_name(d: i32) -> &'static str {
-    [
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-    ]
-    .get(d as usize)
-    .copied()
-    .unwrap_or("?")
+pub fn weekday_name(l: Locale, d: i32) -> &'static str {
+    match d {
+        0 => td_string!(l, weekday.mon),
+        1 => td_string!(l, weekday.tue),
+        2 => td_string!(l, weekday.wed),
+        3 => td_string!(l, weekday.thu),
+        4 => td_string!(l, weekday.fri),
+        5 => td_string!(l, weekday.sat),
+        6 => td_string!(l, weekday.sun),
+        _ => "?",
+    }
 }
 
 fn text_input(
@@ -53,6 +52,8 @@ fn error_line(message: impl Fn() -> Option<String> + Send + Sync + 'static) -> i
 /// Adds a probe: the fields shown follow its kind.
 #[component]
 pub fn ProbeForm(slug: String, action: ServerAction<SaveProbe>) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let kind = RwSignal::new(ProbeKind::Http);
     let name = RwSignal::new(String::new());
     let url = RwSignal::new(String::new());
@@ -103,41 +104,41 @@ pub fn ProbeForm(slug: String, action: ServerAction<SaveProbe>) -> impl IntoView
     };
     view! {
         <details class="form-box">
-            <summary>"Add a probe"</summary>
+            <summary>{t!(i18n, probe_form.add_title)}</summary>
             <form class="form-grid" on:submit=submit data-testid="probe-form">
                 <label>
-                    <span>"Kind"</span>
+                    <span>{t!(i18n, probe_form.kind)}</span>
                     <select on:change=move |ev| {
                         if let Some(k) = ProbeKind::parse(&event_target_value(&ev)) {
                             kind.set(k);
                         }
                     }>
-                        <option value="http">"HTTP(S) request"</option>
-                        <option value="tcp">"TCP connection"</option>
-                        <option value="heartbeat">"Heartbeat (pinged by a job)"</option>
+                        <option value="http">{t!(i18n, probe_form.http)}</option>
+                        <option value="tcp">{t!(i18n, probe_form.tcp)}</option>
+                        <option value="heartbeat">{t!(i18n, probe_form.heartbeat)}</option>
                     </select>
                 </label>
-                {text_input("Name (optional)", name, "health endpoint")}
+                {text_input(td_string!(l, probe_form.name), name, td_string!(l, probe_form.name_placeholder))}
                 <Show when=move || kind.get() == ProbeKind::Http>
                     {text_input("URL", url, "https://shop.internal/health")}
-                    {text_input("Expected status", expected, "2xx")}
-                    {text_input("Body contains (optional)", contains, "ok")}
+                    {text_input(td_string!(l, probe_form.expected_status), expected, "2xx")}
+                    {text_input(td_string!(l, probe_form.body_contains), contains, "ok")}
                 </Show>
                 <Show when=move || kind.get() == ProbeKind::Tcp>
                     {text_input("Host", host, "db.internal")}
                     {number_input("Port", port)}
                 </Show>
                 <Show when=move || kind.get() != ProbeKind::Heartbeat>
-                    {number_input("Every (seconds, at least 5)", interval)}
-                    {number_input("Down after failures in a row", failures)}
+                    {number_input(td_string!(l, probe_form.every), interval)}
+                    {number_input(td_string!(l, probe_form.down_after), failures)}
                 </Show>
                 <Show when=move || kind.get() == ProbeKind::Heartbeat>
-                    {number_input("Expected every (seconds)", period)}
-                    {number_input("Grace (seconds)", grace)}
+                    {number_input(td_string!(l, probe_form.expected_every), period)}
+                    {number_input(td_string!(l, probe_form.grace), grace)}
                 </Show>
-                <div><button class="btn primary" type="submit">"Add probe"</button></div>
+                <div><button class="btn primary" type="submit">{t!(i18n, probe_form.add)}</button></div>
             </form>
-            {error_line(move || action.value().get().and_then(|r| r.err()).map(|e| e.to_string()))}
+            {error_line(move || action.value().get().and_then(|r| r.err()).map(|e| crate::error::describe(l, &e)))}
         </details>
     }
 }
@@ -150,6 +151,8 @@ pub fn ServiceSettingsForm(
     public_status: bool,
     action: ServerAction<SaveServiceSettings>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let p95 = RwSignal::new(targets.p95_ms.to_string());
     let error_rate = RwSignal::new(targets.error_rate_percent.to_string());
     let uptime = RwSignal::new(targets.uptime_percent.to_string());
@@ -176,18 +179,18 @@ pub fn ServiceSettingsForm(
     };
     view! {
         <details class="form-box">
-            <summary>"Change targets"</summary>
+            <summary>{t!(i18n, slo_form.title)}</summary>
             <form class="form-grid" on:submit=submit data-testid="slo-form">
-                {number_input("p95 response time below (ms)", p95)}
-                {text_input("Error rate below (%)", error_rate, "0.5")}
-                {text_input("Uptime above (%)", uptime, "99.9")}
+                {number_input(td_string!(l, slo_form.p95), p95)}
+                {text_input(td_string!(l, slo_form.error_rate), error_rate, "0.5")}
+                {text_input(td_string!(l, slo_form.uptime), uptime, "99.9")}
                 <label class="check">
                     <input type="checkbox" prop:checked=move || public.get() on:change=move |ev| public.set(event_target_checked(&ev)) />
-                    <span>"Show on the public status page"</span>
+                    <span>{t!(i18n, slo_form.public)}</span>
                 </label>
-                <div><button class="btn primary" type="submit">"Save"</button></div>
+                <div><button class="btn primary" type="submit">{t!(i18n, common.save)}</button></div>
             </form>
-            {error_line(move || action.value().get().and_then(|r| r.err()).map(|e| e.to_string()))}
+            {error_line(move || action.value().get().and_then(|r| r.err()).map(|e| crate::error::describe(l, &e)))}
         </details>
     }
 }
@@ -195,6 +198,8 @@ pub fn ServiceSettingsForm(
 /// Adds a one-off or weekly maintenance window.
 #[component]
 pub fn MaintenanceForm(service: Option<String>, added: RwSignal<u32>) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let action = ServerAction::<AddMaintenance>::new();
     let weekly = RwSignal::new(false);
     let title = RwSignal::new(String::new());
@@ -247,36 +252,36 @@ pub fn MaintenanceForm(service: Option<String>, added: RwSignal<u32>) -> impl In
     };
     view! {
         <details class="form-box">
-            <summary>"Add a maintenance window"</summary>
+            <summary>{t!(i18n, maint_form.title)}</summary>
             <form class="form-grid" on:submit=submit data-testid="maintenance-form">
-                {text_input("Title", title, "Database upgrade")}
+                {text_input(td_string!(l, maint_form.name), title, td_string!(l, maint_form.name_placeholder))}
                 <label class="check">
                     <input type="checkbox" prop:checked=move || weekly.get() on:change=move |ev| weekly.set(event_target_checked(&ev)) />
-                    <span>"Every week"</span>
+                    <span>{t!(i18n, maint_form.weekly)}</span>
                 </label>
                 <Show when=move || !weekly.get()>
-                    <label><span>"From (UTC)"</span>
+                    <label><span>{t!(i18n, maint_form.from)}</span>
                         <input type="datetime-local" prop:value=move || starts.get() on:input=move |ev| starts.set(event_target_value(&ev)) /></label>
-                    <label><span>"To (UTC)"</span>
+                    <label><span>{t!(i18n, maint_form.to)}</span>
                         <input type="datetime-local" prop:value=move || ends.get() on:input=move |ev| ends.set(event_target_value(&ev)) /></label>
                 </Show>
                 <Show when=move || weekly.get()>
                     <label>
-                        <span>"Day"</span>
+                        <span>{t!(i18n, maint_form.day)}</span>
                         <select on:change=move |ev| weekday.set(event_target_value(&ev))>
                             {(0..7).map(|d| view! {
-                                <option value=d.to_string() selected=move || weekday.get() == d.to_string()>{weekday_name(d)}</option>
+                                <option value=d.to_string() selected=move || weekday.get() == d.to_string()>{weekday_name(l, d)}</option>
                             }).collect_view()}
                         </select>
                     </label>
-                    <label><span>"Start (HH:MM)"</span>
+                    <label><span>{t!(i18n, maint_form.start)}</span>
                         <input type="time" prop:value=move || start_time.get() on:input=move |ev| start_time.set(event_target_value(&ev)) /></label>
-                    {number_input("Minutes", minutes)}
-                    {text_input("Time zone", zone, "Europe/Berlin")}
+                    {number_input(td_string!(l, maint_form.minutes), minutes)}
+                    {text_input(td_string!(l, maint_form.zone), zone, "Europe/Berlin")}
                 </Show>
-                <div><button class="btn primary" type="submit">"Add window"</button></div>
+                <div><button class="btn primary" type="submit">{t!(i18n, maint_form.add)}</button></div>
             </form>
-            {error_line(move || action.value().get().and_then(|r| r.err()).map(|e| e.to_string()))}
+            {error_line(move || action.value().get().and_then(|r| r.err()).map(|e| crate::error::describe(l, &e)))}
         </details>
     }
 }

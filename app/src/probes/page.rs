@@ -16,33 +16,54 @@ use super::server_fns::{
 };
 use super::types::{ProbeInfo, ServiceDetail};
 use crate::auth::Role;
-use crate::components::format::timestamp;
+use crate::components::format::{decimal, duration, timestamp};
 use crate::components::layout::IfRole;
+use crate::lang::{Locale, t, t_string, td_string, tf, use_i18n, use_locale};
 
-fn percent(v: Option<f64>) -> String {
-    v.map(|p| format!("{p:.2} %")).unwrap_or_else(|| "–".into())
+/// An uptime with two decimals: `99.95%` / `99,95 %`.
+fn percent(l: Locale, v: Option<f64>) -> String {
+    match (v, l) {
+        (Some(p), Locale::de) => format!("{}\u{a0}%", decimal(l, p, 2)),
+        (Some(p), Locale::en) => format!("{}%", decimal(l, p, 2)),
+        (None, _) => "–".into(),
+    }
 }
 
-fn ms(v: Option<f64>) -> String {
-    v.map(|p| format!("{p:.0} ms"))
+fn ms(l: Locale, v: Option<f64>) -> String {
+    v.map(|p| format!("{}\u{a0}ms", decimal(l, p, 0)))
         .unwrap_or_else(|| "–".into())
+}
+
+/// A probe or service state (`up`, `down`, …) in words.
+pub fn state_label(l: Locale, state: &str) -> String {
+    match state {
+        "up" => td_string!(l, state.up).into(),
+        "down" => td_string!(l, state.down).into(),
+        "degraded" => td_string!(l, state.degraded).into(),
+        "maintenance" => td_string!(l, state.maintenance).into(),
+        "paused" => td_string!(l, state.paused).into(),
+        "unknown" | "pending" => td_string!(l, state.unknown).into(),
+        other => other.to_owned(),
+    }
 }
 
 #[component]
 pub fn ServicesPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let services = Resource::new(|| (), |_| services_overview());
     view! {
-        <Title text="Services" />
+        <Title text=move || t_string!(i18n, nav.services) />
         <header class="page-header">
-            <h1>"Services"</h1>
+            <h1>{t!(i18n, nav.services)}</h1>
         </header>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Transition fallback=move || view! { <p class="muted">{t!(i18n, common.loading)}</p> }>
             {move || Suspend::new(async move {
                 match services.await {
-                    Err(e) => view! { <p class="error-text" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <p class="error-text" role="alert">{crate::error::describe(l, &e)}</p> }.into_any(),
                     Ok(rows) if rows.is_empty() => view! {
                         <section class="panel empty-state">
-                            <p>"No services yet. A service appears with its first event or probe."</p>
+                            <p>{t!(i18n, services.empty)}</p>
                         </section>
                     }.into_any(),
                     Ok(rows) => view! {
@@ -58,6 +79,8 @@ pub fn ServicesPage() -> impl IntoView {
 
 #[component]
 fn ServiceCard(row: ServiceRow) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let s = row.status;
     let href = format!("/services/{}", s.slug);
     view! {
@@ -68,18 +91,18 @@ fn ServiceCard(row: ServiceRow) -> impl IntoView {
             </div>
             <UptimeBar days=row.days />
             <dl class="service-figures">
-                <div><dt>"Uptime 24 h"</dt><dd>{percent(s.uptime_24h)}</dd></div>
-                <div><dt>"Uptime 30 d"</dt><dd>{percent(s.uptime_30d)}</dd></div>
-                <div><dt>"p95 24 h"</dt><dd>{ms(s.p95_ms_24h)}</dd></div>
-                <div><dt>"Probes"</dt><dd>{s.probes}</dd></div>
+                <div><dt>{t!(i18n, services.uptime_24h)}</dt><dd>{percent(l, s.uptime_24h)}</dd></div>
+                <div><dt>{t!(i18n, services.uptime_30d)}</dt><dd>{percent(l, s.uptime_30d)}</dd></div>
+                <div><dt>{t!(i18n, services.p95_24h)}</dt><dd>{ms(l, s.p95_ms_24h)}</dd></div>
+                <div><dt>{t!(i18n, services.probes)}</dt><dd>{s.probes}</dd></div>
                 <div>
                     <dt>"SLOs"</dt>
-                    <dd>{format!("{}/{} met", s.slos.iter().filter(|o| o.met).count(), s.slos.len())}</dd>
+                    <dd>{tf!(l, services.slos_met, met = s.slos.iter().filter(|o| o.met).count(), total = s.slos.len())}</dd>
                 </div>
             </dl>
             {s.open_incident.map(|i| view! {
                 <p class="incident-line" role="status">
-                    {format!("Down since {}: {}", timestamp(&i.started_at), i.cause)}
+                    {tf!(l, services.down_since_cause, since = timestamp(l, &i.started_at), cause = i.cause.clone())}
                 </p>
             })}
         </li>
@@ -90,6 +113,8 @@ fn ServiceCard(row: ServiceRow) -> impl IntoView {
 pub fn ServiceDetailPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
+    let i18n = use_i18n();
+    let l = use_locale();
     let slug = Memo::new(move |_| params.get().get("slug").unwrap_or_default());
     let range = Memo::new(move |_| query.get().get("range").unwrap_or_else(|| "24h".into()));
     let save = ServerAction::<SaveProbe>::new();
@@ -112,13 +137,13 @@ pub fn ServiceDetailPage() -> impl IntoView {
         |(slug, range, ..)| get_service_detail(slug, range),
     );
     view! {
-        <Title text=move || format!("Service {}", slug.get()) />
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Title text=move || tf!(l, services.service_title, slug = slug.get()) />
+        <Transition fallback=move || view! { <p class="muted">{t!(i18n, common.loading)}</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
                     Err(e) => view! {
-                        <header class="page-header"><h1>"Service"</h1></header>
-                        <p class="error-text" role="alert">{e.to_string()}</p>
+                        <header class="page-header"><h1>{t!(i18n, dash.service)}</h1></header>
+                        <p class="error-text" role="alert">{crate::error::describe(l, &e)}</p>
                     }.into_any(),
                     Ok(d) => view! {
                         <ServiceView d slug=slug.get_untracked() range=range.get_untracked()
@@ -141,6 +166,8 @@ fn ServiceView(
     remove_window: ServerAction<RemoveMaintenance>,
     added_window: RwSignal<u32>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let s = d.status.clone();
     let (count, down, mttr) = d.incidents_30d;
     let ranges = ["24h", "7d", "30d"].map(|r| {
@@ -160,54 +187,54 @@ fn ServiceView(
             <StateBadge state=s.state.clone() />
         </header>
         {s.open_incident.clone().map(|i| view! {
-            <p class="panel notice bad" role="status">{format!("Down since {}: {}", timestamp(&i.started_at), i.cause)}</p>
+            <p class="panel notice bad" role="status">{tf!(l, services.down_since_cause, since = timestamp(l, &i.started_at), cause = i.cause.clone())}</p>
         })}
         <section class="panel">
-            <h2>"Last 90 days"</h2>
+            <h2>{t!(i18n, services.last_90_days)}</h2>
             <UptimeBar days=d.daily_uptime.clone() />
             <dl class="service-figures">
-                <div><dt>"Uptime 24 h"</dt><dd>{percent(s.uptime_24h)}</dd></div>
-                <div><dt>"Uptime 30 d"</dt><dd>{percent(s.uptime_30d)}</dd></div>
-                <div><dt>"Current response"</dt><dd>{ms(s.response_ms)}</dd></div>
-                <div><dt>"Incidents 30 d"</dt><dd>{count}</dd></div>
-                <div><dt>"Downtime 30 d"</dt><dd>{crate::components::format::duration(down)}</dd></div>
-                <div><dt>"MTTR 30 d"</dt><dd>{mttr.map(crate::components::format::duration).unwrap_or_else(|| "–".into())}</dd></div>
+                <div><dt>{t!(i18n, services.uptime_24h)}</dt><dd>{percent(l, s.uptime_24h)}</dd></div>
+                <div><dt>{t!(i18n, services.uptime_30d)}</dt><dd>{percent(l, s.uptime_30d)}</dd></div>
+                <div><dt>{t!(i18n, services.current_response)}</dt><dd>{ms(l, s.response_ms)}</dd></div>
+                <div><dt>{t!(i18n, services.incidents_30d)}</dt><dd>{count}</dd></div>
+                <div><dt>{t!(i18n, services.downtime_30d)}</dt><dd>{duration(l, down)}</dd></div>
+                <div><dt>{t!(i18n, services.mttr_30d)}</dt><dd>{mttr.map(|m| duration(l, m)).unwrap_or_else(|| "–".into())}</dd></div>
             </dl>
         </section>
         <section class="panel">
             <div class="panel-header">
-                <h2>"Response times"</h2>
-                <nav class="range-picker" aria-label="Range">{ranges}</nav>
+                <h2>{t!(i18n, services.response_times)}</h2>
+                <nav class="range-picker" aria-label=move || t_string!(i18n, dash.range)>{ranges}</nav>
             </div>
             <ResponseChart points=d.response_times.clone() />
         </section>
         <section class="panel">
-            <h2>"Service level objectives"</h2>
+            <h2>{t!(i18n, services.slos)}</h2>
             <SloTable slos=s.slos.clone() />
             <IfRole role=Role::Admin>
                 <ServiceSettingsForm slug=slug_settings.clone() targets=targets.clone() public_status action=settings />
             </IfRole>
         </section>
         <section class="panel">
-            <h2>"Probes"</h2>
+            <h2>{t!(i18n, services.probes)}</h2>
             <ProbesTable probes=d.probes.clone() slug=slug.clone() remove />
             <IfRole role=Role::Admin>
                 <ProbeForm slug=slug_form.clone() action=save />
             </IfRole>
         </section>
         <section class="panel">
-            <h2>"Incidents"</h2>
+            <h2>{t!(i18n, services.incidents)}</h2>
             <IncidentsTable incidents=d.incidents.clone() />
         </section>
         <section class="panel">
-            <h2>"Maintenance windows"</h2>
+            <h2>{t!(i18n, services.maintenance_windows)}</h2>
             <MaintenanceList windows=d.maintenance.clone() remove=remove_window />
             <IfRole role=Role::Operator>
                 <MaintenanceForm service=Some(slug_window.clone()) added=added_window />
             </IfRole>
         </section>
         <section class="panel">
-            <h2>"Recovery runs"</h2>
+            <h2>{t!(i18n, services.recovery_runs)}</h2>
             <RecoveryRunsTable runs=d.recovery_runs.clone() />
         </section>
         <crate::error_groups::page::DsnCard slug=slug.clone() />
@@ -220,8 +247,10 @@ fn ProbesTable(
     slug: String,
     remove: ServerAction<RemoveProbe>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     if probes.is_empty() {
-        return view! { <p class="muted">"No probes yet."</p> }.into_any();
+        return view! { <p class="muted">{t!(i18n, services.no_probes)}</p> }.into_any();
     }
     let armed = RwSignal::new(None::<i64>);
     view! {
@@ -229,38 +258,38 @@ fn ProbesTable(
             <table data-testid="probes-table">
                 <thead>
                     <tr>
-                        <th>"Probe"</th>
-                        <th>"State"</th>
-                        <th class="hide-sm">"Checks"</th>
-                        <th class="hide-sm">"Last check"</th>
-                        <th>"Actions"</th>
+                        <th>{t!(i18n, services.probe)}</th>
+                        <th>{t!(i18n, services.state)}</th>
+                        <th class="hide-sm">{t!(i18n, services.checks)}</th>
+                        <th class="hide-sm">{t!(i18n, services.last_check)}</th>
+                        <th>{t!(i18n, common.actions)}</th>
                     </tr>
                 </thead>
                 <tbody>
                     {probes.into_iter().map(|p| {
                         let id = p.id;
                         let slug = StoredValue::new(slug.clone());
-                        let last = p.last_checked_at.as_deref().map(timestamp).unwrap_or_else(|| "not yet".into());
+                        let last = p.last_checked_at.as_deref().map(|t| timestamp(l, t)).unwrap_or_else(|| td_string!(l, services.not_yet).into());
                         let detail = match (&p.last_error, p.last_duration_ms) {
                             (Some(e), _) => e.clone(),
-                            (None, Some(ms)) => format!("{ms:.0} ms"),
+                            (None, Some(v)) => ms(l, Some(v)),
                             (None, None) => String::new(),
                         };
                         view! {
                             <tr>
                                 <td>
                                     <div>{p.name.clone()}</div>
-                                    <div class="small muted mono">{format!("{} · {}", p.kind.as_str(), target_of(&p))}</div>
+                                    <div class="small muted mono">{format!("{} · {}", p.kind.as_str(), target_of(l, &p))}</div>
                                     {p.ping_url.clone().map(|u| view! { <div class="small mono" data-testid="ping-url">{u}</div> })}
                                     {p.cert_expires_at.as_deref().map(|c| view! {
-                                        <div class="small muted">{format!("Certificate valid until {}", timestamp(c))}</div>
+                                        <div class="small muted">{tf!(l, services.cert_until, date = timestamp(l, c))}</div>
                                     })}
                                 </td>
                                 <td>
                                     <StateBadge state=if p.enabled { p.state.as_str().to_owned() } else { "paused".to_owned() } />
                                     <div class="small muted">{detail}</div>
                                 </td>
-                                <td class="hide-sm small">{format!("every {} s, down after {}", p.interval_seconds, p.failures_before_down)}</td>
+                                <td class="hide-sm small">{tf!(l, services.every, seconds = p.interval_seconds, failures = p.failures_before_down)}</td>
                                 <td class="hide-sm small nowrap">{last}</td>
                                 <td class="actions">
                                     <IfRole role=Role::Admin>
@@ -271,7 +300,7 @@ fn ProbesTable(
                                             } else {
                                                 armed.set(Some(id));
                                             }
-                                        }>{move || if armed.get() == Some(id) { "Really delete?" } else { "Delete" }}</button>
+                                        }>{move || if armed.get() == Some(id) { td_string!(l, common.really_delete) } else { td_string!(l, common.delete) }}</button>
                                     </IfRole>
                                 </td>
                             </tr>
@@ -289,32 +318,35 @@ fn MaintenanceList(
     windows: Vec<super::types::MaintenanceWindow>,
     remove: ServerAction<RemoveMaintenance>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     if windows.is_empty() {
-        return view! { <p class="muted">"No maintenance windows."</p> }.into_any();
+        return view! { <p class="muted">{t!(i18n, services.no_windows)}</p> }.into_any();
     }
     view! {
         <ul class="plain-list" data-testid="maintenance-list">
             {windows.into_iter().map(|w| {
                 let id = w.id;
                 let when = match (&w.starts_at, &w.ends_at, w.weekday) {
-                    (Some(s), Some(e), _) => format!("{} – {}", timestamp(s), timestamp(e)),
-                    (_, _, Some(day)) => format!(
-                        "every {} at {} for {} min ({})",
-                        super::forms::weekday_name(day),
-                        w.start_time.clone().unwrap_or_default(),
-                        w.duration_minutes.unwrap_or(0),
-                        w.time_zone
+                    (Some(s), Some(e), _) => format!("{} – {}", timestamp(l, s), timestamp(l, e)),
+                    (_, _, Some(day)) => tf!(
+                        l,
+                        services.weekly,
+                        day = super::forms::weekday_name(l, day),
+                        time = w.start_time.clone().unwrap_or_default(),
+                        minutes = w.duration_minutes.unwrap_or(0),
+                        zone = w.time_zone.clone()
                     ),
                     _ => String::new(),
                 };
                 view! {
                     <li>
                         <strong>{w.title.clone()}</strong>
-                        {w.service.is_none().then(|| view! { " " <span class="badge">"all services"</span> })}
-                        {w.active.then(|| view! { " " <span class="badge warn">"on now"</span> })}
+                        {w.service.is_none().then(|| view! { " " <span class="badge">{t!(i18n, services.all_services_badge)}</span> })}
+                        {w.active.then(|| view! { " " <span class="badge warn">{t!(i18n, services.on_now)}</span> })}
                         <div class="small muted">{when}</div>
                         <IfRole role=Role::Operator>
-                            <button class="btn small" on:click=move |_| { remove.dispatch(RemoveMaintenance { id }); }>"Remove"</button>
+                            <button class="btn small" on:click=move |_| { remove.dispatch(RemoveMaintenance { id }); }>{t!(i18n, common.remove)}</button>
                         </IfRole>
                     </li>
                 }
@@ -327,6 +359,7 @@ fn MaintenanceList(
 /// The dashboard's "Now" strip: how many services are up, degraded, down.
 #[component]
 pub fn NowStrip() -> impl IntoView {
+    let l = use_locale();
     let services = Resource::new(|| (), |_| services_overview());
     view! {
         <Transition fallback=|| ()>
@@ -336,11 +369,11 @@ pub fn NowStrip() -> impl IntoView {
                     let (up, degraded, down, maintenance) = (count("up"), count("degraded"), count("down"), count("maintenance"));
                     view! {
                         <a class="panel now-strip" href="/services" data-testid="now-strip">
-                            <strong>"Now"</strong>
-                            <span class="badge ok">{format!("{up} up")}</span>
-                            {(degraded > 0).then(|| view! { <span class="badge warn">{format!("{degraded} degraded")}</span> })}
-                            {(down > 0).then(|| view! { <span class="badge bad">{format!("{down} down")}</span> })}
-                            {(maintenance > 0).then(|| view! { <span class="badge warn">{format!("{maintenance} in maintenance")}</span> })}
+                            <strong>{td_string!(l, services.now)}</strong>
+                            <span class="badge ok">{tf!(l, services.n_up, count = up)}</span>
+                            {(degraded > 0).then(|| view! { <span class="badge warn">{tf!(l, services.n_degraded, count = degraded)}</span> })}
+                            {(down > 0).then(|| view! { <span class="badge bad">{tf!(l, services.n_down, count = down)}</span> })}
+                            {(maintenance > 0).then(|| view! { <span class="badge warn">{tf!(l, services.n_maintenance, count = maintenance)}</span> })}
                         </a>
                     }
                 })
@@ -352,23 +385,26 @@ pub fn NowStrip() -> impl IntoView {
 /// The public status page: only services that opted in, nothing internal.
 #[component]
 pub fn PublicStatusPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let status = Resource::new(|| (), |_| get_public_status());
     view! {
         <Title text="Status" />
         <main class="public-status">
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <crate::lang::LangSwitch />
+            <Transition fallback=move || view! { <p class="muted">{t!(i18n, common.loading)}</p> }>
                 {move || Suspend::new(async move {
                     match status.await {
                         Err(_) => view! {
                             <h1>"Status"</h1>
-                            <p class="muted">"There is no public status page here."</p>
+                            <p class="muted">{t!(i18n, status.none)}</p>
                         }.into_any(),
                         Ok(s) => {
                             let headline = match s.status.as_str() {
-                                "ok" => "All systems operational",
-                                "degraded" => "Some systems are degraded",
-                                "maintenance" => "Maintenance in progress",
-                                _ => "Some systems are down",
+                                "ok" => td_string!(l, status.ok),
+                                "degraded" => td_string!(l, status.degraded),
+                                "maintenance" => td_string!(l, status.maintenance),
+                                _ => td_string!(l, status.down),
                             };
                             view! {
                                 <h1>"Status"</h1>
@@ -381,12 +417,12 @@ pub fn PublicStatusPage() -> impl IntoView {
                                                 <StateBadge state=svc.state />
                                             </div>
                                             <UptimeBar days=svc.days />
-                                            <p class="small muted">{format!("Uptime over 90 days: {}", percent(svc.uptime_90d))}</p>
-                                            {svc.down_since.map(|t| view! { <p class="incident-line">{format!("Down since {}", timestamp(&t))}</p> })}
+                                            <p class="small muted">{tf!(l, status.uptime_90, value = percent(l, svc.uptime_90d))}</p>
+                                            {svc.down_since.map(|t| view! { <p class="incident-line">{tf!(l, services.down_since, since = timestamp(l, &t))}</p> })}
                                         </li>
                                     }).collect_view()}
                                 </ul>
-                                <p class="small muted">{format!("Updated {}", timestamp(&s.generated_at))}</p>
+                                <p class="small muted">{format!("{} {}", td_string!(l, dash.updated), timestamp(l, &s.generated_at))}</p>
                             }.into_any()
                         }
                     }

@@ -6,12 +6,13 @@ use leptos::prelude::*;
 use super::frame::{SettingsFrame, error_view, loading};
 use crate::audit::server_fns::audit_entries;
 use crate::audit::types::{AUDIT_PAGE, AuditEntry, AuditQuery};
+use crate::lang::{Label, t, td_string, use_i18n, use_locale};
 
-const RANGES: [(&str, &str); 4] = [
-    ("24h", "last 24 hours"),
-    ("7d", "last 7 days"),
-    ("30d", "last 30 days"),
-    ("365d", "last year"),
+const RANGES: [(&str, Label); 4] = [
+    ("24h", |l| td_string!(l, events.range_24h)),
+    ("7d", |l| td_string!(l, events.range_7d)),
+    ("30d", |l| td_string!(l, events.range_30d)),
+    ("365d", |l| td_string!(l, events.range_365d)),
 ];
 
 #[component]
@@ -27,8 +28,10 @@ pub fn AuditPage() -> impl IntoView {
         }
     });
     let entries = Resource::new(move || query.get(), audit_entries);
+    let i18n = use_i18n();
+    let l = use_locale();
     view! {
-        <SettingsFrame title="Audit log">
+        <SettingsFrame title=td_string!(l, settings.audit)>
             <section class="panel">
                 <AuditFilters query />
             </section>
@@ -42,7 +45,7 @@ pub fn AuditPage() -> impl IntoView {
                                 view! {
                                     <AuditTable list />
                                     {older.map(|href| view! {
-                                        <nav class="pager"><a class="btn" rel="next" href=href>"Older →"</a></nav>
+                                        <nav class="pager"><a class="btn" rel="next" href=href>{t!(i18n, events.older)}</a></nav>
                                     })}
                                 }
                                 .into_any()
@@ -70,6 +73,8 @@ fn older_page(q: &AuditQuery, list: &[AuditEntry]) -> Option<String> {
 
 #[component]
 fn AuditFilters(query: Memo<AuditQuery>) -> impl IntoView {
+    let i18n = use_i18n();
+    let locale = use_locale();
     let selected = move |v: &str| {
         let range = query.get().range;
         range == v || (range.is_empty() && v == "30d")
@@ -78,23 +83,23 @@ fn AuditFilters(query: Memo<AuditQuery>) -> impl IntoView {
         <leptos_router::components::Form method="GET" action="/settings/audit">
             <div class="filters">
                 <label>
-                    <span>"Actor contains"</span>
+                    <span>{t!(i18n, audit.actor_contains)}</span>
                     <input type="text" name="actor" value=move || query.get().actor />
                 </label>
                 <label>
-                    <span>"Action starts with"</span>
+                    <span>{t!(i18n, audit.action_starts)}</span>
                     <input type="text" name="action" placeholder="auth." value=move || query.get().action />
                 </label>
                 <label>
-                    <span>"Time"</span>
+                    <span>{t!(i18n, events.time)}</span>
                     <select name="range">
                         {RANGES
                             .into_iter()
-                            .map(|(v, l)| view! { <option value=v selected=move || selected(v)>{l}</option> })
+                            .map(|(v, label)| view! { <option value=v selected=move || selected(v)>{label(locale)}</option> })
                             .collect_view()}
                     </select>
                 </label>
-                <div class="filter-actions"><button class="btn primary" type="submit">"Apply"</button></div>
+                <div class="filter-actions"><button class="btn primary" type="submit">{t!(i18n, common.apply)}</button></div>
             </div>
         </leptos_router::components::Form>
     }
@@ -102,17 +107,18 @@ fn AuditFilters(query: Memo<AuditQuery>) -> impl IntoView {
 
 #[component]
 fn AuditTable(list: Vec<AuditEntry>) -> impl IntoView {
+    let i18n = use_i18n();
     view! {
         <div class="table-wrap" tabindex="0">
             <table data-testid="audit-table">
                 <thead>
                     <tr>
-                        <th>"Time (UTC)"</th>
-                        <th>"Actor"</th>
-                        <th>"Action"</th>
-                        <th>"Target"</th>
-                        <th class="hide-sm">"From"</th>
-                        <th class="hide-sm">"Details"</th>
+                        <th>{t!(i18n, events.time_utc)}</th>
+                        <th>{t!(i18n, audit.actor)}</th>
+                        <th>{t!(i18n, audit.action)}</th>
+                        <th>{t!(i18n, audit.target)}</th>
+                        <th class="hide-sm">{t!(i18n, audit.from)}</th>
+                        <th class="hide-sm">{t!(i18n, audit.details)}</th>
                     </tr>
                 </thead>
                 <tbody>{list.into_iter().map(|entry| view! { <AuditRow entry /> }).collect_view()}</tbody>
@@ -123,6 +129,7 @@ fn AuditTable(list: Vec<AuditEntry>) -> impl IntoView {
 
 #[component]
 fn AuditRow(entry: AuditEntry) -> impl IntoView {
+    let l = use_locale();
     let details = if entry.details == serde_json::json!({}) {
         String::new()
     } else {
@@ -130,7 +137,7 @@ fn AuditRow(entry: AuditEntry) -> impl IntoView {
     };
     view! {
         <tr>
-            <td class="nowrap small mono">{entry.at.get(..19).unwrap_or_default().replace('T', " ")}</td>
+            <td class="nowrap small mono">{format!("{}{}", crate::components::format::timestamp(l, &entry.at), entry.at.get(16..19).unwrap_or_default())}</td>
             <td>{entry.actor}</td>
             <td class="mono small">{entry.action}</td>
             <td>{entry.target.unwrap_or_default()}</td>

@@ -8,38 +8,46 @@ use leptos_router::hooks::use_location;
 use crate::auth::Role;
 use crate::components::layout::IfRole;
 use crate::error::AppError;
+use crate::lang::{Label, t, t_string, td_string, use_i18n, use_locale};
 
-const SECTIONS: &[(&str, &str)] = &[
-    ("/settings", "Users"),
-    ("/settings/keys", "API keys"),
-    ("/settings/audit", "Audit log"),
-    ("/settings/privacy", "Privacy"),
-    ("/settings/retention", "Retention"),
+/// The sections: their address and their name.
+const SECTIONS: &[(&str, Label)] = &[
+    ("/settings", |l| td_string!(l, settings.users)),
+    ("/settings/keys", |l| td_string!(l, settings.keys)),
+    ("/settings/audit", |l| td_string!(l, settings.audit)),
+    ("/settings/privacy", |l| td_string!(l, settings.privacy)),
+    ("/settings/retention", |l| td_string!(l, settings.retention)),
 ];
 
 #[component]
-pub fn SettingsFrame(title: &'static str, children: Children) -> impl IntoView {
+pub fn SettingsFrame(
+    /// The section's name, in the page's language.
+    title: &'static str,
+    children: Children,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let location = use_location();
     view! {
         <Title text=title />
         <header class="page-header">
-            <h1>"Settings"</h1>
+            <h1>{t!(i18n, nav.settings)}</h1>
         </header>
-        <nav class="tabs" aria-label="Settings">
+        <nav class="tabs" aria-label=move || t_string!(i18n, nav.settings)>
             {SECTIONS
                 .iter()
                 .map(|(href, label)| {
                     let href = *href;
                     view! {
                         <a href=href aria-current=move || (location.pathname.get() == href).then_some("page")>
-                            {*label}
+                            {label(l)}
                         </a>
                     }
                 })
                 .collect_view()}
         </nav>
         <IfRole role=Role::Admin invert=true>
-            <p class="panel muted" role="note">"Settings are for administrators."</p>
+            <p class="panel muted" role="note">{t!(i18n, settings.admins_only)}</p>
         </IfRole>
         {children()}
     }
@@ -47,14 +55,16 @@ pub fn SettingsFrame(title: &'static str, children: Children) -> impl IntoView {
 
 /// An error as the settings pages show it.
 pub fn error_view(e: &AppError) -> impl IntoView + use<> {
+    let l = use_locale();
     let text = match e {
-        AppError::Forbidden(_) => "Only administrators can see this.".to_owned(),
-        other => other.to_string(),
+        AppError::Forbidden(_) => td_string!(l, settings.forbidden).to_owned(),
+        other => crate::error::describe(l, other),
     };
     view! { <p class="error-text" role="alert">{text}</p> }
 }
 
 /// A loading placeholder for tables.
 pub fn loading() -> impl IntoView {
-    view! { <p class="muted">"Loading…"</p> }
+    let i18n = use_i18n();
+    view! { <p class="muted">{t!(i18n, common.loading)}</p> }
 }

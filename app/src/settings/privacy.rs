@@ -4,10 +4,13 @@
 use leptos::prelude::*;
 
 use super::frame::{SettingsFrame, error_view};
+use crate::lang::{t, td_string, tf, use_i18n, use_locale};
 use crate::privacy::server_fns::{EraseUserEvents, count_user_events};
 
 #[component]
 pub fn PrivacyPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let user = RwSignal::new(String::new());
     let looked_up = RwSignal::new(String::new());
     let erase = ServerAction::<EraseUserEvents>::new();
@@ -26,21 +29,19 @@ pub fn PrivacyPage() -> impl IntoView {
         looked_up.set(user.get_untracked().trim().to_owned());
     };
     view! {
-        <SettingsFrame title="Privacy">
+        <SettingsFrame title=td_string!(l, settings.privacy)>
             <section class="panel">
-                <h2>"Data about one user"</h2>
+                <h2>{t!(i18n, privacy.title)}</h2>
                 <p class="muted">
-                    "Events carry the user reference your applications send in " <code>"user"</code>
-                    ". Export them as JSON, or erase them: rollups, KPIs and error groups are adjusted \
-                     in the same transaction, and no restore of an older backup brings them back. \
-                     Both are recorded in the audit log."
+                    {t!(i18n, privacy.intro_1)} " " <code>"user"</code>
+                    ". " {t!(i18n, privacy.intro_2)}
                 </p>
                 <form class="form-grid" on:submit=look_up>
                     <label>
-                        <span>"User reference"</span>
+                        <span>{t!(i18n, privacy.reference)}</span>
                         <input type="text" required prop:value=move || user.get() on:input=move |ev| user.set(event_target_value(&ev)) />
                     </label>
-                    <div><button class="btn" type="submit">"Look up"</button></div>
+                    <div><button class="btn" type="submit">{t!(i18n, privacy.look_up)}</button></div>
                 </form>
                 <Suspense fallback=|| ()>
                     {move || Suspend::new(async move {
@@ -52,7 +53,7 @@ pub fn PrivacyPage() -> impl IntoView {
                     })}
                 </Suspense>
                 {move || match erase.value().get() {
-                    Some(Ok(n)) => Some(view! { <p class="ok-text" role="status">{format!("Erased {n} events.")}</p> }.into_any()),
+                    Some(Ok(n)) => Some(view! { <p class="ok-text" role="status">{tf!(l, privacy.erased, count = crate::components::format::count(l, n as i64))}</p> }.into_any()),
                     Some(Err(e)) => Some(error_view(&e).into_any()),
                     None => None,
                 }}
@@ -68,6 +69,8 @@ fn UserData(
     looked_up: RwSignal<String>,
     erase: ServerAction<EraseUserEvents>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let user = looked_up.get_untracked();
     let confirm = RwSignal::new(String::new());
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -79,20 +82,20 @@ fn UserData(
     };
     view! {
         <div class="privacy-result" data-testid="privacy-result">
-            <p>{format!("{count} events stored for “{user}”.")}</p>
+            <p>{tf!(l, privacy.stored, count = crate::components::format::count(l, count as i64), user = user.clone())}</p>
             <p>
                 <a class="btn" href=format!("/privacy/export?user={}", crate::events::encode(&user)) download>
-                    "Export as JSON"
+                    {t!(i18n, privacy.export)}
                 </a>
             </p>
             <form class="form-grid" on:submit=submit>
                 <label>
-                    <span>{format!("Type “{user}” to erase these events")}</span>
+                    <span>{tf!(l, privacy.type_to_erase, user = user.clone())}</span>
                     <input type="text" prop:value=move || confirm.get() on:input=move |ev| confirm.set(event_target_value(&ev)) />
                 </label>
                 <div>
                     <button class="btn danger" type="submit" disabled=move || confirm.get().trim() != looked_up.get().trim()>
-                        "Erase events"
+                        {t!(i18n, privacy.erase)}
                     </button>
                 </div>
             </form>

@@ -7,21 +7,21 @@ use super::frame::{SettingsFrame, error_view, loading};
 use crate::auth::Role;
 use crate::components::layout::IfRole;
 use crate::error::AppError;
+use crate::lang::{Label, t, td_string, tf, use_i18n, use_locale};
 use crate::retention::server_fns::{RetentionSettings, RunRetention, SaveRetention, get_retention};
 use crate::retention::{MAX_DAYS, Policy, Report};
 
 #[component]
 pub fn RetentionPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let settings = Resource::new(|| (), |_| get_retention());
     let run = ServerAction::<RunRetention>::new();
     view! {
-        <SettingsFrame title="Retention">
+        <SettingsFrame title=td_string!(l, settings.retention)>
             <section class="panel">
-                <h2>"How long data is kept"</h2>
-                <p class="muted">
-                    "Older data is removed once a day, whole months at a time where possible. \
-                     KPIs read rollups, which are kept, so they do not change."
-                </p>
+                <h2>{t!(i18n, retention.title)}</h2>
+                <p class="muted">{t!(i18n, retention.intro)}</p>
                 <Transition fallback=loading>
                     {move || Suspend::new(async move {
                         match settings.await {
@@ -39,11 +39,19 @@ pub fn RetentionPage() -> impl IntoView {
 }
 
 /// One day count: (field, label, lowest allowed).
-const FIELDS: [(&str, &str, u32); 4] = [
-    ("events_days", "Events (days)", 1),
-    ("probe_results_days", "Probe results (days)", 1),
-    ("deliveries_days", "Finished deliveries (days)", 1),
-    ("audit_days", "Audit log (days)", 7),
+const FIELDS: [(&str, Label, u32); 4] = [
+    ("events_days", |l| td_string!(l, retention.events), 1),
+    (
+        "probe_results_days",
+        |l| td_string!(l, retention.probe_results),
+        1,
+    ),
+    (
+        "deliveries_days",
+        |l| td_string!(l, retention.deliveries),
+        1,
+    ),
+    ("audit_days", |l| td_string!(l, retention.audit), 7),
 ];
 
 fn days_of(p: &Policy, field: &str) -> u32 {
@@ -57,6 +65,8 @@ fn days_of(p: &Policy, field: &str) -> u32 {
 
 #[component]
 fn PolicyForm(s: RetentionSettings) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let save = ServerAction::<SaveRetention>::new();
     let values = FIELDS.map(|(field, _, _)| RwSignal::new(days_of(&s.policy, field).to_string()));
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -74,9 +84,9 @@ fn PolicyForm(s: RetentionSettings) -> impl IntoView {
     };
     let error_for = move |field: &'static str| {
         move || match save.value().get() {
-            Some(Err(AppError::Validation { field: f, message })) if f == field => {
-                Some(view! { <span class="field-error" role="alert">{message}</span> })
-            }
+            Some(Err(AppError::Validation { field: f, message })) if f == field => Some(
+                view! { <span class="field-error" role="alert">{crate::lang::messages::detail(l, &message)}</span> },
+            ),
             _ => None,
         }
     };
@@ -85,19 +95,19 @@ fn PolicyForm(s: RetentionSettings) -> impl IntoView {
         <form class="form-grid" novalidate on:submit=submit data-testid="retention-form">
             {FIELDS.into_iter().zip(values).map(|((field, label, min), value)| view! {
                 <label>
-                    <span>{label}</span>
+                    <span>{label(l)}</span>
                     <input type="number" inputmode="numeric" min=min max=MAX_DAYS step="1"
                         prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev)) />
-                    <span class="small muted">{format!("{min} to {MAX_DAYS}; default {}", days_of(&defaults, field))}</span>
+                    <span class="small muted">{tf!(l, retention.range, min = min, max = MAX_DAYS, default = days_of(&defaults, field))}</span>
                     {error_for(field)}
                 </label>
             }).collect_view()}
             <IfRole role=Role::Admin>
-                <div><button class="btn primary" type="submit" disabled=move || save.pending().get()>"Save"</button></div>
+                <div><button class="btn primary" type="submit" disabled=move || save.pending().get()>{t!(i18n, common.save)}</button></div>
             </IfRole>
         </form>
         {move || match save.value().get() {
-            Some(Ok(_)) => Some(view! { <p class="ok-text" role="status">"Saved. The next run keeps data this long."</p> }.into_any()),
+            Some(Ok(_)) => Some(view! { <p class="ok-text" role="status">{t!(i18n, retention.saved)}</p> }.into_any()),
             Some(Err(AppError::Validation { field, .. })) if FIELDS.iter().any(|(f, _, _)| *f == field) => None,
             Some(Err(e)) => Some(error_view(&e).into_any()),
             None => None,
@@ -108,14 +118,16 @@ fn PolicyForm(s: RetentionSettings) -> impl IntoView {
 /// Dry run and run now, with the report of the last one.
 #[component]
 fn RunPanel(run: ServerAction<RunRetention>) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let armed = RwSignal::new(false);
     view! {
         <section class="panel">
-            <h2>"Run retention now"</h2>
-            <p class="muted">"A dry run counts what would go and removes nothing. A run is recorded in the audit log."</p>
+            <h2>{t!(i18n, retention.run_title)}</h2>
+            <p class="muted">{t!(i18n, retention.run_intro)}</p>
             <div class="button-row">
                 <button class="btn" type="button" disabled=move || run.pending().get()
-                    on:click=move |_| { run.dispatch(RunRetention { dry_run: true }); }>"Dry run"</button>
+                    on:click=move |_| { run.dispatch(RunRetention { dry_run: true }); }>{t!(i18n, retention.dry_run)}</button>
                 <button class="btn danger" type="button" disabled=move || run.pending().get()
                     on:click=move |_| {
                         if armed.get_untracked() {
@@ -126,10 +138,10 @@ fn RunPanel(run: ServerAction<RunRetention>) -> impl IntoView {
                         }
                     }
                     on:blur=move |_| armed.set(false)>
-                    {move || if armed.get() { "Really remove old data now?" } else { "Run now" }}
+                    {move || if armed.get() { td_string!(l, retention.really) } else { td_string!(l, retention.run_now) }}
                 </button>
             </div>
-            {move || run.pending().get().then(|| view! { <p class="muted" role="status">"Running…"</p> })}
+            {move || run.pending().get().then(|| view! { <p class="muted" role="status">{t!(i18n, retention.running)}</p> })}
             {move || match run.value().get() {
                 Some(Ok(report)) => Some(view! { <ReportView report /> }.into_any()),
                 Some(Err(e)) => Some(error_view(&e).into_any()),
@@ -141,16 +153,16 @@ fn RunPanel(run: ServerAction<RunRetention>) -> impl IntoView {
 
 #[component]
 fn ReportView(report: Report) -> impl IntoView {
+    let l = use_locale();
+    let rows = crate::components::format::count(l, report.total_rows());
     let title = if report.dry_run {
-        format!(
-            "Dry run: {} rows would be removed. Nothing was removed.",
-            report.total_rows()
-        )
+        tf!(l, retention.dry_report, rows = rows)
     } else {
-        format!(
-            "Removed {} rows in {:.1} s.",
-            report.total_rows(),
-            report.seconds
+        tf!(
+            l,
+            retention.report,
+            rows = rows,
+            seconds = crate::components::format::decimal(l, report.seconds, 1)
         )
     };
     view! {

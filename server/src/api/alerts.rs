@@ -267,6 +267,7 @@ async fn test_channel(
         id,
         &base,
         state.alerting.dispatch().first_delay,
+        state.alerting.language,
     )
     .await?;
     Ok((

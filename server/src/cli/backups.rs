@@ -5,10 +5,14 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use app::backups::store::{self, BackupSettings, Kind};
-use app::components::format::bytes;
 use sqlx::PgPool;
 
 use crate::config::BackupCommand;
+
+/// A size for the terminal: English, plain spaces.
+fn bytes(n: i64) -> String {
+    app::components::format::bytes(app::lang::Locale::en, n).replace('\u{a0}', " ")
+}
 
 pub async fn run(
     cmd: BackupCommand,

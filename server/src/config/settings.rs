@@ -11,6 +11,22 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::Cli;
 
+/// A language of the UI and of alert messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Language {
+    En,
+    De,
+}
+
+impl From<Language> for app::lang::Locale {
+    fn from(l: Language) -> Self {
+        match l {
+            Language::En => Self::en,
+            Language::De => Self::de,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     /// Human-readable, coloured on a terminal.
@@ -208,6 +224,17 @@ pub struct HttpSettings {
         global = true
     )]
     pub metrics_allow: Vec<String>,
+
+    /// Language (en or de) of pages for people who chose none and whose browser
+    /// asks for neither, and of alert messages and e-mails.
+    #[arg(
+        long,
+        env = "LEITSTAND_DEFAULT_LANGUAGE",
+        value_enum,
+        default_value_t = Language::En,
+        global = true
+    )]
+    pub default_language: Language,
 
     /// Seconds to wait for requests and streams to finish on shutdown.
     #[arg(

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use app::alerts::store::{self as alerts, Decision, Dispatch, Observation, Rule, Seen, Signal};
+use app::alerts::texts::Texts;
 use app::alerts::types::RuleKind;
 use app::error::AppResult;
 use chrono::{DateTime, Duration, Utc};
@@ -49,6 +50,13 @@ fn obs(seen: Seen, title: String, detail: String, path: String) -> Observation {
         threshold: None,
         unit: "",
         path,
+    }
+}
+
+impl AlertWorker {
+    /// The words of notices (`--default-language`).
+    fn texts(&self) -> Texts {
+        Texts(self.dispatch.language)
     }
 }
 
@@ -117,6 +125,7 @@ impl AlertWorker {
         s: &Signal,
         now: DateTime<Utc>,
     ) -> AppResult<()> {
+        let words = self.texts();
         let service = match s.service_id {
             Some(id) => sqlx::query_scalar!("select slug from services where id = $1", id)
                 .fetch_optional(&mut *tx)
@@ -136,11 +145,10 @@ impl AlertWorker {
                 kind: RuleKind::NewErrorGroup,
                 obs: obs(
                     Seen::Occurred,
-                    format!("New error: {}", text(&s.detail, "message")),
-                    format!(
-                        "type {} · fingerprint {}",
-                        text(&s.detail, "type"),
-                        text(&s.detail, "fingerprint")
+                    words.new_error(&text(&s.detail, "message")),
+                    words.type_and_fingerprint(
+                        &text(&s.detail, "type"),
+                        &text(&s.detail, "fingerprint"),
                     ),
                     events_link("error"),
                 ),
@@ -149,14 +157,10 @@ impl AlertWorker {
                 kind: RuleKind::Regression,
                 obs: obs(
                     Seen::Occurred,
-                    format!(
-                        "Error is back after its fix: {}",
-                        text(&s.detail, "message")
-                    ),
-                    format!(
-                        "resolved {} · fingerprint {}",
-                        text(&s.detail, "resolved_at"),
-                        text(&s.detail, "fingerprint")
+                    words.regression(&text(&s.detail, "message")),
+                    words.resolved_and_fingerprint(
+                        &text(&s.detail, "resolved_at"),
+                        &text(&s.detail, "fingerprint"),
                     ),
                     events_link("error"),
                 ),
@@ -165,12 +169,8 @@ impl AlertWorker {
                 let count = s.detail["count"].as_i64().unwrap_or(1);
                 let mut o = obs(
                     Seen::Occurred,
-                    format!(
-                        "{count} critical event{}: {}",
-                        if count == 1 { "" } else { "s" },
-                        text(&s.detail, "message")
-                    ),
-                    format!("type {}", text(&s.detail, "type")),
+                    words.critical_events(count, &text(&s.detail, "message")),
+                    words.of_type(&text(&s.detail, "type")),
                     events_link("critical"),
                 );
                 o.value = Some(count as f64);
@@ -192,17 +192,12 @@ impl AlertWorker {
                 .await?;
                 let path = format!("/services/{}", app::events::encode(&slug));
                 let o = if down.is_empty() {
-                    obs(
-                        Seen::Clear,
-                        "All probes are up again".into(),
-                        String::new(),
-                        path,
-                    )
+                    obs(Seen::Clear, words.probes_up(), String::new(), path)
                 } else {
                     let names: Vec<&str> = down.iter().map(|p| p.name.as_str()).collect();
                     obs(
                         Seen::Active,
-                        format!("Probe down: {}", names.join(", ")),
+                        words.probe_down(&names.join(", ")),
                         down[0].last_error.clone().unwrap_or_default(),
                         path,
                     )
@@ -216,7 +211,7 @@ impl AlertWorker {
                 kind: RuleKind::BackupStale,
                 obs: obs(
                     Seen::Active,
-                    "Backup failed".into(),
+                    words.backup_failed(),
                     text(&s.detail, "error"),
                     "/backups".into(),
                 ),
@@ -225,11 +220,8 @@ impl AlertWorker {
                 let n = alerts::dead_count(&mut *tx).await?;
                 let mut o = obs(
                     if n > 0 { Seen::Active } else { Seen::Clear },
-                    format!("{n} dead letter{}", if n == 1 { "" } else { "s" }),
-                    format!(
-                        "last: a delivery to {} ran out of attempts",
-                        text(&s.detail, "destination")
-                    ),
+                    words.dead_letters(n),
+                    words.ran_out(&text(&s.detail, "destination")),
                     "/alerts#dead-letters".into(),
                 );
                 o.value = Some(n as f64);
@@ -284,11 +276,7 @@ impl AlertWorker {
                     let n = alerts::dead_count(&mut *tx).await?;
                     let mut o = obs(
                         if n > 0 { Seen::Active } else { Seen::Clear },
-                        if n > 0 {
-                            format!("{n} dead letter{}", if n == 1 { "" } else { "s" })
-                        } else {
-                            "No dead letters".into()
-                        },
+                        self.texts().dead_letters(n),
                         String::new(),
                         "/alerts#dead-letters".into(),
                     );
@@ -397,12 +385,8 @@ impl AlertWorker {
             let active = events >= min_events.max(1) && rate > threshold;
             let mut o = obs(
                 if active { Seen::Active } else { Seen::Clear },
-                if active {
-                    format!("Error rate {rate:.1} % over the last {minutes} min")
-                } else {
-                    format!("Error rate back to {rate:.1} % over the last {minutes} min")
-                },
-                format!("{errors} errors in {events} events"),
+                self.texts().error_rate(active, rate, minutes),
+                self.texts().errors_in_events(errors, events),
                 format!("/?service={}", app::events::encode(&slug)),
             );
             o.value = Some(rate);
@@ -431,16 +415,7 @@ impl AlertWorker {
                 .slos
                 .iter()
                 .filter(|s| !s.met)
-                .map(|s| {
-                    format!(
-                        "{} {} (target {})",
-                        s.name,
-                        s.value
-                            .map(|v| format!("{v:.3}"))
-                            .unwrap_or_else(|| "–".into()),
-                        s.target
-                    )
-                })
+                .map(|s| self.texts().slo_entry(&s.name, s.value, s.target))
                 .collect();
             let o = obs(
                 if missed.is_empty() {
@@ -448,12 +423,8 @@ impl AlertWorker {
                 } else {
                     Seen::Active
                 },
-                if missed.is_empty() {
-                    "All SLOs met again".into()
-                } else {
-                    format!("SLO missed: {}", missed.join(", "))
-                },
-                "over the last 30 days".into(),
+                self.texts().slos(&missed),
+                self.texts().last_30_days(),
                 format!("/services/{}", app::events::encode(&slug)),
             );
             self.observe_if_needed(tx, rule, Some((id, &slug)), &o, now)
@@ -500,23 +471,15 @@ impl AlertWorker {
                 .into_iter()
                 .chain(error_burn)
                 .fold(0.0, f64::max);
-            let which = if uptime_burn.unwrap_or(0.0) >= error_burn.unwrap_or(0.0) {
-                "uptime"
-            } else {
-                "error rate"
-            };
+            let which = self
+                .texts()
+                .budget(uptime_burn.unwrap_or(0.0) >= error_burn.unwrap_or(0.0));
             let active = burn >= factor;
             let mut o = obs(
                 if active { Seen::Active } else { Seen::Clear },
-                if active {
-                    format!("Error budget ({which}) burning {burn:.1}× too fast")
-                } else {
-                    "Error budget burn back to normal".into()
-                },
-                format!(
-                    "last hour: {failures} failed of {checks} checks, {} errors in {} events",
-                    ev.errors, ev.events
-                ),
+                self.texts().burn(active, which, burn),
+                self.texts()
+                    .burn_detail(failures, checks, ev.errors, ev.events),
                 format!("/services/{}", app::events::encode(&slug)),
             );
             o.value = Some(burn);
@@ -549,17 +512,14 @@ impl AlertWorker {
         let age = r.last_ok.map(|t| now - t);
         let stale = age.is_none_or(|a| a > self.backup_warning);
         let (seen, title) = if failed {
-            (Seen::Active, "The last backup failed".to_owned())
+            (Seen::Active, self.texts().last_backup_failed())
         } else if stale {
             (
                 Seen::Active,
-                match age {
-                    Some(a) => format!("Last good backup is {} h old", a.num_hours()),
-                    None => "No backup yet".to_owned(),
-                },
+                self.texts().backup_age(age.map(|a| a.num_hours())),
             )
         } else {
-            (Seen::Clear, "Backups are fresh again".to_owned())
+            (Seen::Clear, self.texts().backups_fresh())
         };
         let mut o = obs(
             seen,
@@ -613,12 +573,11 @@ impl AlertWorker {
                 _ => "/".into(),
             };
             let title = match seen {
-                Seen::Tick => format!(
-                    "{}: none for {} min",
-                    rule.kind.label(),
-                    (rule.cooldown_seconds.max(60) + 59) / 60
+                Seen::Tick => self.texts().quiet_for(
+                    rule.kind.label_in(self.dispatch.language),
+                    (rule.cooldown_seconds.max(60) + 59) / 60,
                 ),
-                _ => rule.kind.label().to_owned(),
+                _ => rule.kind.label_in(self.dispatch.language).to_owned(),
             };
             let mut o = obs(seen, title, k.detail.unwrap_or_default(), path);
             o.value = k.value;

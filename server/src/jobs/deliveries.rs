@@ -63,6 +63,8 @@ pub struct DeliveryWork {
     secrets: Arc<SecretBox>,
     deliverer: Arc<Deliverer>,
     schedule: Vec<Duration>,
+    /// The language of e-mail and Slack messages (`--default-language`).
+    language: app::lang::Locale,
     destinations: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
 
@@ -72,12 +74,14 @@ impl DeliveryWork {
         secrets: Arc<SecretBox>,
         deliverer: Arc<Deliverer>,
         schedule: Vec<Duration>,
+        language: app::lang::Locale,
     ) -> Self {
         Self {
             pool,
             secrets,
             deliverer,
             schedule,
+            language,
             destinations: Mutex::default(),
         }
     }
@@ -122,8 +126,14 @@ impl DeliveryWork {
                         let Some(notice) = notice_of(&d.payload) else {
                             return Sent::refused("not a notice");
                         };
-                        self.post(d, &url, &notice.slack(), &[], &Default::default())
-                            .await
+                        self.post(
+                            d,
+                            &url,
+                            &notice.slack(self.language),
+                            &[],
+                            &Default::default(),
+                        )
+                        .await
                     }
                     ChannelKind::Email => {
                         let Some(notice) = notice_of(&d.payload) else {
@@ -242,7 +252,9 @@ impl DeliveryWork {
             Ok(m) => m,
             Err(e) => return Sent::refused(format!("sender {}: {e}", smtp.from)),
         };
-        let mut builder = Message::builder().from(from).subject(notice.subject());
+        let mut builder = Message::builder()
+            .from(from)
+            .subject(notice.subject(self.language));
         for to in &smtp.to {
             match to.parse::<Mailbox>() {
                 Ok(m) => builder = builder.to(m),
@@ -250,8 +262,8 @@ impl DeliveryWork {
             }
         }
         let message = match builder.multipart(MultiPart::alternative_plain_html(
-            notice.text(),
-            notice.html(),
+            notice.text(self.language),
+            notice.html(self.language),
         )) {
             Ok(m) => m,
             Err(e) => return Sent::refused(format!("building the message: {e}")),

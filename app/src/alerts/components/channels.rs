@@ -10,6 +10,7 @@ use super::{
     secret_view, text,
 };
 use crate::alerts::types::{ChannelInfo, ChannelKind, ChannelSpec, SmtpTls};
+use crate::lang::{t, td_string, tf, use_i18n, use_locale};
 
 fn mine(op: &Op) -> bool {
     matches!(op, Op::CreateChannel(_)) || op.channel().is_some()
@@ -25,9 +26,10 @@ const FIELDS: &[&str] = &[
 
 #[component]
 pub fn ChannelsTable(channels: Vec<ChannelInfo>, ops: Ops) -> impl IntoView {
+    let i18n = use_i18n();
     if channels.is_empty() {
         return view! {
-            <p class="muted">"No channels yet. Rules notify through channels: add one below."</p>
+            <p class="muted">{t!(i18n, channels.none)}</p>
         }
         .into_any();
     }
@@ -36,11 +38,11 @@ pub fn ChannelsTable(channels: Vec<ChannelInfo>, ops: Ops) -> impl IntoView {
             <table data-testid="channels-table">
                 <thead>
                     <tr>
-                        <th>"Name"</th>
-                        <th class="hide-sm">"Kind"</th>
-                        <th class="hide-sm">"Destination"</th>
-                        <th>"State"</th>
-                        <th>"Actions"</th>
+                        <th>{t!(i18n, auth.name)}</th>
+                        <th class="hide-sm">{t!(i18n, probe_form.kind)}</th>
+                        <th class="hide-sm">{t!(i18n, channels.destination)}</th>
+                        <th>{t!(i18n, services.state)}</th>
+                        <th>{t!(i18n, common.actions)}</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -54,6 +56,7 @@ pub fn ChannelsTable(channels: Vec<ChannelInfo>, ops: Ops) -> impl IntoView {
 
 #[component]
 fn ChannelRow(c: ChannelInfo, ops: Ops) -> impl IntoView {
+    let l = use_locale();
     let id = c.id;
     let disabled = c.disabled_at.is_some();
     let url = (c.kind == ChannelKind::Webhook)
@@ -63,30 +66,30 @@ fn ChannelRow(c: ChannelInfo, ops: Ops) -> impl IntoView {
         <tr data-testid=format!("channel-{}", c.name)>
             <td class="wrap-anywhere">
                 <div>{c.name.clone()}</div>
-                <div class="sm-line small muted">{format!("{} · {}", c.kind.label(), c.destination)}</div>
+                <div class="sm-line small muted">{format!("{} · {}", c.kind.label_in(l), c.destination)}</div>
             </td>
-            <td class="hide-sm">{c.kind.label()}</td>
+            <td class="hide-sm">{c.kind.label_in(l)}</td>
             <td class="hide-sm wrap-anywhere">
                 {match url {
                     Some(u) => view! { <div class="small mono">{u}</div> }.into_any(),
                     None => view! { <div>{c.destination.clone()}</div> }.into_any(),
                 }}
                 {c.previous_until.as_deref().map(|t| view! {
-                    <div class="small muted">{format!("old secret signs until {}", crate::components::format::timestamp(t))}</div>
+                    <div class="small muted">{tf!(l, channels.old_secret, until = crate::components::format::timestamp(l, t))}</div>
                 })}
             </td>
             <td><EndpointState disabled disabled_reason=c.disabled_reason.clone() /></td>
             <td class="actions">
-                {(!disabled).then(|| view! { <OpButton label="Send test" ops op=Op::SendTest(id, c.name.clone()) /> })}
+                {(!disabled).then(|| view! { <OpButton label=td_string!(l, channels.send_test) ops op=Op::SendTest(id, c.name.clone()) /> })}
                 {(c.kind == ChannelKind::Webhook).then(|| view! {
-                    <OpButton label="Rotate secret" ops op=Op::RotateChannel(id, c.name.clone()) />
+                    <OpButton label=td_string!(l, channels.rotate) ops op=Op::RotateChannel(id, c.name.clone()) />
                 })}
                 {if disabled {
-                    view! { <OpButton label="Enable" ops op=Op::ChannelEnabled(id, true) /> }.into_any()
+                    view! { <OpButton label=td_string!(l, users.enable) ops op=Op::ChannelEnabled(id, true) /> }.into_any()
                 } else {
-                    view! { <OpButton label="Disable" ops op=Op::ChannelEnabled(id, false) /> }.into_any()
+                    view! { <OpButton label=td_string!(l, users.disable) ops op=Op::ChannelEnabled(id, false) /> }.into_any()
                 }}
-                <ConfirmButton label="Delete" ask="Really delete?" ops op=Op::DeleteChannel(id) />
+                <ConfirmButton label=td_string!(l, common.delete) ask=td_string!(l, common.really_delete) ops op=Op::DeleteChannel(id) />
                 {row_error(ops, move |op| op.channel() == Some(id))}
             </td>
         </tr>
@@ -122,6 +125,8 @@ fn opt(s: RwSignal<String>) -> Option<String> {
 
 #[component]
 pub fn ChannelForm(ops: Ops) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let kind = RwSignal::new(ChannelKind::Webhook);
     let name = RwSignal::new(String::new());
     let url = RwSignal::new(String::new());
@@ -173,39 +178,43 @@ pub fn ChannelForm(ops: Ops) -> impl IntoView {
         ops.dispatch(Op::CreateChannel(spec));
     };
     let tls_options = [
-        (SmtpTls::Starttls, "starttls", "STARTTLS (port 587)"),
-        (SmtpTls::Tls, "tls", "TLS (port 465)"),
-        (SmtpTls::None, "none", "None (local relay only)"),
+        (
+            SmtpTls::Starttls,
+            "starttls",
+            td_string!(l, channels.starttls),
+        ),
+        (SmtpTls::Tls, "tls", td_string!(l, channels.tls)),
+        (SmtpTls::None, "none", td_string!(l, channels.no_tls)),
     ];
     view! {
         <details class="form-box">
-            <summary>"Add a channel"</summary>
+            <summary>{t!(i18n, channels.add_title)}</summary>
             <form class="form-grid" novalidate on:submit=submit data-testid="channel-form">
-                <Field label="Kind" ops form=create field="kind">
+                <Field label=td_string!(l, probe_form.kind) ops form=create field="kind">
                     <select on:change=move |ev| {
                         if let Some(k) = ChannelKind::parse(&event_target_value(&ev)) {
                             kind.set(k);
                         }
                     }>
-                        <option value="webhook">"Webhook (signed JSON)"</option>
-                        <option value="slack">"Slack-compatible incoming webhook"</option>
-                        <option value="email">"E-mail"</option>
+                        <option value="webhook">{t!(i18n, channels.webhook_option)}</option>
+                        <option value="slack">{t!(i18n, channels.slack_option)}</option>
+                        <option value="email">{t!(i18n, channel_kind.email)}</option>
                     </select>
                 </Field>
-                <Field label="Name" ops form=create field="name">{text(name, "text", "ops on-call")}</Field>
+                <Field label=td_string!(l, auth.name) ops form=create field="name">{text(name, "text", td_string!(l, channels.name_placeholder))}</Field>
                 <Show when=move || kind.get() != ChannelKind::Email>
                     <Field label="URL" ops form=create field="url">{text(url, "url", "https://hooks.example.org/leitstand")}</Field>
                 </Show>
                 <Show when=move || kind.get() == ChannelKind::Webhook>
-                    <Field label="Extra headers (optional), one “Header: value” per line" ops form=create field="headers">
+                    <Field label=td_string!(l, channels.headers) ops form=create field="headers">
                         <textarea rows="2" placeholder="Authorization: Bearer …" prop:value=move || extra.get()
                             on:input=move |ev| extra.set(event_target_value(&ev))></textarea>
                     </Field>
                 </Show>
                 <Show when=move || kind.get() == ChannelKind::Email>
-                    <Field label="SMTP server" ops form=create field="host">{text(host, "text", "smtp.example.org")}</Field>
-                    <Field label="Port (optional)" ops form=create field="port">{text(port, "number", "587")}</Field>
-                    <Field label="Encryption" ops form=create field="tls">
+                    <Field label=td_string!(l, channels.smtp) ops form=create field="host">{text(host, "text", "smtp.example.org")}</Field>
+                    <Field label=td_string!(l, channels.port) ops form=create field="port">{text(port, "number", "587")}</Field>
+                    <Field label=td_string!(l, channels.encryption) ops form=create field="tls">
                         <select on:change=move |ev| {
                             let v = event_target_value(&ev);
                             if let Some((t, _, _)) = tls_options.iter().find(|(_, s, _)| *s == v) {
@@ -215,12 +224,12 @@ pub fn ChannelForm(ops: Ops) -> impl IntoView {
                             {tls_options.iter().map(|(_, value, label)| view! { <option value=*value>{*label}</option> }).collect_view()}
                         </select>
                     </Field>
-                    <Field label="User name (optional)" ops form=create field="username">{text(username, "text", "")}</Field>
-                    <Field label="Password (optional)" ops form=create field="password">{text(password, "password", "")}</Field>
-                    <Field label="From" ops form=create field="from">{text(from, "email", "leitstand@example.org")}</Field>
-                    <Field label="To (comma-separated)" ops form=create field="to">{text(to, "text", "ops@example.org")}</Field>
+                    <Field label=td_string!(l, channels.username) ops form=create field="username">{text(username, "text", "")}</Field>
+                    <Field label=td_string!(l, channels.password) ops form=create field="password">{text(password, "password", "")}</Field>
+                    <Field label=td_string!(l, channels.from) ops form=create field="from">{text(from, "email", "leitstand@example.org")}</Field>
+                    <Field label=td_string!(l, channels.to) ops form=create field="to">{text(to, "text", "ops@example.org")}</Field>
                 </Show>
-                <div><button class="btn primary" type="submit" disabled=move || ops.busy_with(create)>"Add channel"</button></div>
+                <div><button class="btn primary" type="submit" disabled=move || ops.busy_with(create)>{t!(i18n, channels.add)}</button></div>
             </form>
             {form_error(ops, create, FIELDS)}
         </details>

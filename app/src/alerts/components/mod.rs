@@ -19,6 +19,7 @@ use super::server_fns::{
 };
 use super::types::{ChannelSpec, RuleSpec};
 use crate::error::AppError;
+use crate::lang::{Locale, t, td_string, tf, use_i18n, use_locale};
 
 /// Something an admin does on the page. Names ride along for the messages.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,21 +52,21 @@ pub enum Done {
     Said(String),
 }
 
-fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
-fn secret_of(c: CreatedEndpoint, what: &str) -> Done {
+fn secret_of(c: CreatedEndpoint, added: &str) -> Done {
     match c.secret {
         Some(s) => Done::Secret(s),
-        None => Done::Said(format!("{what} added.")),
+        None => Done::Said(added.to_owned()),
     }
 }
 
 impl Op {
-    async fn run(self) -> Result<Done, AppError> {
+    /// Runs the op; what it says is in `l`.
+    async fn run(self, l: Locale) -> Result<Done, AppError> {
         Ok(match self {
-            Op::CreateChannel(spec) => secret_of(create_alert_channel(spec).await?, "Channel"),
+            Op::CreateChannel(spec) => secret_of(
+                create_alert_channel(spec).await?,
+                td_string!(l, alerts.channel_added),
+            ),
             Op::DeleteChannel(id) => delete_alert_channel(id).await.map(|()| Done::Changed)?,
             Op::RotateChannel(id, _) => Done::Secret(rotate_alert_channel_secret(id).await?),
             Op::ChannelEnabled(id, on) => set_alert_channel_enabled(id, on)
@@ -73,22 +74,20 @@ impl Op {
                 .map(|()| Done::Changed)?,
             Op::SendTest(id, name) => {
                 send_alert_test(id).await?;
-                Done::Said(format!(
-                    "Test message to “{name}” queued. If it cannot be delivered, it shows \
-                     under Dead letters once its attempts are used up."
-                ))
+                Done::Said(tf!(l, alerts.test_queued, name = name))
             }
             Op::CreateRule(spec) => {
                 create_alert_rule(spec).await?;
-                Done::Said("Rule added.".into())
+                Done::Said(td_string!(l, alerts.rule_added).into())
             }
             Op::RuleEnabled(id, on) => set_alert_rule_enabled(id, on)
                 .await
                 .map(|()| Done::Changed)?,
             Op::DeleteRule(id) => delete_alert_rule(id).await.map(|()| Done::Changed)?,
-            Op::CreateSubscription(form) => {
-                secret_of(create_event_subscription(form).await?, "Subscription")
-            }
+            Op::CreateSubscription(form) => secret_of(
+                create_event_subscription(form).await?,
+                td_string!(l, alerts.subscription_added),
+            ),
             Op::DeleteSubscription(id) => delete_event_subscription(id)
                 .await
                 .map(|()| Done::Changed)?,
@@ -100,14 +99,15 @@ impl Op {
                 .map(|()| Done::Changed)?,
             Op::Replay(id) => {
                 let n = replay_dead_letters(id).await?;
-                Done::Said(format!(
-                    "{} re-queued for a new round of attempts.",
-                    plural(n, "delivery", "deliveries")
-                ))
+                Done::Said(if n == 1 {
+                    td_string!(l, alerts.one_requeued).to_owned()
+                } else {
+                    tf!(l, alerts.n_requeued, count = n)
+                })
             }
             Op::Discard(id) => {
                 discard_dead_letter(id).await?;
-                Done::Said("Dead letter discarded.".into())
+                Done::Said(td_string!(l, alerts.discarded).into())
             }
         })
     }
@@ -156,10 +156,11 @@ pub struct Ops(Action<Op, (Op, Result<Done, AppError>)>);
 
 impl Ops {
     pub fn new() -> Self {
-        Self(Action::new(|op: &Op| {
+        let l = use_locale();
+        Self(Action::new(move |op: &Op| {
             let op = op.clone();
             async move {
-                let result = op.clone().run().await;
+                let result = op.clone().run(l).await;
                 (op, result)
             }
         }))
@@ -198,10 +199,11 @@ impl Ops {
 
 /// A form's validation message for one of its fields.
 pub fn field_error(ops: Ops, form: fn(&Op) -> bool, field: &'static str) -> impl IntoView {
+    let l = use_locale();
     move || match ops.error(form) {
-        Some(AppError::Validation { field: f, message }) if f == field => {
-            Some(view! { <span class="field-error" role="alert">{message}</span> })
-        }
+        Some(AppError::Validation { field: f, message }) if f == field => Some(
+            view! { <span class="field-error" role="alert">{crate::lang::messages::detail(l, &message)}</span> },
+        ),
         _ => None,
     }
 }
@@ -212,18 +214,20 @@ pub fn form_error(
     form: fn(&Op) -> bool,
     fields: &'static [&'static str],
 ) -> impl IntoView {
+    let l = use_locale();
     move || {
         ops.error(form)
             .filter(|e| !matches!(e, AppError::Validation { field, .. } if fields.contains(&field.as_str())))
-            .map(|e| view! { <p class="error-text" role="alert">{e.to_string()}</p> })
+            .map(|e| view! { <p class="error-text" role="alert">{crate::error::describe(l, &e)}</p> })
     }
 }
 
 /// The error of the last button pressed in one table row.
 pub fn row_error(ops: Ops, mine: impl Fn(&Op) -> bool + Send + Sync + 'static) -> impl IntoView {
+    let l = use_locale();
     move || {
         ops.error(&mine)
-            .map(|e| view! { <div class="error-text small" role="alert">{e.to_string()}</div> })
+            .map(|e| view! { <div class="error-text small" role="alert">{crate::error::describe(l, &e)}</div> })
     }
 }
 
@@ -311,6 +315,8 @@ pub fn OpButton(label: &'static str, ops: Ops, op: Op) -> impl IntoView {
 /// A signing secret, shown this once, with a copy button.
 #[component]
 pub fn SecretOnce(title: String, secret: String) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let copied = RwSignal::new(false);
     let value = secret.clone();
     let copy = move |_| {
@@ -326,13 +332,13 @@ pub fn SecretOnce(title: String, secret: String) -> impl IntoView {
         <div class="secret-box" role="status" data-testid="signing-secret">
             <p>
                 <strong>{title}</strong>
-                " Copy it now: it will not be shown again. Receivers check the "
-                <code>"webhook-signature"</code> " header with it."
+                " " {t!(i18n, alerts.secret_copy)} " "
+                <code>"webhook-signature"</code> {t!(i18n, alerts.secret_header)}
             </p>
             <div class="secret-row">
                 <code>{secret}</code>
                 <button class="btn small" type="button" on:click=copy>
-                    {move || if copied.get() { "Copied" } else { "Copy" }}
+                    {move || if copied.get() { td_string!(l, keys.copied) } else { td_string!(l, keys.copy) }}
                 </button>
             </div>
         </div>
@@ -341,14 +347,19 @@ pub fn SecretOnce(title: String, secret: String) -> impl IntoView {
 
 /// The secret of the last create or rotate op that `mine` claims.
 pub fn secret_view(ops: Ops, mine: fn(&Op) -> bool) -> impl IntoView {
+    let l = use_locale();
     move || match ops.outcome(mine) {
         Some((op, Ok(Done::Secret(secret)))) => {
             let title = match op {
-                Op::CreateChannel(spec) => format!("Channel “{}” added.", spec.name),
-                Op::CreateSubscription(form) => format!("Subscription “{}” added.", form.name),
-                Op::RotateChannel(_, name) | Op::RotateSubscription(_, name) => format!(
-                    "New signing secret for “{name}”; the old one keeps signing for 24 hours."
-                ),
+                Op::CreateChannel(spec) => {
+                    tf!(l, alerts.channel_named_added, name = spec.name)
+                }
+                Op::CreateSubscription(form) => {
+                    tf!(l, alerts.subscription_named_added, name = form.name)
+                }
+                Op::RotateChannel(_, name) | Op::RotateSubscription(_, name) => {
+                    tf!(l, alerts.new_secret, name = name)
+                }
                 _ => String::new(),
             };
             Some(view! { <SecretOnce title secret /> })
@@ -360,19 +371,19 @@ pub fn secret_view(ops: Ops, mine: fn(&Op) -> bool) -> impl IntoView {
 /// "active", or why not, in a warning style.
 #[component]
 pub fn EndpointState(disabled_reason: Option<String>, disabled: bool) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     if !disabled {
-        return view! { <span class="badge ok">"active"</span> }.into_any();
+        return view! { <span class="badge ok">{t!(i18n, users.active)}</span> }.into_any();
     }
-    let reason = disabled_reason.unwrap_or_else(|| "no reason given".into());
+    let reason = disabled_reason.unwrap_or_else(|| td_string!(l, alerts.no_reason).into());
     let gone = reason.contains("410");
     view! {
         <div class="endpoint-disabled" role="status">
-            <span class="badge warn">"disabled"</span>
-            <div class="small">{format!("disabled: {reason}")}</div>
+            <span class="badge warn">{t!(i18n, users.disabled)}</span>
+            <div class="small">{format!("{}: {}", td_string!(l, users.disabled), crate::lang::messages::detail(l, &reason))}</div>
             {gone.then(|| view! {
-                <div class="small muted">
-                    "The endpoint answered 410 Gone, so Leitstand stopped sending. Enable it once the endpoint is back."
-                </div>
+                <div class="small muted">{t!(i18n, alerts.gone)}</div>
             })}
         </div>
     }

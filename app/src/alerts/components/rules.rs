@@ -11,6 +11,7 @@ use crate::alerts::types::{
 };
 use crate::components::format::duration;
 use crate::error::AppError;
+use crate::lang::{Locale, t, td_string, tf, use_i18n, use_locale};
 
 fn create(op: &Op) -> bool {
     matches!(op, Op::CreateRule(_))
@@ -32,17 +33,24 @@ const FIELDS: &[&str] = &[
 ];
 
 /// The settings that make a rule differ from its kind's plain meaning.
-fn tuning(r: &RuleInfo) -> Option<String> {
+fn tuning(l: Locale, r: &RuleInfo) -> Option<String> {
+    // Thresholds as given (`0.5`), with the language's decimal separator.
+    let number = |v: f64| match l {
+        Locale::de => v.to_string().replace('.', ","),
+        Locale::en => v.to_string(),
+    };
     match r.kind {
-        RuleKind::ErrorRate => Some(format!(
-            "above {} % over {}, at least {} events",
-            r.threshold.unwrap_or(ERROR_RATE_THRESHOLD),
-            duration(f64::from(r.window_seconds.unwrap_or(ERROR_RATE_WINDOW))),
-            r.min_events.unwrap_or(ERROR_RATE_MIN_EVENTS)
+        RuleKind::ErrorRate => Some(tf!(
+            l,
+            rules.error_rate_tuning,
+            threshold = number(r.threshold.unwrap_or(ERROR_RATE_THRESHOLD)),
+            window = duration(l, f64::from(r.window_seconds.unwrap_or(ERROR_RATE_WINDOW))),
+            events = r.min_events.unwrap_or(ERROR_RATE_MIN_EVENTS)
         )),
-        RuleKind::SloBurn => Some(format!(
-            "burning faster than {}×",
-            r.threshold.unwrap_or(BURN_RATE_THRESHOLD)
+        RuleKind::SloBurn => Some(tf!(
+            l,
+            rules.burn_tuning,
+            rate = number(r.threshold.unwrap_or(BURN_RATE_THRESHOLD))
         )),
         _ => None,
     }
@@ -50,8 +58,9 @@ fn tuning(r: &RuleInfo) -> Option<String> {
 
 #[component]
 pub fn RulesTable(rules: Vec<RuleInfo>, channels: Vec<ChannelInfo>, ops: Ops) -> impl IntoView {
+    let i18n = use_i18n();
     if rules.is_empty() {
-        return view! { <p class="muted">"No rules yet: nothing notifies anyone."</p> }.into_any();
+        return view! { <p class="muted">{t!(i18n, rules.none)}</p> }.into_any();
     }
     let channels = StoredValue::new(channels);
     view! {
@@ -59,12 +68,12 @@ pub fn RulesTable(rules: Vec<RuleInfo>, channels: Vec<ChannelInfo>, ops: Ops) ->
             <table data-testid="rules-table">
                 <thead>
                     <tr>
-                        <th>"Rule"</th>
-                        <th class="hide-sm">"Service"</th>
-                        <th class="hide-sm">"Channels"</th>
-                        <th class="hide-sm">"Cooldown"</th>
-                        <th>"State"</th>
-                        <th>"Actions"</th>
+                        <th>{t!(i18n, rules.rule)}</th>
+                        <th class="hide-sm">{t!(i18n, dash.service)}</th>
+                        <th class="hide-sm">{t!(i18n, alerts.channels)}</th>
+                        <th class="hide-sm">{t!(i18n, rules.cooldown)}</th>
+                        <th>{t!(i18n, services.state)}</th>
+                        <th>{t!(i18n, common.actions)}</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -87,39 +96,43 @@ pub fn RulesTable(rules: Vec<RuleInfo>, channels: Vec<ChannelInfo>, ops: Ops) ->
 
 #[component]
 fn RuleRow(r: RuleInfo, names: String, ops: Ops) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let id = r.id;
     let service = if r.kind.instance_wide() {
-        "Leitstand itself".to_owned()
+        td_string!(l, rules.itself).to_owned()
     } else {
-        r.service.clone().unwrap_or_else(|| "all services".into())
+        r.service
+            .clone()
+            .unwrap_or_else(|| td_string!(l, services.all_services_badge).into())
     };
     let state = if !r.enabled {
-        view! { <span class="badge">"off"</span> }.into_any()
+        view! { <span class="badge">{t!(i18n, rules.off)}</span> }.into_any()
     } else if r.firing.is_empty() {
-        view! { <span class="badge ok">"quiet"</span> }.into_any()
+        view! { <span class="badge ok">{t!(i18n, rules.quiet)}</span> }.into_any()
     } else {
-        view! { <span class="badge bad">{format!("firing for {}", r.firing.join(", "))}</span> }
+        view! { <span class="badge bad">{tf!(l, rules.firing, services = r.firing.join(", "))}</span> }
             .into_any()
     };
     view! {
         <tr data-testid=format!("rule-{}", r.name)>
             <td class="wrap-anywhere">
                 <div>{r.name.clone()}</div>
-                <div class="small muted">{r.kind.label()}</div>
-                {tuning(&r).map(|t| view! { <div class="small muted">{t}</div> })}
+                <div class="small muted">{r.kind.label_in(l)}</div>
+                {tuning(l, &r).map(|t| view! { <div class="small muted">{t}</div> })}
                 <div class="sm-line small muted">{format!("{service} → {names}")}</div>
             </td>
             <td class="hide-sm">{service.clone()}</td>
             <td class="hide-sm wrap-anywhere">{names.clone()}</td>
-            <td class="hide-sm nowrap">{duration(f64::from(r.cooldown_seconds))}</td>
+            <td class="hide-sm nowrap">{duration(l, f64::from(r.cooldown_seconds))}</td>
             <td>{state}</td>
             <td class="actions">
                 {if r.enabled {
-                    view! { <OpButton label="Disable" ops op=Op::RuleEnabled(id, false) /> }.into_any()
+                    view! { <OpButton label=td_string!(l, users.disable) ops op=Op::RuleEnabled(id, false) /> }.into_any()
                 } else {
-                    view! { <OpButton label="Enable" ops op=Op::RuleEnabled(id, true) /> }.into_any()
+                    view! { <OpButton label=td_string!(l, users.enable) ops op=Op::RuleEnabled(id, true) /> }.into_any()
                 }}
-                <ConfirmButton label="Delete" ask="Really delete?" ops op=Op::DeleteRule(id) />
+                <ConfirmButton label=td_string!(l, common.delete) ask=td_string!(l, common.really_delete) ops op=Op::DeleteRule(id) />
                 {row_error(ops, move |op| op.rule() == Some(id))}
             </td>
         </tr>
@@ -139,6 +152,8 @@ fn number(s: RwSignal<String>) -> Option<f64> {
 
 #[component]
 pub fn RuleForm(ops: Ops, overview: Resource<Result<AlertsOverview, AppError>>) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let kind = RwSignal::new(RuleKind::CriticalEvent);
     let name = RwSignal::new(String::new());
     let service = RwSignal::new(String::new());
@@ -173,28 +188,28 @@ pub fn RuleForm(ops: Ops, overview: Resource<Result<AlertsOverview, AppError>>) 
         }));
     };
     let threshold_label = move || match kind.get() {
-        RuleKind::SloBurn => "Burn rate above (× the sustainable rate)",
-        _ => "Error rate above (%)",
+        RuleKind::SloBurn => td_string!(l, rules.burn_above),
+        _ => td_string!(l, rules.rate_above),
     };
     view! {
         <details class="form-box">
-            <summary>"Add a rule"</summary>
+            <summary>{t!(i18n, rules.add_title)}</summary>
             <form class="form-grid" novalidate on:submit=submit data-testid="rule-form">
-                <Field label="Name" ops form=create field="name">{text(name, "text", "shop critical")}</Field>
-                <Field label="When" ops form=create field="kind">
+                <Field label=td_string!(l, auth.name) ops form=create field="name">{text(name, "text", td_string!(l, rules.name_placeholder))}</Field>
+                <Field label=td_string!(l, rules.when) ops form=create field="kind">
                     <select on:change=move |ev| {
                         if let Some(k) = RuleKind::parse(&event_target_value(&ev)) {
                             kind.set(k);
                         }
                     }>
                         {RuleKind::ALL.into_iter().map(|k| view! {
-                            <option value=k.as_str() selected=move || kind.get() == k>{k.label()}</option>
+                            <option value=k.as_str() selected=move || kind.get() == k>{k.label_in(l)}</option>
                         }).collect_view()}
                     </select>
                 </Field>
                 <Show when=move || !kind.get().instance_wide()>
-                    <Field label="Service" ops form=create field="service">
-                        <ServiceSelect overview value=service all="All services" />
+                    <Field label=td_string!(l, dash.service) ops form=create field="service">
+                        <ServiceSelect overview value=service all=td_string!(l, dash.all_services) />
                     </Field>
                 </Show>
                 <Show when=move || matches!(kind.get(), RuleKind::ErrorRate | RuleKind::SloBurn)>
@@ -207,22 +222,22 @@ pub fn RuleForm(ops: Ops, overview: Resource<Result<AlertsOverview, AppError>>) 
                     </label>
                 </Show>
                 <Show when=move || kind.get() == RuleKind::ErrorRate>
-                    <Field label="Window (seconds)" ops form=create field="window_seconds">
+                    <Field label=td_string!(l, rules.window) ops form=create field="window_seconds">
                         {text(window, "number", "300")}
                     </Field>
-                    <Field label="At least this many events in the window" ops form=create field="min_events">
+                    <Field label=td_string!(l, rules.min_events) ops form=create field="min_events">
                         {text(min_events, "number", "20")}
                     </Field>
                 </Show>
-                <Field label="Quiet for (cooldown, seconds)" ops form=create field="cooldown_seconds">
+                <Field label=td_string!(l, rules.cooldown_label) ops form=create field="cooldown_seconds">
                     {text(cooldown, "number", "300")}
                 </Field>
                 <fieldset class="choices">
-                    <legend>"Notify through"</legend>
+                    <legend>{t!(i18n, rules.notify_through)}</legend>
                     <ChannelChoices overview chosen />
                     {super::field_error(ops, create, "channels")}
                 </fieldset>
-                <div><button class="btn primary" type="submit" disabled=move || ops.busy_with(create)>"Add rule"</button></div>
+                <div><button class="btn primary" type="submit" disabled=move || ops.busy_with(create)>{t!(i18n, rules.add)}</button></div>
             </form>
             {form_error(ops, create, FIELDS)}
         </details>
@@ -235,6 +250,7 @@ fn ChannelChoices(
     overview: Resource<Result<AlertsOverview, AppError>>,
     chosen: RwSignal<Vec<i64>>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
     let toggle = move |id: i64| {
         chosen.update(|list| {
             if let Some(i) = list.iter().position(|x| *x == id) {
@@ -249,7 +265,7 @@ fn ChannelChoices(
             {move || Suspend::new(async move {
                 let channels = overview.await.map(|o| o.channels).unwrap_or_default();
                 if channels.is_empty() {
-                    return view! { <span class="small muted">"Add a channel first."</span> }.into_any();
+                    return view! { <span class="small muted">{t!(i18n, rules.channel_first)}</span> }.into_any();
                 }
                 channels.into_iter().map(|c| {
                     let id = c.id;

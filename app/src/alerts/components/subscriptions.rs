@@ -12,6 +12,7 @@ use crate::alerts::server_fns::{AlertsOverview, SubscriptionForm as Form};
 use crate::alerts::types::SubscriptionInfo;
 use crate::error::AppError;
 use crate::events::Level;
+use crate::lang::{t, td_string, tf, use_i18n, use_locale};
 
 fn create(op: &Op) -> bool {
     matches!(op, Op::CreateSubscription(_))
@@ -25,20 +26,20 @@ const FIELDS: &[&str] = &["name", "url", "service", "min_level", "kind_prefix"];
 
 #[component]
 pub fn SubscriptionsTable(subscriptions: Vec<SubscriptionInfo>, ops: Ops) -> impl IntoView {
+    let i18n = use_i18n();
     if subscriptions.is_empty() {
-        return view! { <p class="muted">"No subscriptions: events go nowhere else."</p> }
-            .into_any();
+        return view! { <p class="muted">{t!(i18n, subs.none)}</p> }.into_any();
     }
     view! {
         <div class="table-wrap" tabindex="0">
             <table data-testid="subscriptions-table">
                 <thead>
                     <tr>
-                        <th>"Name"</th>
+                        <th>{t!(i18n, auth.name)}</th>
                         <th class="hide-sm">"URL"</th>
-                        <th class="hide-sm">"Events"</th>
-                        <th>"State"</th>
-                        <th>"Actions"</th>
+                        <th class="hide-sm">{t!(i18n, maturity.events)}</th>
+                        <th>{t!(i18n, services.state)}</th>
+                        <th>{t!(i18n, common.actions)}</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -52,14 +53,19 @@ pub fn SubscriptionsTable(subscriptions: Vec<SubscriptionInfo>, ops: Ops) -> imp
 
 #[component]
 fn SubscriptionRow(s: SubscriptionInfo, ops: Ops) -> impl IntoView {
+    let l = use_locale();
     let id = s.id;
     let disabled = s.disabled_at.is_some();
-    let mut filter = vec![s.service.clone().unwrap_or_else(|| "all services".into())];
+    let mut filter = vec![
+        s.service
+            .clone()
+            .unwrap_or_else(|| td_string!(l, services.all_services_badge).into()),
+    ];
     if s.min_level != Level::Debug.as_str() {
-        filter.push(format!("{} and above", s.min_level));
+        filter.push(tf!(l, subs.and_above, level = s.min_level.clone()));
     }
     if !s.kind_prefix.is_empty() {
-        filter.push(format!("type {}…", s.kind_prefix));
+        filter.push(tf!(l, subs.type_prefix, prefix = s.kind_prefix.clone()));
     }
     let filter = filter.join(" · ");
     view! {
@@ -73,13 +79,13 @@ fn SubscriptionRow(s: SubscriptionInfo, ops: Ops) -> impl IntoView {
             <td class="hide-sm small">{filter}</td>
             <td><EndpointState disabled disabled_reason=s.disabled_reason.clone() /></td>
             <td class="actions">
-                <OpButton label="Rotate secret" ops op=Op::RotateSubscription(id, s.name.clone()) />
+                <OpButton label=td_string!(l, channels.rotate) ops op=Op::RotateSubscription(id, s.name.clone()) />
                 {if disabled {
-                    view! { <OpButton label="Enable" ops op=Op::SubscriptionEnabled(id, true) /> }.into_any()
+                    view! { <OpButton label=td_string!(l, users.enable) ops op=Op::SubscriptionEnabled(id, true) /> }.into_any()
                 } else {
-                    view! { <OpButton label="Disable" ops op=Op::SubscriptionEnabled(id, false) /> }.into_any()
+                    view! { <OpButton label=td_string!(l, users.disable) ops op=Op::SubscriptionEnabled(id, false) /> }.into_any()
                 }}
-                <ConfirmButton label="Delete" ask="Really delete?" ops op=Op::DeleteSubscription(id) />
+                <ConfirmButton label=td_string!(l, common.delete) ask=td_string!(l, common.really_delete) ops op=Op::DeleteSubscription(id) />
                 {row_error(ops, move |op| op.subscription() == Some(id))}
             </td>
         </tr>
@@ -100,6 +106,8 @@ pub fn SubscriptionForm(
     ops: Ops,
     overview: Resource<Result<AlertsOverview, AppError>>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let name = RwSignal::new(String::new());
     let url = RwSignal::new(String::new());
     let service = RwSignal::new(String::new());
@@ -125,25 +133,25 @@ pub fn SubscriptionForm(
     };
     view! {
         <details class="form-box">
-            <summary>"Add a subscription"</summary>
+            <summary>{t!(i18n, subs.add_title)}</summary>
             <form class="form-grid" novalidate on:submit=submit data-testid="subscription-form">
-                <Field label="Name" ops form=create field="name">{text(name, "text", "warehouse feed")}</Field>
+                <Field label=td_string!(l, auth.name) ops form=create field="name">{text(name, "text", td_string!(l, subs.name_placeholder))}</Field>
                 <Field label="URL" ops form=create field="url">{text(url, "url", "https://ingest.example.org/leitstand")}</Field>
-                <Field label="Service" ops form=create field="service">
-                    <ServiceSelect overview value=service all="All services" />
+                <Field label=td_string!(l, dash.service) ops form=create field="service">
+                    <ServiceSelect overview value=service all=td_string!(l, dash.all_services) />
                 </Field>
-                <Field label="Lowest level" ops form=create field="min_level">
+                <Field label=td_string!(l, subs.lowest_level) ops form=create field="min_level">
                     <select on:change=move |ev| level.set(event_target_value(&ev))>
-                        <option value="">"Every level"</option>
-                        {Level::ALL.into_iter().skip(1).map(|l| view! {
-                            <option value=l.as_str()>{format!("{} and above", l.as_str())}</option>
+                        <option value="">{t!(i18n, subs.every_level)}</option>
+                        {Level::ALL.into_iter().skip(1).map(|lv| view! {
+                            <option value=lv.as_str()>{tf!(l, subs.and_above, level = lv.as_str())}</option>
                         }).collect_view()}
                     </select>
                 </Field>
-                <Field label="Type starts with (optional)" ops form=create field="kind_prefix">
+                <Field label=td_string!(l, subs.type_starts) ops form=create field="kind_prefix">
                     {text(prefix, "text", "order.")}
                 </Field>
-                <div><button class="btn primary" type="submit" disabled=move || ops.busy_with(create)>"Add subscription"</button></div>
+                <div><button class="btn primary" type="submit" disabled=move || ops.busy_with(create)>{t!(i18n, subs.add)}</button></div>
             </form>
             {form_error(ops, create, FIELDS)}
         </details>

@@ -155,6 +155,8 @@ pub struct Dispatch {
     pub base_url: String,
     /// Delay of the first attempt (the schedule's first step).
     pub first_delay: Duration,
+    /// The language notices are written in (`--default-language`).
+    pub language: crate::lang::Locale,
 }
 
 /// Applies `obs` to `rule`'s state for `service` (None: Leitstand

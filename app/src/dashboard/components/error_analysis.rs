@@ -3,14 +3,16 @@
 use leptos::prelude::*;
 
 use crate::components::format::{count, duration, percent, rate};
-use crate::dashboard::kpi::formula;
 use crate::dashboard::types::{ErrorAnalysis, Kpis};
+use crate::lang::{t, td_string, use_i18n, use_locale};
 
 #[component]
 pub fn ErrorAnalysisPanel(
     #[prop(into)] errors: Signal<ErrorAnalysis>,
     #[prop(into)] kpis: Signal<Kpis>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let stat =
         |label: &'static str, id: &'static str, help: &'static str, value: Signal<String>| {
             view! {
@@ -23,20 +25,20 @@ pub fn ErrorAnalysisPanel(
     view! {
         <section class="panel" aria-labelledby="error-analysis-title">
             <div class="panel-header">
-                <h2 id="error-analysis-title">"Error analysis"</h2>
+                <h2 id="error-analysis-title">{t!(i18n, dash.error_analysis)}</h2>
             </div>
             <dl class="stats">
-                {stat("Error rate", "error-rate", formula::QUALITY, Signal::derive(move || rate(kpis.get().error_rate)))}
-                {stat("Open errors", "open", formula::OPEN, Signal::derive(move || count(errors.get().open)))}
-                {stat("Fix rate", "fix-rate", formula::FIX_RATE, Signal::derive(move || percent(errors.get().fix_rate)))}
-                {stat("Fixes / week", "fixes-week", formula::FIXES_WEEK, Signal::derive(move || count(errors.get().fixes_per_week)))}
-                {stat("MTTR", "mttr", formula::MTTR, Signal::derive(move || errors.get().mttr_seconds.map(duration).unwrap_or_else(|| "—".into())))}
+                {stat(td_string!(l, dash.error_rate), "error-rate", td_string!(l, formula.quality), Signal::derive(move || rate(l, kpis.get().error_rate)))}
+                {stat(td_string!(l, dash.open_errors), "open", td_string!(l, formula.open), Signal::derive(move || count(l, errors.get().open)))}
+                {stat(td_string!(l, dash.fix_rate), "fix-rate", td_string!(l, formula.fix_rate), Signal::derive(move || percent(l, errors.get().fix_rate)))}
+                {stat(td_string!(l, dash.fixes_week), "fixes-week", td_string!(l, formula.fixes_week), Signal::derive(move || count(l, errors.get().fixes_per_week)))}
+                {stat(td_string!(l, dash.mttr), "mttr", td_string!(l, formula.mttr), Signal::derive(move || errors.get().mttr_seconds.map(|s| duration(l, s)).unwrap_or_else(|| "—".into())))}
             </dl>
-            <h3 class="subhead">"Top error sources"</h3>
+            <h3 class="subhead">{t!(i18n, dash.top_sources)}</h3>
             {move || {
                 let sources = errors.get().top_sources;
                 if sources.is_empty() {
-                    view! { <p class="muted" data-testid="top-sources-empty">"No errors in this range."</p> }.into_any()
+                    view! { <p class="muted" data-testid="top-sources-empty">{t!(i18n, dash.no_errors)}</p> }.into_any()
                 } else {
                     let max = sources.iter().map(|s| s.errors).max().unwrap_or(1).max(1) as f64;
                     view! {
@@ -51,7 +53,7 @@ pub fn ErrorAnalysisPanel(
                                             {if s.feature.is_empty() { "—".to_owned() } else { s.feature }}
                                         </span>
                                         <span class="source-bar" aria-hidden="true"><span style=format!("width: {width:.1}%")></span></span>
-                                        <span class="num">{count(s.errors)}</span>
+                                        <span class="num">{count(l, s.errors)}</span>
                                     </li>
                                 }
                             }).collect_view()}

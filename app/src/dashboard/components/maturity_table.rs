@@ -3,8 +3,8 @@
 use leptos::prelude::*;
 
 use crate::components::format::{count, rate};
-use crate::dashboard::kpi::formula;
 use crate::dashboard::types::MaturityRow;
+use crate::lang::{Locale, t, t_string, td_string, use_i18n, use_locale};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Column {
@@ -37,8 +37,20 @@ fn sort_rows(rows: &mut [MaturityRow], column: Column, ascending: bool) {
     });
 }
 
+/// A maturity level (1–4) in words.
+fn level_label(locale: Locale, level: u8) -> &'static str {
+    match level {
+        4 => td_string!(locale, maturity.mission_critical),
+        3 => td_string!(locale, maturity.stable),
+        2 => td_string!(locale, maturity.beta),
+        _ => td_string!(locale, maturity.prototype),
+    }
+}
+
 #[component]
 pub fn MaturityTable(#[prop(into)] rows: Signal<Vec<MaturityRow>>) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let sort = RwSignal::new((Column::Level, false));
     let filter = RwSignal::new(String::new());
     let services = Memo::new(move |_| {
@@ -86,31 +98,31 @@ pub fn MaturityTable(#[prop(into)] rows: Signal<Vec<MaturityRow>>) -> impl IntoV
     view! {
         <section class="panel" aria-labelledby="maturity-title">
             <div class="panel-header">
-                <h2 id="maturity-title" title=formula::MATURITY>"Feature maturity"</h2>
+                <h2 id="maturity-title" title=td_string!(l, formula.maturity)>{t!(i18n, maturity.title)}</h2>
                 <label class="inline-field">
-                    <span>"Service"</span>
+                    <span>{t!(i18n, dash.service)}</span>
                     <select
-                        aria-label="Filter maturity by service"
+                        aria-label=move || t_string!(i18n, maturity.filter)
                         prop:value=move || filter.get()
                         on:change=move |ev| filter.set(event_target_value(&ev))
                     >
-                        <option value="">"All services"</option>
+                        <option value="">{t!(i18n, dash.all_services)}</option>
                         <For each=move || services.get() key=|s| s.clone() let:s>
                             <option value=s.clone()>{s.clone()}</option>
                         </For>
                     </select>
                 </label>
             </div>
-            <p class="muted small">{formula::MATURITY}</p>
+            <p class="muted small">{td_string!(l, formula.maturity)}</p>
             <div class="table-wrap" tabindex="0">
                 <table data-testid="maturity-table">
                     <thead>
                         <tr>
-                            {header("Service", Column::Service, false, "")}
-                            {header("Feature", Column::Feature, false, "hide-sm")}
-                            {header("Events", Column::Events, true, "")}
-                            {header("Error rate", Column::ErrorRate, true, "")}
-                            {header("Level", Column::Level, true, "")}
+                            {header(td_string!(l, dash.service), Column::Service, false, "")}
+                            {header(td_string!(l, maturity.feature), Column::Feature, false, "hide-sm")}
+                            {header(td_string!(l, maturity.events), Column::Events, true, "")}
+                            {header(td_string!(l, dash.error_rate), Column::ErrorRate, true, "")}
+                            {header(td_string!(l, maturity.level), Column::Level, true, "")}
                         </tr>
                     </thead>
                     <tbody>
@@ -125,15 +137,15 @@ pub fn MaturityTable(#[prop(into)] rows: Signal<Vec<MaturityRow>>) -> impl IntoV
                                     <span class="only-sm muted">" · "{if r.feature.is_empty() { "—".to_owned() } else { r.feature.clone() }}</span>
                                 </td>
                                 <td class="hide-sm">{if r.feature.is_empty() { "—".to_owned() } else { r.feature.clone() }}</td>
-                                <td class="num">{count(r.events)}</td>
-                                <td class="num">{rate(r.error_rate)}</td>
-                                <td class="num"><span class=badge_class(r.level)>{r.label.clone()}</span></td>
+                                <td class="num">{count(l, r.events)}</td>
+                                <td class="num">{rate(l, r.error_rate)}</td>
+                                <td class="num"><span class=badge_class(r.level)>{level_label(l, r.level)}</span></td>
                             </tr>
                         </For>
                     </tbody>
                 </table>
                 <Show when=move || rows.get().is_empty()>
-                    <p class="muted">"No feature had events in this range."</p>
+                    <p class="muted">{t!(i18n, maturity.empty)}</p>
                 </Show>
             </div>
         </section>

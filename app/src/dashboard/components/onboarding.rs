@@ -5,12 +5,15 @@
 use leptos::prelude::*;
 
 use crate::dashboard::server_fns::{CreateFirstKey, LoadDemo, onboarding_info};
+use crate::lang::{t, use_i18n, use_locale};
 
 #[component]
 pub fn Onboarding(
     /// Bumped when demo data was loaded, so the dashboard refreshes.
     on_loaded: Callback<()>,
 ) -> impl IntoView {
+    let i18n = use_i18n();
+    let l = use_locale();
     let info = Resource::new(|| (), |_| onboarding_info());
     let create_key = ServerAction::<CreateFirstKey>::new();
     let load_demo = ServerAction::<LoadDemo>::new();
@@ -27,9 +30,9 @@ pub fn Onboarding(
     };
     view! {
         <section class="panel onboarding" aria-labelledby="onboarding-title" data-testid="onboarding">
-            <h2 id="onboarding-title">"Send your first event"</h2>
+            <h2 id="onboarding-title">{t!(i18n, onboarding.title)}</h2>
             <p class="muted">
-                "Leitstand has no events yet. Point an application at it and the dashboard fills in live, or load demo data to look around."
+                {t!(i18n, onboarding.intro)}
             </p>
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
@@ -38,29 +41,29 @@ pub fn Onboarding(
                     Some(view! {
                         <ol class="steps">
                             <li>
-                                <strong>"Create an ingest key."</strong>
+                                <strong>{t!(i18n, onboarding.step_key)}</strong>
                                 {if info.keys_exist || !is_admin() {
                                     view! {
-                                        <p>"An administrator creates keys under Settings → API keys, or with the command line:"</p>
+                                        <p>{t!(i18n, onboarding.admin_creates)}</p>
                                         <pre tabindex="0"><code>"leitstand key create --name my-app --scopes ingest"</code></pre>
                                     }.into_any()
                                 } else {
                                     view! {
-                                        <p>"It is shown once. Or use " <code>"leitstand key create --name my-app --scopes ingest"</code> "."</p>
+                                        <p>{t!(i18n, onboarding.shown_once)} " " <code>"leitstand key create --name my-app --scopes ingest"</code></p>
                                         <ActionForm action=create_key>
                                             <button class="btn primary" type="submit" disabled=move || create_key.pending().get() || key().is_some()>
-                                                "Create ingest key"
+                                                {t!(i18n, onboarding.create_key)}
                                             </button>
                                         </ActionForm>
                                         {move || match create_key.value().get() {
-                                            Some(Err(e)) => Some(view! { <p class="error-text" role="alert">{e.to_string()}</p> }),
+                                            Some(Err(e)) => Some(view! { <p class="error-text" role="alert">{crate::error::describe(l, &e)}</p> }),
                                             _ => None,
                                         }}
                                     }.into_any()
                                 }}
                             </li>
                             <li>
-                                <strong>"Send an event."</strong>
+                                <strong>{t!(i18n, onboarding.step_send)}</strong>
                                 <pre tabindex="0" data-testid="curl-example"><code>{move || curl(&origin, key().as_deref())}</code></pre>
                             </li>
                         </ol>
@@ -71,12 +74,12 @@ pub fn Onboarding(
             <div class="onboarding-demo">
                 <ActionForm action=load_demo>
                     <button class="btn" type="submit" disabled=move || load_demo.pending().get()>
-                        {move || if load_demo.pending().get() { "Loading demo data…" } else { "Load demo data" }}
+                        {move || if load_demo.pending().get() { t!(i18n, onboarding.loading_demo).into_any() } else { t!(i18n, onboarding.load_demo).into_any() }}
                     </button>
                 </ActionForm>
-                <span class="muted small">"30 days of realistic traffic for 5 services."</span>
+                <span class="muted small">{t!(i18n, onboarding.demo_hint)}</span>
                 {move || match load_demo.value().get() {
-                    Some(Err(e)) => Some(view! { <p class="error-text" role="alert">{e.to_string()}</p> }),
+                    Some(Err(e)) => Some(view! { <p class="error-text" role="alert">{crate::error::describe(l, &e)}</p> }),
                     _ => None,
                 }}
             </div>
