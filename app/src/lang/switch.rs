@@ -41,12 +41,14 @@ pub fn LangSwitch() -> impl IntoView {
                             rel="external"
                             hreflang=locale.as_str()
                             lang=locale.as_str()
-                            aria-label=name
                             title=name
                             aria-current=(locale == current).then_some("true")
                             on:click=move |ev| switch_to(ev, locale)
                         >
-                            {short}
+                            // The visible code and the spoken name (an
+                            // aria-label would hide the visible text).
+                            <span aria-hidden="true">{short}</span>
+                            <span class="visually-hidden">{name}</span>
                         </a>
                     }
                 })
