@@ -41,7 +41,6 @@ impl Theme {
             Self::Dark => Self::System,
         }
     }
-
 }
 
 /// The theme named in a `Cookie` header.
@@ -148,7 +147,10 @@ mod tests {
     #[test]
     fn the_cookie_header_names_the_theme() {
         assert_eq!(from_cookie_header("a=1; leitstand_theme=dark"), Theme::Dark);
-        assert_eq!(from_cookie_header("leitstand_theme=light;x=y"), Theme::Light);
+        assert_eq!(
+            from_cookie_header("leitstand_theme=light;x=y"),
+            Theme::Light
+        );
         assert_eq!(from_cookie_header("leitstand_theme=purple"), Theme::System);
         assert_eq!(from_cookie_header("other_theme=dark"), Theme::System);
         assert_eq!(from_cookie_header(""), Theme::System);
