@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 tree="$(cargo tree -p frontend --target wasm32-unknown-unknown -e normal --prefix none --format '{p}')"
-forbidden='^(sqlx|sqlx-core|sqlx-postgres|tokio|axum|hyper|tower-http|leptos_axum|argon2|zstd|reqwest|mio|socket2|utoipa|utoipa-gen|utoipa-axum) '
+forbidden='^(sqlx|sqlx-core|sqlx-postgres|tokio|axum|hyper|tower-http|leptos_axum|argon2|zstd|reqwest|mio|socket2|utoipa|utoipa-gen|utoipa-axum|metrics|metrics-exporter-prometheus|metrics-process|jsonschema) '
 if bad="$(grep -E "$forbidden" <<<"$tree" | sort -u)"; [ -n "$bad" ]; then
   echo "server-only crates reach the wasm build:" >&2
   echo "$bad" >&2
