@@ -60,7 +60,7 @@ pub fn AlertsPage() -> impl IntoView {
     });
     let overview: Overview = Resource::new(move || refresh.get(), |_| get_alerts_overview());
     view! {
-        <Title text=move || t_string!(i18n, nav.alerts) />
+        <Title text=t_string!(i18n, nav.alerts) />
         <header class="page-header">
             <h1>{t!(i18n, nav.alerts)}</h1>
         </header>

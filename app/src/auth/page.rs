@@ -34,7 +34,7 @@ pub fn LoginPage() -> impl IntoView {
             .map(|e| message(locale, &e))
     };
     view! {
-        <Title text=move || t_string!(i18n, auth.sign_in_title) />
+        <Title text=t_string!(i18n, auth.sign_in_title) />
         <main class="auth-page">
             <LangSwitch />
             <section class="panel auth-card">
@@ -72,7 +72,7 @@ pub fn SetupPage() -> impl IntoView {
             .map(|e| message(locale, &e))
     };
     view! {
-        <Title text=move || t_string!(i18n, auth.setup_title) />
+        <Title text=t_string!(i18n, auth.setup_title) />
         <main class="auth-page">
             <LangSwitch />
             <section class="panel auth-card">

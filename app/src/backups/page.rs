@@ -96,7 +96,7 @@ pub fn BackupsPage() -> impl IntoView {
     };
 
     view! {
-        <Title text=move || crate::lang::t_string!(i18n, nav.backups) />
+        <Title text=crate::lang::t_string!(i18n, nav.backups) />
         <header class="page-header">
             <h1>{t!(i18n, nav.backups)}</h1>
             <IfRole role=Role::Operator>

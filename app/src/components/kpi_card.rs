@@ -78,7 +78,7 @@ pub fn KpiCard(
                     }
                 })}
             <p class="kpi-meta">
-                <span class=trend_class title=move || crate::lang::t_string!(i18n, kpi.change_title)>
+                <span class=trend_class title=crate::lang::t_string!(i18n, kpi.change_title)>
                     <span aria-hidden="true">{arrow}</span>
                     " "
                     {trend}

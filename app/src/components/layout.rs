@@ -149,7 +149,7 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
         <div class="app">
             <a class="skip-link" href="#main" on:click=skip_to_main>{t!(i18n, nav.skip)}</a>
             <header class="topbar">
-                <a class="brand" href="/" aria-label=move || t_string!(i18n, nav.home)>
+                <a class="brand" href="/" aria-label=t_string!(i18n, nav.home)>
                     <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
                         <rect x="2" y="2" width="20" height="20" rx="5" fill="currentColor" opacity="0.15" />
                         <path d="M6 15l4-4 3 3 5-6" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round" />
@@ -178,7 +178,7 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
                     </Transition>
                 </div>
             </header>
-            <nav class="sidenav" aria-label=move || t_string!(i18n, nav.main)>
+            <nav class="sidenav" aria-label=t_string!(i18n, nav.main)>
                 <ul>
                     // Entries for everyone render at once; role-bound ones
                     // wait for the user, inside a Transition, so the server

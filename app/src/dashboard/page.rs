@@ -81,11 +81,11 @@ pub fn DashboardPage() -> impl IntoView {
     let refresh = move |_| tick.update(|t| *t += 1);
 
     view! {
-        <Title text=move || t_string!(i18n, dash.title) />
+        <Title text=t_string!(i18n, dash.title) />
         <header class="page-header">
             <h1>{t!(i18n, dash.title)}</h1>
             <RangePicker query />
-            <button class="btn" on:click=refresh aria-label=move || t_string!(i18n, dash.refresh_now)>
+            <button class="btn" on:click=refresh aria-label=t_string!(i18n, dash.refresh_now)>
                 <span class="refresh-dot" class:spinning=move || refreshing.get() aria-hidden="true"></span>
                 {t!(i18n, dash.refresh)}
             </button>
@@ -125,7 +125,7 @@ fn RangePicker(query: Memo<DashboardQuery>) -> impl IntoView {
     let i18n = use_i18n();
     let locale = use_locale();
     view! {
-        <nav class="segmented" aria-label=move || t_string!(i18n, dash.range)>
+        <nav class="segmented" aria-label=t_string!(i18n, dash.range)>
             {Range::ALL
                 .into_iter()
                 .map(|r| {
@@ -224,7 +224,7 @@ fn DashboardBody(d: Dashboard, on_loaded: Callback<()>) -> impl IntoView {
         </div>
         {empty.then(|| view! { <Onboarding on_loaded /> })}
         <div class="dash-figures" class:hidden=empty>
-        <section class="kpi-grid" aria-label=move || t_string!(i18n, dash.key_figures)>
+        <section class="kpi-grid" aria-label=t_string!(i18n, dash.key_figures)>
             <KpiCard
                 id="readiness"
                 label=td_string!(l, dash.readiness)

@@ -146,7 +146,7 @@ pub fn ErrorsPage() -> impl IntoView {
         |(q, _)| list_error_groups(q),
     );
     view! {
-        <Title text=move || t_string!(i18n, nav.errors) />
+        <Title text=t_string!(i18n, nav.errors) />
         <header class="page-header">
             <h1>{t!(i18n, nav.errors)}</h1>
             {move || {
@@ -307,7 +307,7 @@ fn GroupList(
                     (false, false) => tf!(l, groups.n_groups_later, count = count_shown),
                 }}</h2>
                 <IfRole role=Role::Operator>
-                    <div class="button-row bulk-actions" role="group" aria-label=move || t_string!(i18n, groups.change_selected)>
+                    <div class="button-row bulk-actions" role="group" aria-label=t_string!(i18n, groups.change_selected)>
                         <span class="muted small" aria-live="polite">
                             {move || tf!(l, groups.n_selected, count = selected.get().len())}
                         </span>
@@ -328,7 +328,7 @@ fn GroupList(
                     <thead>
                         <tr>
                             <th class="check-col">
-                                <input type="checkbox" aria-label=move || t_string!(i18n, groups.select_all)
+                                <input type="checkbox" aria-label=t_string!(i18n, groups.select_all)
                                     prop:checked=move || { let s = selected.get(); !s.is_empty() && s.len() == all_ids.with_value(Vec::len) }
                                     on:change=move |ev| {
                                         if event_target_checked(&ev) {
@@ -356,7 +356,7 @@ fn GroupList(
                     <p class="muted small">{t!(i18n, groups.none_hint)}</p>
                 </div>
             })}
-            <nav class="pager" aria-label=move || t_string!(i18n, common.pages)>
+            <nav class="pager" aria-label=t_string!(i18n, common.pages)>
                 {(!first_page).then(|| view! { <a class="btn" href=first_href.clone()>{t!(i18n, groups.first_page)}</a> })}
                 {next.map(|href| view! { <a class="btn" href=href rel="next">{t!(i18n, groups.next_page)}</a> })}
             </nav>
@@ -436,7 +436,7 @@ pub fn ErrorDetailPage() -> impl IntoView {
         },
     );
     view! {
-        <Title text=move || t_string!(i18n, groups.error) />
+        <Title text=t_string!(i18n, groups.error) />
         <header class="page-header">
             <h1>{t!(i18n, groups.error)}</h1>
             <a class="btn" href="/errors">{t!(i18n, groups.all_errors)}</a>
@@ -482,7 +482,7 @@ fn GroupView(d: GroupDetail, change: ServerAction<ChangeErrorGroups>) -> impl In
         let newer = d.newer.map(|e| format!("/errors/{id}?event={e}"));
         let older = d.older.map(|e| format!("/errors/{id}?event={e}"));
         view! {
-            <nav class="pager event-nav" aria-label=move || t_string!(i18n, groups.events_of_group)>
+            <nav class="pager event-nav" aria-label=t_string!(i18n, groups.events_of_group)>
                 {match newer {
                     Some(h) => view! { <a class="btn" href=h data-testid="newer-event">{t!(i18n, groups.newer)}</a> }.into_any(),
                     None => view! { <span class="btn disabled" aria-disabled="true">{t!(i18n, groups.newer)}</span> }.into_any(),
@@ -507,7 +507,7 @@ fn GroupView(d: GroupDetail, change: ServerAction<ChangeErrorGroups>) -> impl In
             </div>
             {(!g.culprit.is_empty()).then(|| view! { <p class="mono culprit">{g.culprit.clone()}</p> })}
             <IfRole role=Role::Operator>
-                <div class="button-row" role="group" aria-label=move || t_string!(i18n, groups.change_this)>
+                <div class="button-row" role="group" aria-label=t_string!(i18n, groups.change_this)>
                     {(status != GroupStatus::Resolved).then(|| view! {
                         <button class="btn primary" data-testid="resolve" on:click=move |_| act(GroupAction::Resolve)>{t!(i18n, groups.resolve)}</button>
                     })}
@@ -601,7 +601,7 @@ fn DailyChart(days: Vec<(String, i64)>) -> impl IntoView {
     view! {
         <figure class="group-chart">
             <svg viewBox="0 0 300 60" preserveAspectRatio="none" role="img"
-                 aria-label=move || t_string!(i18n, groups.chart_label)>
+                 aria-label=t_string!(i18n, groups.chart_label)>
                 {bars}
             </svg>
             <figcaption class="muted small"><span>{first}</span><span>{last}</span></figcaption>
@@ -794,7 +794,7 @@ pub fn ReleasesPage() -> impl IntoView {
         },
     );
     view! {
-        <Title text=move || t_string!(i18n, groups.releases) />
+        <Title text=t_string!(i18n, groups.releases) />
         <header class="page-header">
             <h1>{t!(i18n, groups.releases)}</h1>
             <a class="btn" href="/errors">{t!(i18n, groups.back_errors)}</a>

@@ -56,7 +56,7 @@ pub fn EventsPage() -> impl IntoView {
     let facets = Resource::new(|| (), |_| event_facets());
 
     view! {
-        <Title text=move || t_string!(i18n, nav.events) />
+        <Title text=t_string!(i18n, nav.events) />
         <header class="page-header">
             <h1>{t!(i18n, nav.events)}</h1>
         </header>
@@ -262,7 +262,7 @@ fn Results(page: EventPage, query: EventQuery) -> impl IntoView {
             <Show when=move || rows.get().is_empty()>
                 <p class="muted">{t!(i18n, events.none_match)}</p>
             </Show>
-            <nav class="pager" aria-label=move || t_string!(i18n, common.pages)>
+            <nav class="pager" aria-label=t_string!(i18n, common.pages)>
                 {(!first_page).then(|| view! { <a class="btn" href=newest_href.clone()>{t!(i18n, events.newest)}</a> })}
                 {next.map(|href| view! { <a class="btn" href=href rel="next">{t!(i18n, events.older)}</a> })}
             </nav>
@@ -327,7 +327,7 @@ pub fn EventDetailPage() -> impl IntoView {
         },
     );
     view! {
-        <Title text=move || t_string!(i18n, events.event) />
+        <Title text=t_string!(i18n, events.event) />
         <header class="page-header">
             <h1>{t!(i18n, events.event)}</h1>
             <a class="btn" href="/events">{t!(i18n, events.all_events)}</a>

@@ -24,10 +24,31 @@ mod generated {
 }
 
 pub use generated::i18n;
-pub use i18n::{Locale, t, t_string, td_string, use_i18n};
+pub use i18n::{Locale, td_string, use_i18n};
+
+/// The text of `key` in the page's language: `t!(i18n, nav.events)`.
+///
+/// A page keeps its language for its whole life (switching reloads it), so
+/// the text is a plain `&'static str` rather than leptos_i18n's reactive
+/// view: a closure per use would be a view type of its own, compiled into
+/// the WebAssembly once per use.
+macro_rules! t {
+    ($i18n:expr, $($key:ident).+) => {
+        $crate::lang::td_string!($i18n.get_locale_untracked(), $($key).+)
+    };
+}
+pub(crate) use t;
+
+/// The same as [`t!`], for attributes.
+macro_rules! t_string {
+    ($i18n:expr, $($key:ident).+) => {
+        $crate::lang::t!($i18n, $($key).+)
+    };
+}
 #[cfg(feature = "ssr")]
 pub use request::{request_locale, shell_locale};
 pub use switch::LangSwitch;
+pub(crate) use t_string;
 
 /// `key` in `locale` with its `{name}` placeholders filled, as a String:
 /// `tf!(l, dash.range_is, range = label)`.

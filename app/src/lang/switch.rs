@@ -28,7 +28,7 @@ pub fn LangSwitch() -> impl IntoView {
     let location = use_location();
     let entries = [(Locale::de, "DE", "Deutsch"), (Locale::en, "EN", "English")];
     view! {
-        <nav class="lang-switch" aria-label=move || t_string!(i18n, lang.switch)>
+        <nav class="lang-switch" aria-label=t_string!(i18n, lang.switch)>
             {entries
                 .into_iter()
                 .map(|(locale, short, name)| {

@@ -11,7 +11,7 @@ pub fn NotFound() -> impl IntoView {
     }
     let i18n = crate::lang::use_i18n();
     view! {
-        <Title text=move || crate::lang::t_string!(i18n, not_found.title) />
+        <Title text=crate::lang::t_string!(i18n, not_found.title) />
         <header class="page-header">
             <h1>{crate::lang::t!(i18n, not_found.heading)}</h1>
         </header>

@@ -151,7 +151,7 @@ pub fn ResponseChart(points: Vec<HourPoint>) -> impl IntoView {
         .collect_view();
     view! {
         <figure class="chart response-chart">
-            <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=move || t_string!(i18n, chart.response_label)>
+            <svg viewBox=format!("0 0 {W} {H}") role="img" aria-label=t_string!(i18n, chart.response_label)>
                 {grid}
                 <text x=LEFT y=H - 8.0 class="axis">{first}</text>
                 <text x=W - RIGHT y=H - 8.0 text-anchor="end" class="axis">{last}</text>

@@ -53,7 +53,7 @@ pub fn ServicesPage() -> impl IntoView {
     let l = use_locale();
     let services = Resource::new(|| (), |_| services_overview());
     view! {
-        <Title text=move || t_string!(i18n, nav.services) />
+        <Title text=t_string!(i18n, nav.services) />
         <header class="page-header">
             <h1>{t!(i18n, nav.services)}</h1>
         </header>
@@ -204,7 +204,7 @@ fn ServiceView(
         <section class="panel">
             <div class="panel-header">
                 <h2>{t!(i18n, services.response_times)}</h2>
-                <nav class="range-picker" aria-label=move || t_string!(i18n, dash.range)>{ranges}</nav>
+                <nav class="range-picker" aria-label=t_string!(i18n, dash.range)>{ranges}</nav>
             </div>
             <ResponseChart points=d.response_times.clone() />
         </section>

@@ -33,7 +33,7 @@ pub fn SettingsFrame(
         <header class="page-header">
             <h1>{t!(i18n, nav.settings)}</h1>
         </header>
-        <nav class="tabs" aria-label=move || t_string!(i18n, nav.settings)>
+        <nav class="tabs" aria-label=t_string!(i18n, nav.settings)>
             {SECTIONS
                 .iter()
                 .map(|(href, label)| {

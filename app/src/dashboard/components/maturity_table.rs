@@ -102,7 +102,7 @@ pub fn MaturityTable(#[prop(into)] rows: Signal<Vec<MaturityRow>>) -> impl IntoV
                 <label class="inline-field">
                     <span>{t!(i18n, dash.service)}</span>
                     <select
-                        aria-label=move || t_string!(i18n, maturity.filter)
+                        aria-label=t_string!(i18n, maturity.filter)
                         prop:value=move || filter.get()
                         on:change=move |ev| filter.set(event_target_value(&ev))
                     >
