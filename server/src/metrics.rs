@@ -456,18 +456,7 @@ async fn exposition(state: &AppState, headers: &HeaderMap) -> Response {
 
 /// Parses `--metrics-allow` (addresses or CIDR networks).
 pub fn parse_allow(entries: &[String]) -> anyhow::Result<Vec<IpNet>> {
-    entries
-        .iter()
-        .map(|e| e.trim())
-        .filter(|e| !e.is_empty())
-        .map(|e| {
-            e.parse::<IpNet>()
-                .or_else(|_| e.parse::<IpAddr>().map(IpNet::from))
-                .map_err(|_| {
-                    anyhow::anyhow!("--metrics-allow: `{e}` is not an address or CIDR network")
-                })
-        })
-        .collect()
+    crate::security::client::parse_networks(entries, "--metrics-allow:")
 }
 
 #[cfg(test)]

@@ -115,15 +115,19 @@ pub fn limit_key(ip: IpAddr) -> IpAddr {
 
 /// Parses `--trusted-proxies`: addresses or CIDR networks.
 pub fn parse_proxies(list: &[String]) -> anyhow::Result<Vec<IpNet>> {
+    parse_networks(list, "trusted proxy")
+}
+
+/// Addresses or CIDR networks from a setting's list (blank entries
+/// skipped); `what` names the setting in the error.
+pub fn parse_networks(list: &[String], what: &str) -> anyhow::Result<Vec<IpNet>> {
     list.iter()
         .map(|s| s.trim())
         .filter(|s| !s.is_empty())
         .map(|s| {
             s.parse::<IpNet>()
                 .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
-                .map_err(|_| {
-                    anyhow::anyhow!("trusted proxy `{s}` is not an address or CIDR network")
-                })
+                .map_err(|_| anyhow::anyhow!("{what} `{s}` is not an address or CIDR network"))
         })
         .collect()
 }
