@@ -112,18 +112,7 @@ pub fn describe(e: &reqwest::Error) -> String {
 
 /// The allow-list of `--outbound-allow`: addresses or CIDR networks.
 pub fn parse_allow(items: &[String]) -> anyhow::Result<Vec<ipnet::IpNet>> {
-    items
-        .iter()
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse::<ipnet::IpNet>()
-                .or_else(|_| s.parse::<IpAddr>().map(ipnet::IpNet::from))
-                .map_err(|_| {
-                    anyhow::anyhow!("--outbound-allow: “{s}” is not an address or CIDR network")
-                })
-        })
-        .collect()
+    crate::security::client::parse_networks(items, "--outbound-allow:")
 }
 
 /// Why deliveries may not reach `ip` by default, if they may not: the
