@@ -1,21 +1,15 @@
 //! The HTML shell, the router and the page layout.
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{Lazy, SsrMode, path};
 
-use crate::alerts::page::AlertsPage;
-use crate::auth::page::{LoginPage, SetupPage};
-use crate::backups::page::BackupsPage;
 use crate::components::layout::Layout;
 use crate::dashboard::page::DashboardPage;
-use crate::error_groups::page::{ErrorDetailPage, ErrorsPage, ReleasesPage};
-use crate::events::page::{EventDetailPage, EventsPage};
 use crate::lang::i18n::I18nLocaleTrait as _;
 use crate::pages::NotFound;
-use crate::probes::page::{PublicStatusPage, ServiceDetailPage, ServicesPage};
-use crate::settings::{AuditPage, KeysPage, PrivacyPage, RetentionPage, UsersPage};
+use crate::routes::*;
 
 /// The document around the app; rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -36,6 +30,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <link rel="manifest" href="/manifest.webmanifest" />
                 <link rel="apple-touch-icon" href="/icons/icon-192.png" />
+                // In the shell, not a hydrated meta component: nothing to
+                // match up in the browser, and it loads before the body.
+                <link id="leptos" rel="stylesheet" href="/pkg/leitstand.css" />
                 // Service worker, update notice, install button (public/pwa.js).
                 <script src="/pwa.js" defer></script>
                 <AutoReload options=options.clone() />
@@ -89,31 +86,30 @@ pub fn App() -> impl IntoView {
         }
     });
     view! {
-        <Stylesheet id="leptos" href="/pkg/leitstand.css" />
         <Title formatter=|page: String| {
             if page.is_empty() { "Leitstand".to_owned() } else { format!("{page} · Leitstand") }
         } />
         <Router>
             <Layout>
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=DashboardPage />
-                    <Route path=path!("/login") view=LoginPage />
-                    <Route path=path!("/setup") view=SetupPage />
-                    <Route path=path!("/services") view=ServicesPage />
-                    <Route path=path!("/services/:slug") view=ServiceDetailPage />
-                    <Route path=path!("/status") view=PublicStatusPage />
-                    <Route path=path!("/events") view=EventsPage />
-                    <Route path=path!("/events/:id") view=EventDetailPage />
-                    <Route path=path!("/errors") view=ErrorsPage />
-                    <Route path=path!("/errors/releases") view=ReleasesPage />
-                    <Route path=path!("/errors/:id") view=ErrorDetailPage />
-                    <Route path=path!("/backups") view=BackupsPage />
-                    <Route path=path!("/alerts") view=AlertsPage />
-                    <Route path=path!("/settings") view=UsersPage />
-                    <Route path=path!("/settings/keys") view=KeysPage />
-                    <Route path=path!("/settings/audit") view=AuditPage />
-                    <Route path=path!("/settings/privacy") view=PrivacyPage />
-                    <Route path=path!("/settings/retention") view=RetentionPage />
+                    <Route path=path!("/") view=DashboardPage ssr=SsrMode::Async />
+                    <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} />
+                    <Route path=path!("/setup") view={Lazy::<SetupRoute>::new()} />
+                    <Route path=path!("/services") view={Lazy::<ServicesRoute>::new()} />
+                    <Route path=path!("/services/:slug") view={Lazy::<ServiceDetailRoute>::new()} />
+                    <Route path=path!("/status") view={Lazy::<PublicStatusRoute>::new()} />
+                    <Route path=path!("/events") view={Lazy::<EventsRoute>::new()} />
+                    <Route path=path!("/events/:id") view={Lazy::<EventDetailRoute>::new()} />
+                    <Route path=path!("/errors") view={Lazy::<ErrorsRoute>::new()} />
+                    <Route path=path!("/errors/releases") view={Lazy::<ReleasesRoute>::new()} />
+                    <Route path=path!("/errors/:id") view={Lazy::<ErrorDetailRoute>::new()} />
+                    <Route path=path!("/backups") view={Lazy::<BackupsRoute>::new()} />
+                    <Route path=path!("/alerts") view={Lazy::<AlertsRoute>::new()} />
+                    <Route path=path!("/settings") view={Lazy::<UsersRoute>::new()} />
+                    <Route path=path!("/settings/keys") view={Lazy::<KeysRoute>::new()} />
+                    <Route path=path!("/settings/audit") view={Lazy::<AuditRoute>::new()} />
+                    <Route path=path!("/settings/privacy") view={Lazy::<PrivacyRoute>::new()} />
+                    <Route path=path!("/settings/retention") view={Lazy::<RetentionRoute>::new()} />
                 </Routes>
             </Layout>
         </Router>

@@ -23,6 +23,7 @@ pub mod pages;
 pub mod privacy;
 pub mod probes;
 pub mod retention;
+pub mod routes;
 #[cfg(feature = "ssr")]
 pub mod secrets;
 pub mod services;
