@@ -12,7 +12,7 @@ export CARGO_TERM_COLOR ?= auto
 
 LISTEN ?= 127.0.0.1:3000
 
-.PHONY: help tools tools-e2e build build-debug run test lint fmt clippy unit e2e check-wasm-deps bench sqlx-prepare clean
+.PHONY: help tools tools-e2e build build-debug run test lint fmt clippy unit e2e check-wasm-deps bench fuzz sqlx-prepare clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -24,10 +24,10 @@ tools-e2e: ## Install missing browser-test tools (Playwright, Chromium) as well
 	@scripts/ensure-tools.sh e2e
 
 build: tools ## Release build: target/release/leitstand and target/site
-	cargo leptos build --release --precompress
+	cargo leptos build --release --precompress --split
 
 build-debug: tools
-	cargo leptos build
+	cargo leptos build --split
 
 run: build ## Build and serve at http://$(LISTEN) (embedded PostgreSQL unless DATABASE_URL is set)
 	@echo ""
@@ -58,6 +58,9 @@ e2e: tools-e2e build-debug ## Browser tests in Chromium against the debug build
 
 bench: build ## Benchmarks; appends figures to BENCHMARKS.md
 	@scripts/with-test-pg.sh scripts/bench.sh
+
+fuzz: ## Property tests of every parser of outside input, for FUZZ_MINUTES (default 10)
+	@scripts/fuzz.sh
 
 sqlx-prepare: ## Refresh .sqlx/ after changing SQL (needs a local PostgreSQL)
 	@scripts/sqlx-prepare.sh

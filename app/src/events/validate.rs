@@ -656,3 +656,158 @@ mod tests {
         assert_eq!(events[0].message, format!("payment with {FILTERED} failed"));
     }
 }
+
+/// Property tests: the typed and the tree path agree on every body, and no
+/// body makes the parser panic. `make fuzz` runs them for longer
+/// (`PROPTEST_CASES`).
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-22T12:00:00Z")
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default()
+    }
+
+    /// A JSON string literal, escaped the way a client might (or might not).
+    fn string() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("shop".to_owned()),
+            Just("checkout".to_owned()),
+            Just("order.placed".to_owned()),
+            Just("error".to_owned()),
+            Just("fatal".to_owned()),
+            Just("info".to_owned()),
+            Just("warning".to_owned()),
+            Just("debug".to_owned()),
+            Just(String::new()),
+            Just("2026-11-22T11:00:00Z".to_owned()),
+            Just("2026-11-22T11:00:00.123+02:00".to_owned()),
+            Just("2024-01-01T00:00:00Z".to_owned()),
+            Just("2026-11-30T00:00:00Z".to_owned()),
+            Just("not a time".to_owned()),
+            Just("0b1a7c2e-4d3f-4a8b-9c0d-1e2f3a4b5c6d".to_owned()),
+            Just("0B1A7C2E-4D3F-4A8B-9C0D-1E2F3A4B5C6D".to_owned()),
+            Just("not-a-uuid".to_owned()),
+            Just("Shop Service".to_owned()),
+            Just("a\\\"b".to_owned()),
+            Just("\\u00fc\\u0000".to_owned()),
+            Just("\\ud800".to_owned()),
+            Just("line\\nbreak".to_owned()),
+            "[a-z.\\-_ ]{0,12}",
+            "\\PC{0,8}".prop_map(|s| s.replace(['\\', '"'], "")),
+            (1usize..3).prop_map(|n| "x".repeat(MAX_SHORT_CHARS * n)),
+        ]
+        .prop_map(|s| format!("\"{s}\""))
+    }
+
+    /// Any JSON value as text, nested a little.
+    fn value() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            Just("null".to_owned()),
+            Just("true".to_owned()),
+            Just("false".to_owned()),
+            any::<i64>().prop_map(|n| n.to_string()),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(|f| f.to_string()),
+            Just("1e400".to_owned()),
+            string(),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4)
+                    .prop_map(|v| format!("[{}]", v.join(","))),
+                prop::collection::vec((string(), inner), 0..4).prop_map(|kv| {
+                    let body: Vec<String> =
+                        kv.into_iter().map(|(k, v)| format!("{k}:{v}")).collect();
+                    format!("{{{}}}", body.join(","))
+                }),
+            ]
+        })
+    }
+
+    /// An event object: event fields (sometimes repeated, sometimes
+    /// unknown ones) with values of the right or a wrong type.
+    fn event() -> impl Strategy<Value = String> {
+        let name = prop_oneof![
+            8 => prop::sample::select(FIELDS.to_vec()).prop_map(str::to_owned),
+            1 => Just("extra".to_owned()),
+            1 => Just("Service".to_owned()),
+        ];
+        let field_value = prop_oneof![6 => string(), 1 => value()];
+        prop::collection::vec((name, field_value), 0..9).prop_map(|fields| {
+            let body: Vec<String> = fields
+                .into_iter()
+                .map(|(k, v)| {
+                    if k == "attributes" && !v.starts_with('{') {
+                        format!("\"{k}\":{{\"n\":{v}}}")
+                    } else {
+                        format!("\"{k}\":{v}")
+                    }
+                })
+                .collect();
+            format!("{{{}}}", body.join(","))
+        })
+    }
+
+    /// A request body: one event, an array of them (sometimes with a
+    /// non-object), another JSON value, or truncated text.
+    fn body() -> impl Strategy<Value = String> {
+        let ws = prop::sample::select(vec!["", " ", "\n", "\t "]);
+        prop_oneof![
+            4 => event(),
+            4 => prop::collection::vec(prop_oneof![9 => event(), 1 => value()], 0..6)
+                .prop_map(|v| format!("[{}]", v.join(","))),
+            1 => value(),
+            1 => (event(), any::<prop::sample::Index>()).prop_map(|(e, cut)| {
+                let at = cut.index(e.len().max(1));
+                e.char_indices().map(|(i, _)| i).rfind(|i| *i <= at).map_or(e.clone(), |i| e[..i].to_owned())
+            }),
+        ]
+        .prop_flat_map(move |b| (ws.clone(), Just(b), ws.clone()))
+        .prop_map(|(a, b, c)| format!("{a}{b}{c}"))
+    }
+
+    /// Ids the parser makes itself (version 7) differ run to run; ids a
+    /// body gives are kept as given.
+    fn comparable(r: Result<Vec<NewEvent>, BodyError>) -> Result<Vec<NewEvent>, BodyError> {
+        r.map(|events| {
+            events
+                .into_iter()
+                .map(|mut e| {
+                    if e.id.get_version_num() == 7 {
+                        e.id = Uuid::nil();
+                    }
+                    e
+                })
+                .collect()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            failure_persistence: Some(Box::new(
+                proptest::test_runner::FileFailurePersistence::WithSource("proptest-regressions"),
+            )),
+            ..ProptestConfig::default()
+        })]
+
+        /// Every accepted body gives the same events on both paths; every
+        /// refused one the same error, at the same event and field.
+        #[test]
+        fn typed_and_tree_paths_agree(body in body()) {
+            let fast = comparable(parse_body(body.as_bytes(), now()));
+            let slow = comparable(parse_tree(body.as_bytes(), now()));
+            prop_assert_eq!(fast, slow, "body: {}", body);
+        }
+
+        /// Arbitrary bytes are refused or accepted, never a panic.
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            let _ = parse_body(&bytes, now());
+        }
+    }
+}

@@ -213,3 +213,88 @@ mod tests {
         assert!(cli.settings.validate().is_err());
     }
 }
+
+/// Property tests (`make fuzz` runs them longer): any config file text is
+/// read into settings or refused with a message, never a panic; the
+/// settings it yields pass the same checks as the command line's.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn key() -> impl Strategy<Value = String> {
+        let known: Vec<String> = Cli::command()
+            .get_arguments()
+            .filter(|a| a.is_global_set())
+            .filter_map(|a| a.get_long().map(|l| l.replace('-', "_")))
+            .collect();
+        prop_oneof![
+            8 => prop::sample::select(known),
+            1 => Just("no_such_setting".to_owned()),
+            1 => Just("config".to_owned()),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("true".to_owned()),
+            Just("false".to_owned()),
+            Just("\"127.0.0.1:0\"".to_owned()),
+            Just("\"10.0.0.0/8\"".to_owned()),
+            Just("[\"10.0.0.0/8\", \"::1\"]".to_owned()),
+            Just("[]".to_owned()),
+            Just("\"de\"".to_owned()),
+            Just("\"postgres://db/leitstand\"".to_owned()),
+            Just("{ a = 1 }".to_owned()),
+            Just("1979-05-27T07:32:00Z".to_owned()),
+            any::<i64>().prop_map(|n| n.to_string()),
+            any::<f64>()
+                .prop_filter("finite", |f| f.is_finite())
+                .prop_map(|f| format!("{f:?}")),
+            "\"[ -~]{0,20}\"".prop_map(|s| s.replace('\\', "")),
+        ]
+    }
+
+    fn recovery() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(String::new()),
+            Just(
+                "\n[[recovery]]\nservice = \"shop\"\nurl = \"http://127.0.0.1:9/restart\"\n"
+                    .to_owned()
+            ),
+            Just("\n[[recovery]]\nservice = 3\n".to_owned()),
+            Just("\n[recovery]\n".to_owned()),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            failure_persistence: Some(Box::new(
+                proptest::test_runner::FileFailurePersistence::WithSource("proptest-regressions"),
+            )),
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn any_config_text_is_read_or_refused_never_a_panic(
+            lines in prop::collection::vec((key(), value()), 0..8),
+            tail in recovery(),
+            garbage in prop::option::of("[ -~\n]{0,40}"),
+        ) {
+            let mut text: String = lines.iter().map(|(k, v)| format!("{k} = {v}\n")).collect();
+            text.push_str(&tail);
+            if let Some(g) = garbage {
+                text.push_str(&g);
+            }
+            let _ = recovery_actions(&text);
+            if let Ok(args) = toml_to_args(&text, |_| false) {
+                let mut all = vec!["leitstand".to_owned()];
+                all.extend(args);
+                all.push("serve".to_owned());
+                if let Ok(cli) = Cli::try_parse_from(&all) {
+                    let _ = cli.settings.validate();
+                }
+            }
+        }
+    }
+}

@@ -159,3 +159,92 @@ mod tests {
         );
     }
 }
+
+/// Property tests (`make fuzz` runs them longer): every encoding gives back
+/// what was compressed, or refuses it when it is larger than the limit;
+/// damaged and random bodies are refused, never a panic.
+#[cfg(test)]
+mod props {
+    use std::io::Write;
+
+    use super::*;
+    use proptest::prelude::*;
+
+    fn encode(encoding: &str, data: &[u8]) -> Vec<u8> {
+        match encoding {
+            "gzip" => {
+                let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                let _ = e.write_all(data);
+                e.finish().unwrap_or_default()
+            }
+            "deflate" => {
+                let mut e =
+                    flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+                let _ = e.write_all(data);
+                e.finish().unwrap_or_default()
+            }
+            "zstd" => zstd::encode_all(data, 1).unwrap_or_default(),
+            "br" => {
+                let mut out = Vec::new();
+                {
+                    let mut w = brotli::CompressorWriter::new(&mut out, 4096, 1, 22);
+                    let _ = w.write_all(data);
+                }
+                out
+            }
+            _ => data.to_vec(),
+        }
+    }
+
+    fn encoding() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec!["identity", "gzip", "deflate", "zstd", "br"])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            failure_persistence: Some(Box::new(
+                proptest::test_runner::FileFailurePersistence::WithSource("proptest-regressions"),
+            )),
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn compressed_bodies_come_back_or_are_refused_as_too_large(
+            encoding in encoding(),
+            // Repetitive data, as JSON is: compresses well, like a bomb would.
+            data in prop::collection::vec(prop::sample::select(vec![b'a', b'{', b'"', b'0']), 0..20_000),
+            limit in 0usize..25_000,
+        ) {
+            let body = encode(encoding, &data);
+            match decode(Some(encoding), &body, limit) {
+                Ok(out) => prop_assert_eq!(out, data),
+                Err(DecodeError::TooLarge { .. }) => prop_assert!(data.len() > limit),
+                Err(e) => prop_assert!(false, "{encoding}: {e}"),
+            }
+        }
+
+        #[test]
+        fn damaged_or_random_bodies_are_refused_never_a_panic(
+            encoding in encoding(),
+            data in prop::collection::vec(any::<u8>(), 0..2_000),
+            flip in any::<prop::sample::Index>(),
+            truncate in any::<bool>(),
+        ) {
+            let mut body = encode(encoding, &data);
+            if !body.is_empty() {
+                let at = flip.index(body.len());
+                if truncate {
+                    body.truncate(at);
+                } else {
+                    body[at] ^= 0x5a;
+                }
+            }
+            if let Ok(out) = decode(Some(encoding), &body, 4096) {
+                prop_assert!(out.len() <= 4096);
+            }
+            if let Ok(out) = decode(Some(encoding), &data, 4096) {
+                prop_assert!(out.len() <= 4096);
+            }
+        }
+    }
+}

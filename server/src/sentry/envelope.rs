@@ -304,3 +304,103 @@ mod tests {
         );
     }
 }
+
+/// Property tests (`make fuzz` runs them longer): envelopes built from
+/// random items read back as built; any bytes are refused or read, never a
+/// panic, and no payload is longer than its type's limit.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn kind() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "event",
+            "transaction",
+            "session",
+            "attachment",
+            "check_in",
+            "client_report",
+        ])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            failure_persistence: Some(Box::new(
+                proptest::test_runner::FileFailurePersistence::WithSource("proptest-regressions"),
+            )),
+            ..ProptestConfig::default()
+        })]
+
+        #[test]
+        fn built_envelopes_read_back_item_by_item(
+            items in prop::collection::vec(
+                (kind(), prop::collection::vec(any::<u8>(), 0..200), any::<bool>(), 0usize..3),
+                0..6,
+            ),
+            trailing_newline in any::<bool>(),
+        ) {
+            let mut body = br#"{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc"}"#.to_vec();
+            let mut expected = Vec::new();
+            for (kind, payload, with_length, blank_lines) in &items {
+                body.push(b'\n');
+                body.extend(std::iter::repeat_n(b'\n', *blank_lines));
+                // Without a length the payload ends at the first newline.
+                let payload: Vec<u8> = if *with_length {
+                    payload.clone()
+                } else {
+                    payload.iter().copied().filter(|b| *b != b'\n').collect()
+                };
+                if *with_length {
+                    body.extend_from_slice(format!(r#"{{"type":"{kind}","length":{}}}"#, payload.len()).as_bytes());
+                } else {
+                    body.extend_from_slice(format!(r#"{{"type":"{kind}"}}"#).as_bytes());
+                }
+                body.push(b'\n');
+                body.extend_from_slice(&payload);
+                expected.push((kind.to_string(), payload));
+            }
+            if trailing_newline {
+                body.push(b'\n');
+            }
+            let envelope = parse(&body).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let got: Vec<(String, Vec<u8>)> = envelope.items.iter().map(|i| (i.kind.clone(), i.payload.to_vec())).collect();
+            // An item without a length and with an empty payload, last and
+            // without a newline, is still an item.
+            prop_assert_eq!(got, expected);
+        }
+
+        #[test]
+        fn any_bytes_are_read_or_refused_within_the_limits(
+            bytes in prop::collection::vec(any::<u8>(), 0..600),
+        ) {
+            if let Ok(envelope) = parse(&bytes) {
+                for item in envelope.items {
+                    prop_assert!(item.payload.len() <= limit_of(&item.kind));
+                    prop_assert!(item.header.is_object());
+                }
+            }
+        }
+
+        #[test]
+        fn a_lying_length_is_refused_never_read_past_the_body(
+            claimed in 0usize..2_000_000,
+            actual in prop::collection::vec(any::<u8>(), 0..100),
+        ) {
+            let mut body = b"{}\n".to_vec();
+            body.extend_from_slice(format!(r#"{{"type":"event","length":{claimed}}}"#).as_bytes());
+            body.push(b'\n');
+            body.extend_from_slice(&actual);
+            match parse(&body) {
+                Ok(envelope) => {
+                    prop_assert_eq!(envelope.items[0].payload.len(), claimed);
+                    prop_assert!(claimed <= actual.len());
+                }
+                Err(EnvelopeError::TooLarge { .. }) => prop_assert!(claimed > MAX_EVENT),
+                Err(EnvelopeError::Truncated { .. }) => prop_assert!(claimed > actual.len()),
+                Err(EnvelopeError::Trailing { .. }) => prop_assert!(claimed < actual.len()),
+                Err(other) => prop_assert!(false, "unexpected {other}"),
+            }
+        }
+    }
+}
