@@ -410,11 +410,18 @@ async fn insert_batch(
            done as (
                select 1 from (select count(*) from users) u, (select count(*) from resolutions) r,
                              (select count(*) from group_hours) gh),
+           -- The cursors are drawn under the lock, whatever path led here:
+           -- the gate is a one-time filter, evaluated before the first row.
+           -- (Reached only through `done`, a batch without error events
+           -- skipped the lock's guard in `groups` and drew its cursors
+           -- before taking it, so a later cursor could commit first and a
+           -- live stream skip the earlier one.)
            ins as (
                insert into events (occurred_at, id, seq, service_id, feature, kind, level, message,
                                    fingerprint, release, environment, user_ref, attributes, payload)
                select n.o, n.i, nextval('events_seq'), n.s, n.f, n.k, n.l, n.m, n.fp, n.r, n.e, n.u, n.a, n.pl
                from new n, done
+               where (select count(*) from seq_lock) >= 0
                order by n.n
                returning seq),
            top as (select max(seq) as max_seq from ins)
