@@ -102,6 +102,7 @@
       html: copy.innerHTML,
       asOf: (generated && generated.getAttribute("datetime")) || new Date().toISOString(),
       savedAt: new Date().toISOString(),
+      lang: document.documentElement.lang || "en",
     };
     lastSaved = Date.now();
     caches

@@ -136,6 +136,26 @@ test("offline, a page shows the last dashboard snapshot marked with its time; si
     await screenshot(page, `pwa-offline-${label}`);
   }
 
+  // The offline page speaks the chosen language and wears the chosen theme.
+  const host = new URL(page.url()).hostname;
+  const prefs = (lang: string, theme: string) =>
+    context.addCookies([
+      { name: "lang", value: lang, domain: host, path: "/" },
+      { name: "leitstand_theme", value: theme, domain: host, path: "/" },
+    ]);
+  await prefs("de", "dark");
+  await page.reload();
+  await expect(banner).toContainText(/offline, stand/i);
+  await expect(banner).toContainText(/nur lesbar/i);
+  await expect(page.locator("html")).toHaveAttribute("lang", "de");
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
+  await expect(page.getByRole("link", { name: "Erneut versuchen" })).toBeVisible();
+  await screenshot(page, "pwa-offline-de-dark-phone");
+  await prefs("en", "system");
+  await page.reload();
+  await expect(banner).toContainText(/offline, as of/i);
+  await expect(page.locator("html")).not.toHaveAttribute("data-theme", /.+/);
+
   await context.setOffline(false);
   await page.getByRole("link", { name: "Retry" }).click();
   await expect(page).toHaveURL(/\/events$/);

@@ -579,6 +579,24 @@ async fn live_answers_match_the_documented_schemas() {
         404,
     )
     .await;
+    // A path parameter that does not parse names no resource: a JSON 404
+    // in the one shape, not axum's plain-text 400.
+    for (method, template, path) in [
+        ("get", "/api/v1/alert-rules/{id}", "/api/v1/alert-rules/abc"),
+        (
+            "get",
+            "/api/v1/error-groups/{id}",
+            "/api/v1/error-groups/1x",
+        ),
+        (
+            "delete",
+            "/api/v1/backups/{id}",
+            "/api/v1/backups/99999999999999999999",
+        ),
+    ] {
+        let refused = call(&app, &doc, key, (method, template, path), None, 404).await;
+        assert_eq!(refused["error"]["code"], "not_found", "{path}");
+    }
     call(
         &app,
         &doc,

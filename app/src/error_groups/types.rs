@@ -163,6 +163,7 @@ pub struct GroupPage {
 
 /// One frame of a stack trace.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Frame {
     pub function: Option<String>,
     pub module: Option<String>,
@@ -174,12 +175,14 @@ pub struct Frame {
     pub pre_context: Vec<String>,
     pub context_line: Option<String>,
     pub post_context: Vec<String>,
-    /// Local variables as sent (already scrubbed), `name = value`.
+    /// Local variables as sent (already scrubbed): `[name, value]` pairs.
+    #[cfg_attr(feature = "ssr", schema(value_type = Vec<Vec<String>>))]
     pub vars: Vec<(String, String)>,
 }
 
 /// One exception of a chain.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Exception {
     #[serde(rename = "type")]
     pub kind: String,

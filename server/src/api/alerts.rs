@@ -13,6 +13,7 @@
 //!   `GET /api/v1/deliveries/{id}` (any state, with its attempts)
 //! - `GET|PUT /api/v1/retention`, `POST /api/v1/retention/run[?dry_run=true]`
 
+use super::error::Path;
 use app::alerts::actions::{self, Created, Who};
 use app::alerts::store::{self, SubscriptionSpec};
 use app::alerts::{ChannelInfo, ChannelSpec, DeadLetter, RuleInfo, RuleSpec, SubscriptionInfo};
@@ -22,7 +23,7 @@ use app::retention::{Policy, Report};
 use app::state::AppState;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};

@@ -13,13 +13,14 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::error::Path;
 use app::backups::server_fns::after_restore;
 use app::backups::store::{self, Kind};
 use app::error::AppError;
 use app::keys::Scope;
 use app::state::AppState;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};

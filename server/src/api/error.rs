@@ -147,6 +147,62 @@ pub async fn read_limited(
     }
 }
 
+/// A path parameter (`/alert-channels/{id}`) in the one error shape: a value
+/// that does not parse (`/alert-channels/abc`) names no resource, so it is a
+/// JSON 404 rather than axum's plain-text 400.
+pub struct Path<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for Path<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(rejection) => Err(AppError::NotFound(format!(
+                "`{}`: {}",
+                parts.uri.path(),
+                rejection.body_text()
+            ))
+            .into()),
+        }
+    }
+}
+
+/// Whether a request announces (`Content-Length`) a body longer than `max`:
+/// such a request is answered at once, before any of the body is read.
+pub fn announced_longer_than(headers: &axum::http::HeaderMap, max: usize) -> bool {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .is_some_and(|n| n > max as u64)
+}
+
+/// The body an extractor read, or why not: too large (413, described by
+/// `too_large`, since each endpoint words its own limit) or unreadable (400).
+pub fn body_bytes(
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+    too_large: impl FnOnce() -> AppError,
+) -> Result<axum::body::Bytes, AppError> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large()
+        } else {
+            AppError::Malformed(format!(
+                "could not read the request body: {}",
+                rejection.body_text()
+            ))
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

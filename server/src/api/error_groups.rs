@@ -10,12 +10,13 @@
 
 use std::collections::BTreeMap;
 
+use super::error::Path;
 use app::error::AppError;
 use app::error_groups::{GroupAction, GroupQuery, GroupSort, GroupStatus, GroupSummary};
 use app::keys::Scope;
 use app::state::AppState;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -122,37 +123,14 @@ async fn list(
     Ok(response)
 }
 
-/// One frame, oldest call first.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct FrameView {
-    pub function: Option<String>,
-    pub module: Option<String>,
-    pub filename: Option<String>,
-    pub abs_path: Option<String>,
-    pub lineno: Option<i64>,
-    pub colno: Option<i64>,
-    pub in_app: bool,
-    pub context_line: Option<String>,
-}
-
-/// One exception of the chain, innermost cause first (Sentry's order).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct ExceptionView {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub value: String,
-    pub module: Option<String>,
-    pub mechanism: Option<String>,
-    pub handled: Option<bool>,
-    pub frames: Vec<FrameView>,
-}
-
 /// A group with what its latest event's Sentry payload holds.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct GroupDetailView {
     #[serde(flatten)]
     pub group: GroupSummary,
-    pub exception: Vec<ExceptionView>,
+    /// The exception chain, innermost cause first, each exception's frames
+    /// oldest call first (Sentry's order).
+    pub exception: Vec<app::error_groups::Exception>,
     pub latest_event: Option<app::events::EventView>,
     pub breadcrumbs: Vec<app::error_groups::Breadcrumb>,
     pub request: BTreeMap<String, String>,
@@ -197,36 +175,13 @@ async fn one(
 ) -> ApiResult<Json<GroupDetailView>> {
     key.require(Scope::Read)?;
     visible_group(&state, &key, id).await?;
-    let d = app::error_groups::store::detail(&state.pool, id, None, chrono::Utc::now()).await?;
+    let mut d = app::error_groups::store::detail(&state.pool, id, None, chrono::Utc::now()).await?;
     // Sentry's order: the chain innermost cause first, frames oldest call first.
-    let exception = d
-        .detail
-        .exception
-        .iter()
-        .rev()
-        .map(|e| ExceptionView {
-            kind: e.kind.clone(),
-            value: e.value.clone(),
-            module: e.module.clone(),
-            mechanism: e.mechanism.clone(),
-            handled: e.handled,
-            frames: e
-                .frames
-                .iter()
-                .rev()
-                .map(|f| FrameView {
-                    function: f.function.clone(),
-                    module: f.module.clone(),
-                    filename: f.filename.clone(),
-                    abs_path: f.abs_path.clone(),
-                    lineno: f.lineno,
-                    colno: f.colno,
-                    in_app: f.in_app,
-                    context_line: f.context_line.clone(),
-                })
-                .collect(),
-        })
-        .collect();
+    let mut exception = std::mem::take(&mut d.detail.exception);
+    exception.reverse();
+    for e in &mut exception {
+        e.frames.reverse();
+    }
     Ok(Json(GroupDetailView {
         exception,
         latest_event: d.event,

@@ -19,7 +19,11 @@ use super::auth::ApiKey;
 use super::error::{ApiError, ApiResult};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::default().routes(routes!(ingest).layer(BodyLimit::max(MAX_BODY_BYTES)))
+    OpenApiRouter::default().routes(
+        routes!(ingest)
+            .layer(BodyLimit::max(MAX_BODY_BYTES))
+            .layer(axum::middleware::from_fn(refuse_announced_too_large)),
+    )
 }
 
 /// One event as sent: only `service` is required; `null` is the same as absent.
@@ -112,16 +116,7 @@ async fn store(
 ) -> ApiResult<(StatusCode, Json<IngestOutcome>)> {
     key.require(Scope::Ingest)?;
     limits.ingest(key.0.id)?;
-    let body = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            too_large()
-        } else {
-            ApiError::from(AppError::Malformed(format!(
-                "could not read the request body: {}",
-                rejection.body_text()
-            )))
-        }
-    })?;
+    let body = super::error::body_bytes(body, too_large)?;
     let body = decode(&headers, body)?;
     let events = parse_body(&body, chrono::Utc::now()).map_err(body_error)?;
     if let Some(bound) = &key.0.service
@@ -138,10 +133,23 @@ async fn store(
     Ok((StatusCode::ACCEPTED, Json(outcome)))
 }
 
-fn too_large() -> ApiError {
-    ApiError::from(AppError::TooLarge(format!(
+/// A body announced larger than the limit is refused before it is read.
+async fn refuse_announced_too_large(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if super::error::announced_longer_than(req.headers(), MAX_BODY_BYTES) {
+        metrics::counter!("leitstand_ingest_rejected_total", "reason" => "too_large").increment(1);
+        return ApiError::from(too_large()).into_response();
+    }
+    next.run(req).await
+}
+
+fn too_large() -> AppError {
+    AppError::TooLarge(format!(
         "the request body exceeds {MAX_BODY_BYTES} bytes (1 MiB)"
-    )))
+    ))
 }
 
 /// Undoes `Content-Encoding: gzip`, refusing more than 1 MiB of output
@@ -163,7 +171,7 @@ fn decode(headers: &HeaderMap, body: Bytes) -> ApiResult<Bytes> {
                     ApiError::from(AppError::Malformed(format!("invalid gzip body: {e}")))
                 })?;
             if out.len() > MAX_BODY_BYTES {
-                return Err(too_large());
+                return Err(too_large().into());
             }
             Ok(Bytes::from(out))
         }

@@ -1,10 +1,11 @@
 //! User data (scope `admin`): `GET /api/v1/privacy/users/{user}/events`
 //! exports, `DELETE` erases; and the browser's export download.
 
+use super::error::Path;
 use app::keys::Scope;
 use app::privacy::store;
 use app::state::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;

@@ -12,6 +12,7 @@
 //!   (scope `admin`)
 //! - `GET /api/v1/system/status` (scope `read`)
 
+use super::error::Path;
 use app::error::AppError;
 use app::keys::Scope;
 use app::probes::store::{self as probes, CheckResult};
@@ -20,7 +21,7 @@ use app::probes::{
 };
 use app::state::AppState;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};

@@ -57,12 +57,18 @@ pub fn router() -> OpenApiRouter<AppState> {
         routes!(envelope_handler).map(|m| {
             m.options(preflight)
                 .layer(DefaultBodyLimit::max(MAX_ENVELOPE_SENT))
+                .layer(axum::middleware::from_fn(|req, next| {
+                    refuse_announced_too_large(req, next, MAX_ENVELOPE_SENT)
+                }))
         })
     };
     let store = || {
         routes!(store_handler).map(|m| {
             m.options(preflight)
                 .layer(DefaultBodyLimit::max(MAX_STORE_SENT))
+                .layer(axum::middleware::from_fn(|req, next| {
+                    refuse_announced_too_large(req, next, MAX_STORE_SENT)
+                }))
         })
     };
     let (_, _, envelope_alias) = envelope();
@@ -73,6 +79,21 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(store())
         .route(STORE_ALIAS, store_alias)
         .routes(routes!(stats))
+}
+
+/// A body announced larger than `max` is refused before it is read.
+async fn refuse_announced_too_large(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+    max: usize,
+) -> Response {
+    if super::error::announced_longer_than(req.headers(), max) {
+        return Refusal::from(AppError::TooLarge(format!(
+            "the request body is larger than {max} bytes"
+        )))
+        .into_response();
+    }
+    next.run(req).await
 }
 
 /// The documented paths without their trailing slash (Sentry SDKs differ).
@@ -336,19 +357,12 @@ async fn preflight(
 }
 
 fn body_of(body: std::result::Result<Bytes, BytesRejection>, sent_limit: usize) -> Result<Bytes> {
-    body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::TooLarge(format!(
-                "the request body is larger than {sent_limit} bytes"
-            ))
-            .into()
-        } else {
-            bad(format!(
-                "could not read the request body: {}",
-                rejection.body_text()
-            ))
-        }
+    super::error::body_bytes(body, || {
+        AppError::TooLarge(format!(
+            "the request body is larger than {sent_limit} bytes"
+        ))
     })
+    .map_err(Refusal::from)
 }
 
 fn decoded(headers: &HeaderMap, body: &[u8], limit: usize) -> Result<Vec<u8>> {
