@@ -159,12 +159,19 @@ impl EmbeddedPostgres {
     /// Stops the cluster (fast shutdown: open transactions are rolled back,
     /// committed data is already durable).
     pub fn stop(&mut self) -> anyhow::Result<()> {
+        self.stop_mode("fast")
+    }
+
+    /// Stops the cluster with a `pg_ctl` shutdown mode: `smart`, `fast`, or
+    /// `immediate` (no checkpoint: like a crash, recovered from the WAL at
+    /// the next start).
+    pub fn stop_mode(&mut self, mode: &str) -> anyhow::Result<()> {
         if !self.running {
             return Ok(());
         }
         let out = self
             .pg_ctl()
-            .args(["stop", "-m", "fast", "-w", "-t", "60", "-D"])
+            .args(["stop", "-m", mode, "-w", "-t", "60", "-D"])
             .arg(&self.data)
             .output()
             .context("running pg_ctl stop")?;

@@ -61,7 +61,11 @@ impl Application {
         settings.validate()?;
         // Installed before anything is recorded.
         crate::metrics::registry();
-        let database = Database::open(&settings).await?;
+        let database = Database::open_waiting(
+            &settings,
+            std::time::Duration::from_secs(settings.database.db_wait),
+        )
+        .await?;
         let listener = TcpListener::bind(settings.http.listen)
             .await
             .with_context(|| format!("binding {}", settings.http.listen))?;

@@ -413,8 +413,6 @@ impl TestApp {
         query: &str,
         last_event_id: Option<i64>,
     ) -> SseStream {
-        use eventsource_stream::Eventsource;
-        use futures::StreamExt;
         let mut req = reqwest::Client::new()
             .get(self.url(&format!("/api/v1/stream{query}")))
             .bearer_auth(key);
@@ -424,15 +422,22 @@ impl TestApp {
         let res = req.send().await.expect("stream opened");
         assert_eq!(res.status(), 200, "stream status");
         assert_eq!(res.headers()["content-type"], "text/event-stream");
-        Box::pin(res.bytes_stream().eventsource().filter_map(|m| async move {
-            let m = m.ok()?;
-            Some(SseMessage {
-                id: m.id.parse().unwrap_or(-1),
-                event: m.event,
-                data: serde_json::from_str(&m.data).unwrap_or_default(),
-            })
-        }))
+        sse(res)
     }
+}
+
+/// The messages of an open event-stream response.
+pub fn sse(res: reqwest::Response) -> SseStream {
+    use eventsource_stream::Eventsource;
+    use futures::StreamExt;
+    Box::pin(res.bytes_stream().eventsource().filter_map(|m| async move {
+        let m = m.ok()?;
+        Some(SseMessage {
+            id: m.id.parse().unwrap_or(-1),
+            event: m.event,
+            data: serde_json::from_str(&m.data).unwrap_or_default(),
+        })
+    }))
 }
 
 /// The next `n` messages, failing after `limit`.

@@ -121,6 +121,11 @@ pub struct DatabaseSettings {
     )]
     pub db_max_connections: u32,
 
+    /// Seconds `serve` keeps retrying an unreachable PostgreSQL at start
+    /// (saying so in the log) before it gives up; 0 = give up at once.
+    #[arg(long, env = "LEITSTAND_DB_WAIT", default_value_t = 300, global = true)]
+    pub db_wait: u64,
+
     /// Concurrent ingest transactions (group-commit writers) per process.
     #[arg(
         long,

@@ -27,12 +27,14 @@ pub async fn create(
     ip: Option<IpAddr>,
     slot: Option<DateTime<Utc>>,
 ) -> AppResult<Option<BackupInfo>> {
-    ensure_dir(&settings.dir).await?;
     let Some((id, name)) = begin_row(pool, kind, actor, slot).await? else {
         return Ok(None);
     };
     let started = Instant::now();
+    // Everything that can fail from here on marks the backup failed with
+    // its reason (an unwritable directory, a full disk, the database).
     let result = async {
+        ensure_dir(&settings.dir).await?;
         let mut tx = pool.begin().await?;
         sqlx::query("set transaction isolation level repeatable read, read only")
             .execute(&mut *tx)
