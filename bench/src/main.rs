@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 mod probes;
 mod sentry;
+mod soak;
 mod webhooks;
 
 use anyhow::Context;
@@ -137,6 +138,27 @@ enum Cmd {
         /// Bodies made in advance per client (a run stops when they are used).
         #[arg(long, default_value_t = 8000)]
         per_client: usize,
+    },
+    /// A mixed load for many minutes, sampled each minute (BENCH=soak).
+    Soak {
+        #[arg(long)]
+        url: String,
+        /// A key with the ingest and read scopes.
+        #[arg(long)]
+        key: String,
+        #[arg(long)]
+        database_url: String,
+        /// The server's process id, for its memory and open files.
+        #[arg(long)]
+        server_pid: u32,
+        #[arg(long, default_value_t = 30)]
+        minutes: u64,
+        #[arg(long, default_value_t = 1000)]
+        events_per_s: u64,
+        #[arg(long, default_value_t = 200)]
+        streams: usize,
+        #[arg(long, default_value_t = 10)]
+        dashboard_users: usize,
     },
     /// The same 30-day figures computed by scanning raw events (baseline).
     RawScan {
@@ -669,6 +691,28 @@ async fn main() -> anyhow::Result<()> {
             events,
         } => stream_latency(url, key, subscribers, events).await,
         Cmd::Target { port } => probes::target(port).await,
+        Cmd::Soak {
+            url,
+            key,
+            database_url,
+            server_pid,
+            minutes,
+            events_per_s,
+            streams,
+            dashboard_users,
+        } => {
+            soak::run(soak::Soak {
+                url,
+                key,
+                database_url,
+                server_pid,
+                minutes,
+                events_per_s,
+                streams,
+                dashboard_users,
+            })
+            .await
+        }
         Cmd::ProbesCreate {
             url,
             key,
