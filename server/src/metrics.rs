@@ -280,6 +280,8 @@ async fn gauges(state: &AppState) {
     gauge!(
         "leitstand_build_info",
         "version" => env!("CARGO_PKG_VERSION"),
+        "commit" => env!("LEITSTAND_COMMIT"),
+        "built" => env!("LEITSTAND_BUILD_DATE"),
     )
     .set(1.0);
 

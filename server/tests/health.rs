@@ -121,3 +121,30 @@ async fn logs_are_json_lines_when_asked() {
     }
     assert!(!stderr.contains("password"), "no secrets in logs");
 }
+
+#[test]
+fn version_names_the_release_commit_and_build_date() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leitstand"))
+        .arg("--version")
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.trim();
+    let rest = line
+        .strip_prefix(&format!("leitstand {} (commit ", env!("CARGO_PKG_VERSION")))
+        .unwrap_or_else(|| panic!("{line}"));
+    let (commit, rest) = rest
+        .split_once(", built ")
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(
+        commit == "unknown"
+            || (commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        "{line}"
+    );
+    let date = rest.strip_suffix(')').unwrap_or_else(|| panic!("{line}"));
+    assert!(
+        chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_ok(),
+        "{line}"
+    );
+}

@@ -4,6 +4,7 @@
 mod alerts;
 mod auth;
 mod backups;
+mod chaos;
 mod dashboard;
 mod embedded;
 mod errors;
@@ -17,6 +18,9 @@ mod metrics;
 mod openapi;
 mod probes;
 mod pwa;
+mod runbooks;
+mod scale_out;
 mod security;
 mod sentry;
 mod stream;
+mod upgrades;

@@ -10,7 +10,7 @@ use super::Settings;
 #[derive(Debug, Parser)]
 #[command(
     name = "leitstand",
-    version,
+    version = crate::config::VERSION,
     about = "Leitstand: production readiness and operations dashboard",
     long_about = None,
     args_override_self = true

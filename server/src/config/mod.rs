@@ -11,4 +11,14 @@ mod file;
 mod settings;
 
 pub use commands::*;
+
+/// `leitstand --version`: version, commit and build date.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("LEITSTAND_COMMIT"),
+    ", built ",
+    env!("LEITSTAND_BUILD_DATE"),
+    ")"
+);
 pub use settings::*;
