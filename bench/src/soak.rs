@@ -11,7 +11,7 @@ use futures::StreamExt;
 use serde_json::json;
 use tokio::sync::Mutex;
 
-use crate::{RawClient, percentile, write_event};
+use crate::{RawClient, percentile, write_body};
 
 /// What the load and the samplers share.
 #[derive(Default)]
@@ -82,19 +82,7 @@ pub async fn run(s: Soak) -> anyhow::Result<()> {
             while !stop.load(Ordering::Relaxed) {
                 tokio::time::sleep_until(next.into()).await;
                 next += interval;
-                body.clear();
-                if size == 1 {
-                    write_event(&mut body, n, n as u64);
-                } else {
-                    body.push(b'[');
-                    for k in 0..size {
-                        if k > 0 {
-                            body.push(b',');
-                        }
-                        write_event(&mut body, n + k, (n + k) as u64);
-                    }
-                    body.push(b']');
-                }
+                write_body(&mut body, n, size);
                 n += size;
                 let t = Instant::now();
                 let ok = matches!(client.post("/api/v1/events", &body).await, Ok((202, _)));

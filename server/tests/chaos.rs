@@ -100,6 +100,98 @@ async fn stored(pool: &sqlx::PgPool, ids: &[Uuid]) -> HashMap<Uuid, i64> {
     rows.into_iter().collect()
 }
 
+/// A live client for a whole test, from cursor 0 (every event, however
+/// soon the load starts): it reads every message and, when the server ends
+/// its stream (an outage, or it fell behind), reconnects with
+/// Last-Event-ID, as browsers do. Records the event ids it saw and any
+/// cursor that was not above the one before.
+struct LiveReader {
+    seen: Arc<Mutex<std::collections::HashSet<String>>>,
+    disorder: Arc<Mutex<Vec<(i64, i64)>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl LiveReader {
+    fn start(app: &crate::helpers::TestApp, key: &str) -> Self {
+        let seen = Arc::new(Mutex::new(std::collections::HashSet::new()));
+        let disorder = Arc::new(Mutex::new(Vec::new()));
+        let url = app.url("/api/v1/stream");
+        let key = key.to_owned();
+        let (s, d) = (seen.clone(), disorder.clone());
+        let task = tokio::spawn(async move {
+            use futures::StreamExt;
+            let mut last: i64 = 0;
+            loop {
+                let req = reqwest::Client::new()
+                    .get(&url)
+                    .bearer_auth(&key)
+                    .header("last-event-id", last.to_string());
+                match req.send().await {
+                    Ok(res) if res.status() == 200 => {
+                        let mut stream = crate::helpers::sse(res);
+                        while let Some(m) = stream.next().await {
+                            if m.event != "event" {
+                                continue;
+                            }
+                            if m.id <= last {
+                                d.lock().expect("disorder").push((last, m.id));
+                            }
+                            last = last.max(m.id);
+                            if let Some(id) = m.data["id"].as_str() {
+                                s.lock().expect("seen").insert(id.to_owned());
+                            }
+                        }
+                    }
+                    _ => tokio::time::sleep(Duration::from_millis(200)).await,
+                }
+            }
+        });
+        Self {
+            seen,
+            disorder,
+            task,
+        }
+    }
+
+    /// Waits until every one of `ids` was seen; the ids still missing.
+    async fn missing_after_waiting(&self, ids: &[Uuid], limit: Duration) -> Vec<Uuid> {
+        crate::helpers::eventually(limit, || async {
+            let seen = self.seen.lock().expect("seen");
+            ids.iter().all(|id| seen.contains(&id.to_string()))
+        })
+        .await;
+        let seen = self.seen.lock().expect("seen");
+        ids.iter()
+            .filter(|id| !seen.contains(&id.to_string()))
+            .copied()
+            .collect()
+    }
+}
+
+impl Drop for LiveReader {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The cursors of some events, for a failure message.
+async fn cursors_of(pool: &sqlx::PgPool, ids: &[Uuid]) -> Vec<i64> {
+    sqlx::query_scalar("select seq from events where id = any($1) order by seq limit 20")
+        .bind(ids)
+        .fetch_all(pool)
+        .await
+        .expect("cursors")
+}
+
+/// An API key created directly in the database; its secret.
+pub async fn create_key(pool: &sqlx::PgPool, scopes: &[app::keys::Scope]) -> String {
+    let mut conn = pool.acquire().await.expect("conn");
+    app::keys::store::create(&mut conn, "test", scopes, None, "test")
+        .await
+        .expect("key")
+        .secret
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn kill_9_under_load_loses_no_acknowledged_event_and_retries_store_each_once() {
     let mut first = ServerProcess::start(ENV, false, |_| async {}).await;
@@ -107,19 +199,7 @@ async fn kill_9_under_load_loses_no_acknowledged_event_and_retries_store_each_on
     let pool = sqlx::PgPool::connect(&db_url(&db_name))
         .await
         .expect("pool");
-    let key = {
-        let mut conn = pool.acquire().await.expect("conn");
-        app::keys::store::create(
-            &mut conn,
-            "chaos",
-            &[app::keys::Scope::Ingest],
-            None,
-            "test",
-        )
-        .await
-        .expect("key")
-        .secret
-    };
+    let key = create_key(&pool, &[app::keys::Scope::Ingest]).await;
 
     // 16 clients sending single events, 4 sending batches of 1000, all
     // with ids of their own choosing.
@@ -295,40 +375,7 @@ async fn postgres_restarted_fast_and_immediate_under_load_loses_nothing_and_reco
     let key = app
         .key(&[app::keys::Scope::Ingest, app::keys::Scope::Read], None)
         .await;
-    // A live client for the whole test: it reads every message and, when the
-    // server ends its stream (outage, or it fell behind), reconnects with
-    // Last-Event-ID, as browsers do.
-    let seen_ids = Arc::new(Mutex::new(std::collections::HashSet::<String>::new()));
-    let reader = {
-        let seen_ids = seen_ids.clone();
-        let url = app.url("/api/v1/stream");
-        let key = key.clone();
-        tokio::spawn(async move {
-            use futures::StreamExt;
-            // From cursor 0: every event, however soon the load starts.
-            let mut last: i64 = 0;
-            loop {
-                let req = reqwest::Client::new()
-                    .get(&url)
-                    .bearer_auth(&key)
-                    .header("last-event-id", last.to_string());
-                match req.send().await {
-                    Ok(res) if res.status() == 200 => {
-                        let mut stream = crate::helpers::sse(res);
-                        while let Some(m) = stream.next().await {
-                            if m.event == "event" {
-                                last = m.id;
-                                if let Some(id) = m.data["id"].as_str() {
-                                    seen_ids.lock().expect("seen").insert(id.to_owned());
-                                }
-                            }
-                        }
-                    }
-                    _ => tokio::time::sleep(Duration::from_millis(200)).await,
-                }
-            }
-        })
-    };
+    let reader = LiveReader::start(&app, &key);
 
     let ledger = Arc::new(Mutex::new(Ledger::default()));
     let stop = Arc::new(AtomicBool::new(false));
@@ -440,35 +487,16 @@ async fn postgres_restarted_fast_and_immediate_under_load_loses_nothing_and_reco
 
     // The live stream carried on across both restarts without a gap: the
     // client saw every acknowledged event.
-    let complete = crate::helpers::eventually(Duration::from_secs(30), || async {
-        let seen = seen_ids.lock().expect("seen");
-        ids.iter().all(|id| seen.contains(&id.to_string()))
-    })
-    .await;
-    let seen = seen_ids.lock().expect("seen").len();
-    reader.abort();
-    if !complete {
-        let missing: Vec<Uuid> = {
-            let seen = seen_ids.lock().expect("seen");
-            ids.iter()
-                .filter(|id| !seen.contains(&id.to_string()))
-                .copied()
-                .collect()
-        };
-        let rows: Vec<(i64, String)> = sqlx::query_as(
-            "select seq, received_at::text from events where id = any($1) order by seq",
-        )
-        .bind(&missing)
-        .fetch_all(&app.pool)
-        .await
-        .expect("missing rows");
-        let pending_ids: Vec<Uuid> = pending.iter().flat_map(ids_of).collect();
-        let in_pending = missing.iter().filter(|m| pending_ids.contains(m)).count();
-        panic!(
-            "the stream delivered {seen} of {} acknowledged events; missing (seq, received): {rows:?}; {in_pending} of them sent at the end",
-            ids.len()
-        );
-    }
+    let missing = reader
+        .missing_after_waiting(&ids, Duration::from_secs(30))
+        .await;
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged events never reached the stream (cursors {:?})",
+        missing.len(),
+        ids.len(),
+        cursors_of(&app.pool, &missing).await
+    );
     app.stop().await;
     drop(pg);
 }
@@ -908,38 +936,7 @@ async fn a_live_stream_under_concurrent_ingest_gets_every_event_once_in_cursor_o
     let key = app
         .key(&[app::keys::Scope::Ingest, app::keys::Scope::Read], None)
         .await;
-    let seen_ids = Arc::new(Mutex::new(std::collections::HashSet::<String>::new()));
-    let disorder = Arc::new(Mutex::new(Vec::<(i64, i64)>::new()));
-    let reader = {
-        let seen_ids = seen_ids.clone();
-        let disorder = disorder.clone();
-        let url = app.url("/api/v1/stream");
-        let key = key.clone();
-        tokio::spawn(async move {
-            use futures::StreamExt;
-            let mut last: i64 = 0;
-            loop {
-                let req = reqwest::Client::new()
-                    .get(&url)
-                    .bearer_auth(&key)
-                    .header("last-event-id", last.to_string());
-                if let Ok(res) = req.send().await {
-                    let mut stream = crate::helpers::sse(res);
-                    while let Some(m) = stream.next().await {
-                        if m.event == "event" {
-                            if m.id <= last {
-                                disorder.lock().expect("disorder").push((last, m.id));
-                            }
-                            last = last.max(m.id);
-                            if let Some(id) = m.data["id"].as_str() {
-                                seen_ids.lock().expect("seen").insert(id.to_owned());
-                            }
-                        }
-                    }
-                }
-            }
-        })
-    };
+    let reader = LiveReader::start(&app, &key);
     // Single events and batches from concurrent clients, no errors among
     // them: the batches that took the path without the lock.
     let ledger = Arc::new(Mutex::new(Ledger::default()));
@@ -964,31 +961,20 @@ async fn a_live_stream_under_concurrent_ingest_gets_every_event_once_in_cursor_o
     }
     let acknowledged = std::mem::take(&mut ledger.lock().expect("ledger").acknowledged);
     let ids: Vec<Uuid> = acknowledged.iter().flat_map(ids_of).collect();
-    let complete = crate::helpers::eventually(Duration::from_secs(30), || async {
-        let seen = seen_ids.lock().expect("seen");
-        ids.iter().all(|id| seen.contains(&id.to_string()))
-    })
-    .await;
-    reader.abort();
-    let missing: Vec<Uuid> = {
-        let seen = seen_ids.lock().expect("seen");
-        ids.iter()
-            .filter(|id| !seen.contains(&id.to_string()))
-            .copied()
-            .collect()
-    };
-    let cursors: Vec<(i64,)> =
-        sqlx::query_as("select seq from events where id = any($1) order by seq limit 10")
-            .bind(&missing)
-            .fetch_all(&app.pool)
-            .await
-            .expect("cursors");
+    let missing = reader
+        .missing_after_waiting(&ids, Duration::from_secs(30))
+        .await;
     assert!(
-        complete,
-        "{} of {} acknowledged events never reached the stream (cursors {cursors:?})",
+        missing.is_empty(),
+        "{} of {} acknowledged events never reached the stream (cursors {:?})",
         missing.len(),
-        ids.len()
+        ids.len(),
+        cursors_of(&app.pool, &missing).await
     );
-    assert_eq!(*disorder.lock().expect("disorder"), vec![], "cursor order");
+    assert_eq!(
+        *reader.disorder.lock().expect("disorder"),
+        vec![],
+        "cursor order"
+    );
     app.stop().await;
 }

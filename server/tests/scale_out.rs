@@ -58,19 +58,8 @@ async fn two_processes_behind_a_proxy_ingest_agree_and_stream_across() {
     let pool = sqlx::PgPool::connect(&db_url(&db_name))
         .await
         .expect("pool");
-    let key = {
-        let mut conn = pool.acquire().await.expect("conn");
-        app::keys::store::create(
-            &mut conn,
-            "scale",
-            &[app::keys::Scope::Ingest, app::keys::Scope::Read],
-            None,
-            "test",
-        )
-        .await
-        .expect("key")
-        .secret
-    };
+    let key =
+        crate::chaos::create_key(&pool, &[app::keys::Scope::Ingest, app::keys::Scope::Read]).await;
     let (front, counts) = proxy(vec![host_of(&a.base), host_of(&b.base)]).await;
     // One connection per request, so the proxy alternates requests.
     let http = reqwest::Client::builder()

@@ -489,7 +489,8 @@ pub fn read_stream(
 mod tests {
     use super::*;
 
-    fn manifest() -> Manifest {
+    /// A manifest as a writer gets it (tables filled in by `finish`).
+    pub(super) fn manifest() -> Manifest {
         Manifest {
             format: FORMAT_VERSION,
             schema_version: 7,
@@ -634,23 +635,9 @@ mod tests {
 /// bytes given to the stream reader are refused or read, never a panic.
 #[cfg(test)]
 mod props {
+    use super::tests::manifest;
     use super::*;
     use proptest::prelude::*;
-
-    fn manifest() -> Manifest {
-        Manifest {
-            format: FORMAT_VERSION,
-            schema_version: 13,
-            created_at: "2026-01-01T00:00:00Z".into(),
-            leitstand_version: "0.1.0".into(),
-            kind: "manual".into(),
-            events_from: None,
-            events_to: None,
-            probe_results_from: None,
-            probe_results_to: None,
-            tables: Vec::new(),
-        }
-    }
 
     type Tables = Vec<(String, Vec<Vec<u8>>)>;
 
