@@ -18,6 +18,13 @@ fn main() {
     println!("cargo:rerun-if-changed=../migrations");
     println!("cargo:rerun-if-env-changed=LEITSTAND_COMMIT");
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
+    // A release binary carries the site (src/site.rs): build it again when
+    // cargo-leptos has written a new one.
+    if std::env::var("PROFILE").as_deref() == Ok("release")
+        && std::path::Path::new("../target/site").is_dir()
+    {
+        println!("cargo:rerun-if-changed=../target/site");
+    }
     // A new commit changes what --version says.
     if let Some(head) = git(&["rev-parse", "--git-path", "HEAD"]) {
         println!("cargo:rerun-if-changed={head}");

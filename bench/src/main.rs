@@ -78,6 +78,21 @@ enum Cmd {
         #[arg(long)]
         server_pid: u32,
     },
+    /// Hold idle keep-alive connections, one answered request on each; the
+    /// server's memory with all open, a normal client's latency meanwhile,
+    /// and how many the server closed once they had idled past its limit.
+    KeepaliveIdle {
+        #[arg(long)]
+        url: String,
+        #[arg(long, default_value_t = 10_000)]
+        connections: usize,
+        /// The server's keep-alive idle limit (`--header-read-timeout`), seconds.
+        #[arg(long, default_value_t = 10)]
+        idle_limit: u64,
+        /// Server process id, to read its resident memory.
+        #[arg(long)]
+        server_pid: u32,
+    },
     /// Time from sending an event to its arrival at every subscriber.
     StreamLatency {
         #[arg(long)]
@@ -564,6 +579,100 @@ async fn stream_idle(
     Ok(())
 }
 
+/// One keep-alive connection that has had `GET /healthz` answered.
+async fn answered_connection(addr: &str) -> anyhow::Result<tokio::net::TcpStream> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut conn = tokio::net::TcpStream::connect(addr).await?;
+    conn.write_all(format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\n\r\n").as_bytes())
+        .await?;
+    let mut buf = Vec::with_capacity(512);
+    let mut chunk = [0u8; 512];
+    loop {
+        let n = conn.read(&mut chunk).await?;
+        anyhow::ensure!(n > 0, "closed before answering");
+        buf.extend_from_slice(&chunk[..n]);
+        let mut headers = [httparse::EMPTY_HEADER; 32];
+        let mut res = httparse::Response::new(&mut headers);
+        if let httparse::Status::Complete(head) = res.parse(&buf)? {
+            anyhow::ensure!(res.code == Some(200), "status {:?}", res.code);
+            let length: usize = res
+                .headers
+                .iter()
+                .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+                .and_then(|h| std::str::from_utf8(h.value).ok()?.trim().parse().ok())
+                .unwrap_or(0);
+            if buf.len() >= head + length {
+                return Ok(conn);
+            }
+        }
+    }
+}
+
+async fn keepalive_idle(
+    url: String,
+    connections: usize,
+    idle_limit: u64,
+    pid: u32,
+) -> anyhow::Result<()> {
+    use tokio::io::AsyncReadExt;
+    let addr = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let before = rss_kib(pid)?;
+    let started = Instant::now();
+    let mut open = Vec::with_capacity(connections);
+    for chunk in (0..connections).collect::<Vec<_>>().chunks(250) {
+        let batch =
+            futures::future::join_all(chunk.iter().map(|_| answered_connection(&addr))).await;
+        for conn in batch {
+            open.push(conn?);
+        }
+    }
+    let opened_in = started.elapsed().as_secs_f64();
+    let during = rss_kib(pid)?;
+    // A normal client meanwhile.
+    let client = reqwest::Client::new();
+    let mut latencies = Vec::new();
+    for _ in 0..50 {
+        let t = Instant::now();
+        client
+            .get(format!("{url}/healthz"))
+            .send()
+            .await?
+            .error_for_status()?;
+        latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    latencies.sort_by(f64::total_cmp);
+    // Past the idle limit the server must have let every one go.
+    let wait = Duration::from_secs(idle_limit + 3).saturating_sub(started.elapsed());
+    tokio::time::sleep(wait).await;
+    let mut closed = 0usize;
+    for conn in &mut open {
+        let mut byte = [0u8; 1];
+        if let Ok(Ok(0)) =
+            tokio::time::timeout(Duration::from_millis(5), conn.read(&mut byte)).await
+        {
+            closed += 1;
+        }
+    }
+    drop(open);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = rss_kib(pid)?;
+    println!(
+        "{}",
+        json!({ "kind": "keepalive_idle", "connections": connections, "opened_in_s": opened_in,
+                "rss_before_mib": before as f64 / 1024.0, "rss_open_mib": during as f64 / 1024.0,
+                "rss_after_close_mib": after as f64 / 1024.0,
+                "growth_mib": (during as f64 - before as f64) / 1024.0,
+                "per_connection_kib": (during as f64 - before as f64) / connections as f64,
+                "other_client_p50_ms": percentile(&latencies, 0.5),
+                "other_client_max_ms": latencies.last().copied().unwrap_or(f64::NAN),
+                "closed_by_server_after_idle": closed })
+    );
+    Ok(())
+}
+
 async fn stream_latency(
     url: String,
     key: String,
@@ -690,6 +799,12 @@ async fn main() -> anyhow::Result<()> {
             hold,
             server_pid,
         } => stream_idle(url, key, connections, hold, server_pid).await,
+        Cmd::KeepaliveIdle {
+            url,
+            connections,
+            idle_limit,
+            server_pid,
+        } => keepalive_idle(url, connections, idle_limit, server_pid).await,
         Cmd::StreamLatency {
             url,
             key,

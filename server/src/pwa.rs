@@ -11,15 +11,13 @@
 //! site. The result is kept until a file's size or modification time changes.
 
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
 
-use crate::security::paths::{Area, classify};
+use crate::site::{Listing, Site};
 
 /// The service worker's path; its scope is the whole site.
 pub const SERVICE_WORKER: &str = "/sw.js";
@@ -37,12 +35,6 @@ pub const OFFLINE_PAGE_CSP: &str = "default-src 'self'; script-src 'self'; \
      style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; \
      base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
-/// Directory levels searched below the site root.
-const MAX_DEPTH: usize = 4;
-
-/// A file of the site as the cache saw it: URL path, size, modification time.
-type Listing = Vec<(String, u64, Option<SystemTime>)>;
-
 struct Built {
     root: PathBuf,
     listing: Listing,
@@ -51,10 +43,9 @@ struct Built {
 
 static LAST: Mutex<Option<Built>> = Mutex::new(None);
 
-/// `GET /sw.js`: the worker script of the build in `site_root`.
-pub async fn service_worker(site_root: &Path) -> Response {
-    let root = site_root.to_owned();
-    match tokio::task::spawn_blocking(move || script(&root)).await {
+/// `GET /sw.js`: the worker script of the site's build.
+pub async fn service_worker(site: Arc<Site>) -> Response {
+    match tokio::task::spawn_blocking(move || script(&site)).await {
         Ok(Ok(Some(script))) => (
             [
                 (
@@ -94,13 +85,12 @@ pub fn offline_page(mut res: Response) -> Response {
 }
 
 /// The filled-in script, or `None` when the site has no `sw.js`.
-fn script(root: &Path) -> io::Result<Option<Arc<str>>> {
-    let mut listing = Vec::new();
-    list(root, root, 0, &mut listing)?;
-    listing.sort();
+fn script(site: &Site) -> io::Result<Option<Arc<str>>> {
+    let listing = site.listing()?;
     if !listing.iter().any(|(path, ..)| path == SERVICE_WORKER) {
         return Ok(None);
     }
+    let root = site.leptos_root();
     let mut last = LAST.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Some(built) = last.as_ref()
         && built.root == root
@@ -108,7 +98,7 @@ fn script(root: &Path) -> io::Result<Option<Arc<str>>> {
     {
         return Ok(Some(built.script.clone()));
     }
-    let script: Arc<str> = build(root, &listing)?.into();
+    let script: Arc<str> = build(site, &listing)?.into();
     *last = Some(Built {
         root: root.to_owned(),
         listing,
@@ -117,66 +107,22 @@ fn script(root: &Path) -> io::Result<Option<Arc<str>>> {
     Ok(Some(script))
 }
 
-fn build(root: &Path, listing: &Listing) -> io::Result<String> {
-    let mut hash = Sha256::new();
-    for (path, ..) in listing {
-        let content = std::fs::read(root.join(path.trim_start_matches('/')))?;
-        hash.update(path.as_bytes());
-        hash.update((content.len() as u64).to_le_bytes());
-        hash.update(&content);
-    }
-    let version = hex::encode(&hash.finalize()[..8]);
+fn build(site: &Site, listing: &Listing) -> io::Result<String> {
+    let version = crate::site::fingerprint(site, listing)?;
     let assets: Vec<&str> = listing
         .iter()
         .map(|(path, ..)| path.as_str())
         .filter(|path| *path != SERVICE_WORKER)
         .collect();
-    let template = std::fs::read_to_string(root.join("sw.js"))?;
+    let template = site
+        .read(SERVICE_WORKER)?
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_default();
     if !template.contains(PLACEHOLDER) {
         tracing::warn!("sw.js has no build placeholder; served without version or files");
     }
     let filled = serde_json::json!({ "version": version, "assets": assets }).to_string();
     Ok(template.replacen(PLACEHOLDER, &filled, 1))
-}
-
-/// Collects the files a browser may fetch without a session (what the
-/// static area serves), without names a URL would have to encode.
-fn list(root: &Path, dir: &Path, depth: usize, out: &mut Listing) -> io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if name.starts_with('.')
-            || !name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-        {
-            continue;
-        }
-        let meta = std::fs::metadata(entry.path())?;
-        if meta.is_dir() {
-            if depth < MAX_DEPTH {
-                list(root, &entry.path(), depth + 1, out)?;
-            }
-            continue;
-        }
-        // Compressed copies (the browser asks for the plain path) and the
-        // bundle's TypeScript declarations are nothing a page loads.
-        if [".br", ".gz", ".d.ts"]
-            .iter()
-            .any(|ext| name.ends_with(ext))
-        {
-            continue;
-        }
-        let Ok(relative) = entry.path().strip_prefix(root).map(Path::to_path_buf) else {
-            continue;
-        };
-        let path = format!("/{}", relative.to_string_lossy().replace('\\', "/"));
-        if classify(&path) == Area::Static {
-            out.push((path, meta.len(), meta.modified().ok()));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -210,7 +156,9 @@ mod tests {
             ("pkg/with space.js", "odd name"),
         ]);
 
-        let script = script(dir.path()).expect("read").expect("sw.js present");
+        let script = script(&Site::disk(dir.path()))
+            .expect("read")
+            .expect("sw.js present");
 
         let json = script
             .trim_start_matches("const BUILD = ")
@@ -230,10 +178,14 @@ mod tests {
     #[test]
     fn any_changed_file_changes_the_version() {
         let dir = site(&[("sw.js", TEMPLATE), ("pkg/leitstand.css", "body{}")]);
-        let before = script(dir.path()).expect("read").expect("script");
+        let before = script(&Site::disk(dir.path()))
+            .expect("read")
+            .expect("script");
 
         std::fs::write(dir.path().join("pkg/leitstand.css"), "body{margin:0}").expect("write");
-        let after = script(dir.path()).expect("read").expect("script");
+        let after = script(&Site::disk(dir.path()))
+            .expect("read")
+            .expect("script");
 
         assert_ne!(before, after);
         assert!(after.contains("/pkg/leitstand.css"));
@@ -242,6 +194,6 @@ mod tests {
     #[test]
     fn a_site_without_a_worker_has_none() {
         let dir = site(&[("pkg/leitstand.css", "body{}")]);
-        assert!(script(dir.path()).expect("read").is_none());
+        assert!(script(&Site::disk(dir.path())).expect("read").is_none());
     }
 }

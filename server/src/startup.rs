@@ -78,10 +78,13 @@ impl Application {
             None => None,
         };
         let tls = load_tls(&settings).await?;
+        let site = Arc::new(crate::site::Site::open(settings.http.site_root.as_deref())?);
+        tracing::info!(site = %site.describe(), "web assets");
         let tracker = TaskTracker::new();
         let shutdown = CancellationToken::new();
         let state = shared_state(
             &settings,
+            site.leptos_root(),
             &database,
             listener.local_addr()?,
             &tracker,
@@ -118,6 +121,7 @@ impl Application {
                 transport: transport.clone(),
                 limits,
                 per_ip,
+                site,
             },
         );
         let connections = ConnectionLimits {
@@ -282,6 +286,7 @@ async fn load_tls(
 /// (ingest writers, the live hub, the backup scheduler) started on `tracker`.
 async fn shared_state(
     settings: &Settings,
+    site_root: &std::path::Path,
     database: &Database,
     addr: SocketAddr,
     tracker: &TaskTracker,
@@ -289,7 +294,7 @@ async fn shared_state(
 ) -> anyhow::Result<AppState> {
     let leptos_options = LeptosOptions::builder()
         .output_name("leitstand")
-        .site_root(settings.http.site_root.to_string_lossy().into_owned())
+        .site_root(site_root.to_string_lossy().into_owned())
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
@@ -451,6 +456,8 @@ pub struct RouterParts {
     pub transport: Arc<Transport>,
     pub limits: Arc<crate::limits::Limits>,
     pub per_ip: Option<Arc<crate::limits::PerIpConfig>>,
+    /// The web assets (built in, or a directory).
+    pub site: Arc<crate::site::Site>,
 }
 
 /// The whole HTTP surface.
@@ -497,6 +504,7 @@ pub fn router(state: AppState, settings: &Settings, parts: RouterParts) -> Route
         .merge(backups)
         .merge(api::streaming_router())
         .layer(axum::Extension(parts.limits))
+        .layer(axum::Extension(parts.site))
         .layer(axum::Extension(Arc::new(crate::metrics::MetricsAccess {
             allow: crate::metrics::parse_allow(&settings.http.metrics_allow).unwrap_or_default(),
         })))

@@ -264,7 +264,7 @@ async fn security_headers_are_on_pages_api_and_static_files() {
     std::fs::create_dir_all(site.path().join("pkg")).expect("pkg");
     std::fs::write(site.path().join("pkg/leitstand.css"), "body{}").expect("css");
     let root = site.path().to_path_buf();
-    let app = spawn_app_with(move |s| s.http.site_root = root).await;
+    let app = spawn_app_with(move |s| s.http.site_root = Some(root)).await;
     app.add_user("v@example.com", Role::Viewer).await;
     let session = app.session("v@example.com").await;
 

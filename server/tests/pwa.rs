@@ -40,7 +40,7 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 async fn app_serving(root: PathBuf) -> TestApp {
-    spawn_app_with(move |s| s.http.site_root = root).await
+    spawn_app_with(move |s| s.http.site_root = Some(root)).await
 }
 
 async fn get(app: &TestApp, path: &str) -> reqwest::Response {
@@ -163,4 +163,89 @@ async fn manifest_icons_and_offline_page_are_public_with_their_types() {
 
     // Pages still need a session.
     assert_eq!(get(&app, "/").await.status(), 303);
+}
+
+/// The files of the site as a browser gets them: the precompressed copy
+/// when it takes it, the right type either way, revalidation by tag, and
+/// a year's caching only for names that carry a content hash.
+#[tokio::test]
+async fn static_files_are_negotiated_tagged_and_cached_by_name() {
+    let site = site();
+    std::fs::write(site.path().join("pkg/leitstand.js.gz"), "gzip copy").expect("gzip copy");
+    let chunk = "/pkg/leitstand.0123456789abcdef.wasm";
+    std::fs::write(
+        site.path().join(chunk.trim_start_matches('/')),
+        "\0asm chunk",
+    )
+    .expect("chunk");
+    let app = app_serving(site.path().to_path_buf()).await;
+    let client = raw_client();
+    let fetch = |path: &'static str, accept: &'static str| {
+        let request = client
+            .get(app.url(path))
+            .header(header::ACCEPT_ENCODING, accept);
+        async move { request.send().await.expect("request") }
+    };
+
+    // Brotli when taken, with the plain file's type.
+    let wasm = fetch("/pkg/leitstand.wasm", "gzip, deflate, br").await;
+    assert_eq!(wasm.status(), 200);
+    assert_eq!(content_type(&wasm), "application/wasm");
+    assert_eq!(wasm.headers()[header::CONTENT_ENCODING], "br");
+    assert_eq!(wasm.headers()[header::VARY], "accept-encoding");
+    assert_eq!(wasm.headers()[header::CACHE_CONTROL], "no-cache");
+    let br_tag = wasm.headers()[header::ETAG]
+        .to_str()
+        .expect("etag")
+        .to_owned();
+    assert_eq!(wasm.bytes().await.expect("body").as_ref(), b"compressed");
+
+    // Refused brotli: the plain file, under another tag.
+    let plain = fetch("/pkg/leitstand.wasm", "br;q=0, gzip").await;
+    assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
+    assert_ne!(
+        plain.headers()[header::ETAG].to_str().expect("etag"),
+        br_tag
+    );
+    assert_eq!(plain.bytes().await.expect("body").as_ref(), b"\0asm");
+
+    // gzip where there is a gzip copy and no brotli one.
+    let js = fetch("/pkg/leitstand.js", "gzip, br").await;
+    assert_eq!(js.headers()[header::CONTENT_ENCODING], "gzip");
+    assert!(content_type(&js).starts_with("text/javascript"));
+
+    // Revalidation: the current tag gets a 304 without a body.
+    let again = client
+        .get(app.url("/pkg/leitstand.wasm"))
+        .header(header::ACCEPT_ENCODING, "br")
+        .header(header::IF_NONE_MATCH, &br_tag)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(again.status(), 304);
+    assert!(again.bytes().await.expect("body").is_empty());
+
+    // A hashed name never changes: cached for a year.
+    let hashed = fetch(chunk, "br").await;
+    assert_eq!(hashed.status(), 200);
+    assert_eq!(
+        hashed.headers()[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+
+    // HEAD: the headers of a GET, no body.
+    let head = client
+        .head(app.url("/pkg/leitstand.css"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(head.status(), 200);
+    assert_eq!(head.headers()[header::CONTENT_LENGTH], "6");
+    assert!(head.bytes().await.expect("body").is_empty());
+
+    // Missing files and directories are a plain 404.
+    for missing in ["/pkg/nothing.wasm", "/pkg/", "/icons/"] {
+        let res = fetch(missing, "br").await;
+        assert_eq!(res.status(), 404, "{missing}");
+    }
 }

@@ -12,7 +12,9 @@ use super::types::{
     Dashboard, DashboardQuery, ErrorAnalysis, KpiSettingsView, Kpis, MaturityRow, TimelineDay,
     TopSource, Window,
 };
-use super::window::{Segment, local_days, segments, stability_buckets};
+use super::window::{
+    Segment, hours_back, local_days, segments, segments_to_now, stability_buckets,
+};
 use crate::error::{AppError, AppResult};
 
 const W_CURRENT: i32 = 0;
@@ -269,20 +271,29 @@ pub async fn load(
         ),
     };
 
+    // Windows that end now are whole hourly buckets, the current one (so
+    // far) included: answered from rollups alone, so a dashboard costs the
+    // same at any ingest rate.
     let range = query.range.duration();
-    let from = now - range;
+    let from = hours_back(now, range);
+    let day_from = hours_back(now, Duration::hours(24));
     let days = local_days(now, &tz, 7);
     let mut segs = Vec::new();
-    segs.extend(segments(W_CURRENT, from, now));
+    segs.extend(segments_to_now(W_CURRENT, from, now));
     segs.extend(segments(W_PREVIOUS, from - range, from));
-    segs.extend(segments(D_CURRENT, now - Duration::hours(24), now));
+    segs.extend(segments_to_now(D_CURRENT, day_from, now));
     segs.extend(segments(
         D_PREVIOUS,
-        now - Duration::hours(48),
-        now - Duration::hours(24),
+        day_from - Duration::hours(24),
+        day_from,
     ));
     for (i, (_, start, end)) in days.iter().enumerate() {
-        segs.extend(segments(TIMELINE_BASE + i as i32, *start, *end));
+        let idx = TIMELINE_BASE + i as i32;
+        if *end == now {
+            segs.extend(segments_to_now(idx, *start, now));
+        } else {
+            segs.extend(segments(idx, *start, *end));
+        }
     }
     let mut fix_windows: Vec<(i32, DateTime<Utc>, DateTime<Utc>)> = days
         .iter()

@@ -164,6 +164,33 @@ pub fn segments(idx: i32, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Segment
     out
 }
 
+/// The segments of a window that ends now, `[from, now]`: like
+/// [`segments`], except that the hour in progress comes whole from its
+/// hourly rollup, so no raw event of it is read however fast events arrive.
+/// (Events stamped later in this hour, from a client whose clock runs
+/// slightly ahead, count with it.) A window that starts inside the current
+/// hour — a local day starting at a half hour — is counted as `segments` does.
+pub fn segments_to_now(idx: i32, from: DateTime<Utc>, now: DateTime<Utc>) -> Vec<Segment> {
+    let hour = floor_hour(now);
+    if from > hour {
+        return segments(idx, from, now);
+    }
+    let mut out = segments(idx, from, hour);
+    out.push(Segment {
+        idx,
+        source: Source::Hourly,
+        from: hour,
+        to: hour + HOUR,
+    });
+    out
+}
+
+/// The start of a window of `length` that ends now, in whole hourly
+/// buckets: the current hour (so far) and the whole hours before it.
+pub fn hours_back(now: DateTime<Utc>, length: Duration) -> DateTime<Utc> {
+    floor_hour(now) + HOUR - length
+}
+
 /// The last `n` local days ending with today: (date, start, end), oldest
 /// first; today ends at `now`.
 pub fn local_days<Tz: TimeZone>(
@@ -205,6 +232,37 @@ pub fn stability_buckets(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_window_to_now_reads_no_raw_events_of_the_current_hour() {
+        let now = t("2026-03-10T14:37:12Z");
+        let from = hours_back(now, Duration::hours(24));
+        assert_eq!(from, t("2026-03-09T15:00:00Z"));
+        let segs = segments_to_now(0, from, now);
+        assert!(
+            segs.iter()
+                .all(|s| s.source == Source::Hourly || s.source == Source::Daily)
+        );
+        assert_eq!(
+            segs.last().map(|s| (s.from, s.to)),
+            Some((t("2026-03-10T14:00:00Z"), t("2026-03-10T15:00:00Z")))
+        );
+        // Whole buckets, no gaps, no overlaps: 24 of them.
+        let hours: i64 = segs.iter().map(|s| (s.to - s.from).num_hours()).sum();
+        assert_eq!(hours, 24);
+        for pair in segs.windows(2) {
+            assert_eq!(pair[0].to, pair[1].from);
+        }
+    }
+
+    #[test]
+    fn a_window_starting_inside_the_current_hour_counts_raw_events() {
+        // A local day that began at 14:30 UTC (UTC+9:30).
+        let now = t("2026-03-10T14:37:12Z");
+        let segs = segments_to_now(0, t("2026-03-10T14:30:00Z"), now);
+        assert_eq!(segs.len(), 1);
+        assert_eq!(segs[0].source, Source::RawAdd);
+    }
 
     fn t(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s)

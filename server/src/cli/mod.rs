@@ -3,6 +3,7 @@
 mod alerts;
 mod backups;
 mod demo;
+mod health;
 mod keys;
 mod status;
 mod users;
@@ -100,6 +101,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             return result;
         }
         Command::Status(args) => return status::run(args, &settings).await,
+        Command::Health(args) => return health::run(args, &settings).await,
         Command::DeadLetters(cmd) => {
             let db = Database::open(&settings).await?;
             let result = alerts::dead_letters(cmd, &db.pool).await;

@@ -56,6 +56,20 @@ pub enum Command {
     /// Services: their Sentry DSN.
     #[command(subcommand)]
     Service(ServiceCommand),
+    /// Ask the server running at --listen whether it is alive (`/healthz`)
+    /// or ready (`/readyz`, with --ready). For container health checks and
+    /// the systemd unit; exit code 0: yes, 1: no.
+    Health(HealthArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    /// Ask whether it is ready to serve (database reachable) rather than alive.
+    #[arg(long)]
+    pub ready: bool,
+    /// Keep asking for up to this many seconds until the answer is yes.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub wait: u64,
 }
 
 #[derive(Debug, Subcommand)]

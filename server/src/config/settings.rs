@@ -149,14 +149,11 @@ pub struct HttpSettings {
     )]
     pub listen: SocketAddr,
 
-    /// Directory with the built web assets (cargo-leptos output).
-    #[arg(
-        long,
-        env = "LEITSTAND_SITE_ROOT",
-        default_value = "target/site",
-        global = true
-    )]
-    pub site_root: PathBuf,
+    /// Serve the web assets from this directory (cargo-leptos output) instead
+    /// of the ones built into the binary. Default: the built-in site; a
+    /// development build reads target/site.
+    #[arg(long, env = "LEITSTAND_SITE_ROOT", global = true)]
+    pub site_root: Option<PathBuf>,
 
     /// TLS certificate chain (PEM); with --tls-key, Leitstand serves HTTPS itself.
     #[arg(long, env = "LEITSTAND_TLS_CERT", global = true, requires = "tls_key")]
