@@ -46,7 +46,7 @@ dpkg-deb -f "$DEB" Package Version Architecture Depends
 [ -f "$R/etc/leitstand/leitstand.toml" ] || fail "no /etc/leitstand/leitstand.toml"
 grep -q '^data_dir = "/var/lib/leitstand"' "$R/etc/leitstand/leitstand.toml" || fail "config does not use /var/lib/leitstand"
 grep -qx '/etc/leitstand/leitstand.toml' "$WORK/control/conffiles" || fail "config is not a conffile"
-UNIT="$(ls "$R"/lib/systemd/system/leitstand.service "$R"/usr/lib/systemd/system/leitstand.service 2>/dev/null | head -n1)"
+UNIT="$(ls "$R"/lib/systemd/system/leitstand.service "$R"/usr/lib/systemd/system/leitstand.service 2>/dev/null | head -n1 || true)"
 [ -n "$UNIT" ] || fail "no systemd unit"
 for line in 'ProtectSystem=strict' 'NoNewPrivileges=true' 'PrivateTmp=true' \
             'ReadWritePaths=/var/lib/leitstand' 'Restart=on-failure' 'User=leitstand' \

@@ -19,10 +19,9 @@ fn main() {
     println!("cargo:rerun-if-env-changed=LEITSTAND_COMMIT");
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
     // A release binary carries the site (src/site.rs): build it again when
-    // cargo-leptos has written a new one.
-    if std::env::var("PROFILE").as_deref() == Ok("release")
-        && std::path::Path::new("../target/site").is_dir()
-    {
+    // cargo-leptos has written a new one (or a first one: a path that does
+    // not exist yet counts as changed).
+    if std::env::var("PROFILE").as_deref() == Ok("release") {
         println!("cargo:rerun-if-changed=../target/site");
     }
     // A new commit changes what --version says.

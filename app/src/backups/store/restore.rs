@@ -88,6 +88,13 @@ pub async fn restore_from_catalog(
     restore(pool, settings, &path, &info.name, actor, ip).await
 }
 
+/// The migration that fills the tables ingest derives from events
+/// (releases, error-group hours, minute rollups) for events stored before
+/// they existed; a backup from an older schema gets the same treatment.
+const DERIVED_BACKFILL: &str =
+    include_str!("../../../../migrations/0014_backfill_derived_tables.sql");
+const DERIVED_FILLED_SINCE: i64 = 14;
+
 /// Checks that this installation can take the backup's data.
 async fn check_compatible(pool: &PgPool, manifest: &Manifest) -> AppResult<()> {
     let current = schema_version(pool).await?;
@@ -214,6 +221,12 @@ async fn restore_validated(
     remember_access_state(&mut tx).await?;
     empty_tables(&mut tx, manifest).await?;
     let (rows, events) = copy_file(&mut tx, file, manifest).await?;
+    if manifest.schema_version < DERIVED_FILLED_SINCE {
+        // Written before releases and error-group hours existed (or before
+        // they were filled for older events): derive them from the restored
+        // events, as the upgrade to 0014 does.
+        sqlx::raw_sql(DERIVED_BACKFILL).execute(&mut *tx).await?;
+    }
     set_triggers(&mut tx, true).await?;
     let erased_again = keep_tightened_access(&mut tx).await?;
     advance_sequences(&mut tx).await?;
