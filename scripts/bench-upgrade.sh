@@ -36,7 +36,7 @@ for name in sorted(os.listdir(d)):
           f"'\\x{hashlib.sha384(body).hexdigest()}', 0);")
 PY
 
-echo "loading $EVENTS events over 30 days at schema 00$FROM…"
+echo "loading $EVENTS events over 30 days at schema $(printf %04d "$FROM")…"
 LOAD_START=$(date +%s)
 psql "$URL" -qAtX -v ON_ERROR_STOP=1 >/dev/null <<SQL
 set time zone 'UTC';
@@ -90,7 +90,7 @@ ROWS="$(psql "$URL" -qAtX -F '|' -c "select version, description, round(executio
                                     from _sqlx_migrations where version > $FROM order by version")"
 echo "$ROWS"
 
-bench_header "Upgrade from schema 00$FROM at $(fmt "$EVENTS") events"
+bench_header "Upgrade from schema $(printf %04d "$FROM") at $(fmt "$EVENTS") events"
 {
   echo "| migration | what | duration |"
   echo "|---|---|---|"
@@ -98,5 +98,5 @@ bench_header "Upgrade from schema 00$FROM at $(fmt "$EVENTS") events"
     printf '| %04d | %s | %s s |\n' "$version" "$description" "$seconds"
   done <<<"$ROWS"
   echo ""
-  echo "\`leitstand migrate\` (release build) on a database at schema 00$FROM holding $(fmt "$EVENTS") events over 30 days in 20 services ($SIZE, filled through SQL in $LOAD_SECS s): ${MIGRATE_SECS} s in all, durations as recorded in \`_sqlx_migrations\`. Locks: docs/upgrading.md."
+  echo "\`leitstand migrate\` (release build) on a database at schema $(printf %04d "$FROM") holding $(fmt "$EVENTS") events over 30 days in 20 services ($SIZE, filled through SQL in $LOAD_SECS s): ${MIGRATE_SECS} s in all, durations as recorded in \`_sqlx_migrations\`. Locks: docs/upgrading.md."
 } | tee -a "$ROOT/BENCHMARKS.md"

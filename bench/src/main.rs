@@ -644,9 +644,9 @@ async fn keepalive_idle(
         latencies.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     latencies.sort_by(f64::total_cmp);
-    // Past the idle limit the server must have let every one go.
-    let wait = Duration::from_secs(idle_limit + 3).saturating_sub(started.elapsed());
-    tokio::time::sleep(wait).await;
+    // Past the idle limit (counted from the last one opened) the server
+    // must have let every one go.
+    tokio::time::sleep(Duration::from_secs(idle_limit + 3)).await;
     let mut closed = 0usize;
     for conn in &mut open {
         let mut byte = [0u8; 1];
