@@ -3,6 +3,7 @@
 # the Rust tests and the browser tests. On a machine without the build and
 # browser-test tools, their installation (which builds nothing of the
 # project) runs beside the format check and the lints instead of before them.
+# (The packages' own test needs the release build: `make dist`.)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
