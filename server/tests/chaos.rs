@@ -153,18 +153,28 @@ impl LiveReader {
         }
     }
 
-    /// Waits until every one of `ids` was seen; the ids still missing.
-    async fn missing_after_waiting(&self, ids: &[Uuid], limit: Duration) -> Vec<Uuid> {
-        crate::helpers::eventually(limit, || async {
+    /// Waits until every one of `ids` was seen; fails naming the ids still
+    /// missing and their cursors.
+    async fn expect_all_seen(&self, ids: &[Uuid], pool: &sqlx::PgPool) {
+        crate::helpers::eventually(Duration::from_secs(30), || async {
             let seen = self.seen.lock().expect("seen");
             ids.iter().all(|id| seen.contains(&id.to_string()))
         })
         .await;
-        let seen = self.seen.lock().expect("seen");
-        ids.iter()
-            .filter(|id| !seen.contains(&id.to_string()))
-            .copied()
-            .collect()
+        let missing: Vec<Uuid> = {
+            let seen = self.seen.lock().expect("seen");
+            ids.iter()
+                .filter(|id| !seen.contains(&id.to_string()))
+                .copied()
+                .collect()
+        };
+        assert!(
+            missing.is_empty(),
+            "{} of {} acknowledged events never reached the stream (cursors {:?})",
+            missing.len(),
+            ids.len(),
+            cursors_of(pool, &missing).await
+        );
     }
 }
 
@@ -487,16 +497,7 @@ async fn postgres_restarted_fast_and_immediate_under_load_loses_nothing_and_reco
 
     // The live stream carried on across both restarts without a gap: the
     // client saw every acknowledged event.
-    let missing = reader
-        .missing_after_waiting(&ids, Duration::from_secs(30))
-        .await;
-    assert!(
-        missing.is_empty(),
-        "{} of {} acknowledged events never reached the stream (cursors {:?})",
-        missing.len(),
-        ids.len(),
-        cursors_of(&app.pool, &missing).await
-    );
+    reader.expect_all_seen(&ids, &app.pool).await;
     app.stop().await;
     drop(pg);
 }
@@ -961,16 +962,7 @@ async fn a_live_stream_under_concurrent_ingest_gets_every_event_once_in_cursor_o
     }
     let acknowledged = std::mem::take(&mut ledger.lock().expect("ledger").acknowledged);
     let ids: Vec<Uuid> = acknowledged.iter().flat_map(ids_of).collect();
-    let missing = reader
-        .missing_after_waiting(&ids, Duration::from_secs(30))
-        .await;
-    assert!(
-        missing.is_empty(),
-        "{} of {} acknowledged events never reached the stream (cursors {:?})",
-        missing.len(),
-        ids.len(),
-        cursors_of(&app.pool, &missing).await
-    );
+    reader.expect_all_seen(&ids, &app.pool).await;
     assert_eq!(
         *reader.disorder.lock().expect("disorder"),
         vec![],
