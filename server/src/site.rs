@@ -70,9 +70,28 @@ enum Source {
 
 /// One file ready to send.
 struct Asset {
-    bytes: Cow<'static, [u8]>,
-    /// The plain file's identity: the same for all its encodings.
+    content: Content,
+    /// The file's identity (for a compressed copy, the copy's own).
     tag: String,
+}
+
+/// A file's bytes: at hand (embedded), or read only if it is the one sent.
+enum Content {
+    Bytes(Cow<'static, [u8]>),
+    File(PathBuf),
+}
+
+impl Content {
+    async fn load(self) -> io::Result<Option<Cow<'static, [u8]>>> {
+        match self {
+            Content::Bytes(bytes) => Ok(Some(bytes)),
+            Content::File(path) => match tokio::fs::read(&path).await {
+                Ok(bytes) => Ok(Some(Cow::Owned(bytes))),
+                Err(e) if missing(&e) => Ok(None),
+                Err(e) => Err(e),
+            },
+        }
+    }
 }
 
 impl Site {
@@ -185,19 +204,14 @@ impl Site {
                     .ok()
                     .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok())
                     .map_or(0, |d| d.as_nanos());
-                let tag = format!("{:x}-{modified:x}", meta.len());
-                match tokio::fs::read(&file).await {
-                    Ok(bytes) => Ok(Some(Asset {
-                        bytes: Cow::Owned(bytes),
-                        tag,
-                    })),
-                    Err(e) if missing(&e) => Ok(None),
-                    Err(e) => Err(e),
-                }
+                Ok(Some(Asset {
+                    tag: format!("{:x}-{modified:x}", meta.len()),
+                    content: Content::File(file),
+                }))
             }
             Source::Embedded => Ok(Embedded::get(relative).map(|file| Asset {
                 tag: hex::encode(&file.metadata.sha256_hash()[..8]),
-                bytes: file.data,
+                content: Content::Bytes(file.data),
             })),
         }
     }
@@ -237,9 +251,17 @@ impl Site {
         let content_type = mime_guess::from_path(path)
             .first_raw()
             .unwrap_or("application/octet-stream");
-        let (encoding, body) = match chosen {
-            Some((encoding, variant)) => (Some(encoding), variant.bytes),
-            None => (None, plain.bytes),
+        let (encoding, content) = match chosen {
+            Some((encoding, variant)) => (Some(encoding), variant.content),
+            None => (None, plain.content),
+        };
+        let body = match content.load().await {
+            Ok(Some(body)) => body,
+            Ok(None) => return not_found(),
+            Err(e) => {
+                tracing::error!(error = %e, path, "cannot read a file of the site");
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
         };
         let etag = format!("\"{}{}\"", plain.tag, encoding.map_or("", |e| &e[..2]));
         let mut res = if headers
