@@ -13,7 +13,9 @@ if [ ! -x "$BENCH_BIN" ] || [ -n "$(find "$ROOT/bench/src" -newer "$BENCH_BIN" -
 fi
 
 # The database is on this machine: no TLS (it costs both ends CPU for nothing).
-bench_db_url() { echo "${ADMIN_URL%/*}/$1?sslmode=disable"; }
+# BENCH_DB_PARAMS adds connection parameters for experiments, e.g.
+# `options=-c%20plan_cache_mode%3Dforce_generic_plan`.
+bench_db_url() { echo "${ADMIN_URL%/*}/$1?sslmode=disable${BENCH_DB_PARAMS:+&$BENCH_DB_PARAMS}"; }
 
 new_db() {
   local name="bench_$(date +%s)_$RANDOM"

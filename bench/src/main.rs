@@ -49,8 +49,12 @@ enum Cmd {
     Copy {
         #[arg(long)]
         database_url: String,
+        /// Rows in all, split evenly between the clients.
         #[arg(long, default_value_t = 300_000)]
         rows: usize,
+        /// Concurrent connections, each running its own COPY.
+        #[arg(long, default_value_t = 1)]
+        clients: usize,
     },
     /// GET /api/v1/dashboard repeatedly; latency percentiles.
     Dashboard {
@@ -399,8 +403,12 @@ async fn ingest(
     Ok(())
 }
 
-async fn copy(database_url: String, rows: usize) -> anyhow::Result<()> {
+/// The raw ceiling: COPY of the rows the HTTP benchmark sends into
+/// `events`, from `clients` connections at once (rows prepared beforehand,
+/// the clock runs from the first COPY's start to the last one's end).
+async fn copy(database_url: String, rows: usize, clients: usize) -> anyhow::Result<()> {
     use sqlx::Connection;
+    let clients = clients.max(1);
     let mut conn = sqlx::PgConnection::connect(&database_url).await?;
     let service: i64 = sqlx::query_scalar(
         "insert into services (slug, name) values ('bench-copy', 'bench-copy')
@@ -408,55 +416,77 @@ async fn copy(database_url: String, rows: usize) -> anyhow::Result<()> {
     )
     .fetch_one(&mut conn)
     .await?;
-    let seq_base: i64 = sqlx::query_scalar("select nextval('events_seq') + 1000000000")
-        .fetch_one(&mut conn)
-        .await?;
+    // Reserve a block of cursors: ingest before and after never meets it.
+    let seq_base: i64 =
+        sqlx::query_scalar("select setval('events_seq', nextval('events_seq') + $1) - $1 + 1")
+            .bind(i64::try_from(rows)?)
+            .fetch_one(&mut conn)
+            .await?;
+    conn.close().await?;
     let now = chrono::Utc::now();
+    let per_client = rows.div_ceil(clients);
     // Build the same rows the HTTP benchmark sends, in COPY text format.
-    let mut chunks = Vec::new();
-    let mut buf = String::new();
-    let mut text = Vec::new();
-    for i in 0..rows {
-        text.clear();
-        write_event(&mut text, i, i as u64);
-        let e: serde_json::Value = serde_json::from_slice(&text)?;
-        let t = now - chrono::Duration::milliseconds(i as i64);
-        let level = if e["level"] == "error" { 3 } else { 1 };
-        buf.push_str(&format!(
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t\\N\t{}\t{}\t{}\t{}\n",
-            t.to_rfc3339(),
-            e["id"].as_str().unwrap_or_default(),
-            seq_base + i as i64,
-            service,
-            e["feature"].as_str().unwrap_or_default(),
-            e["type"].as_str().unwrap_or_default(),
-            level,
-            e["message"].as_str().unwrap_or_default(),
-            e["release"].as_str().unwrap_or_default(),
-            e["environment"].as_str().unwrap_or_default(),
-            e["user"].as_str().unwrap_or_default(),
-            e["attributes"],
-        ));
-        if buf.len() > 1 << 20 {
-            chunks.push(std::mem::take(&mut buf));
+    let mut work = Vec::with_capacity(clients);
+    for c in 0..clients {
+        let mut chunks = Vec::new();
+        let mut buf = String::new();
+        let mut text = Vec::new();
+        for i in c * per_client..((c + 1) * per_client).min(rows) {
+            text.clear();
+            write_event(&mut text, i, i as u64);
+            let e: serde_json::Value = serde_json::from_slice(&text)?;
+            let t = now - chrono::Duration::milliseconds(i as i64);
+            let level = if e["level"] == "error" { 3 } else { 1 };
+            buf.push_str(&format!(
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t\\N\t{}\t{}\t{}\t{}\n",
+                t.to_rfc3339(),
+                e["id"].as_str().unwrap_or_default(),
+                seq_base + i as i64,
+                service,
+                e["feature"].as_str().unwrap_or_default(),
+                e["type"].as_str().unwrap_or_default(),
+                level,
+                e["message"].as_str().unwrap_or_default(),
+                e["release"].as_str().unwrap_or_default(),
+                e["environment"].as_str().unwrap_or_default(),
+                e["user"].as_str().unwrap_or_default(),
+                e["attributes"],
+            ));
+            if buf.len() > 1 << 20 {
+                chunks.push(std::mem::take(&mut buf));
+            }
         }
+        chunks.push(buf);
+        work.push((sqlx::PgConnection::connect(&database_url).await?, chunks));
     }
-    chunks.push(buf);
     let started = Instant::now();
-    let mut copy = conn
-        .copy_in_raw(
-            "copy events (occurred_at, id, seq, service_id, feature, kind, level, message, fingerprint,
-                          release, environment, user_ref, attributes) from stdin",
-        )
-        .await?;
-    for c in chunks {
-        copy.send(c.into_bytes()).await?;
+    let tasks: Vec<_> = work
+        .into_iter()
+        .map(|(mut conn, chunks)| {
+            tokio::spawn(async move {
+                let mut copy = conn
+                    .copy_in_raw(
+                        "copy events (occurred_at, id, seq, service_id, feature, kind, level, message,
+                                      fingerprint, release, environment, user_ref, attributes) from stdin",
+                    )
+                    .await?;
+                for c in chunks {
+                    copy.send(c.into_bytes()).await?;
+                }
+                let copied = copy.finish().await?;
+                conn.close().await?;
+                anyhow::Ok(copied)
+            })
+        })
+        .collect();
+    let mut copied = 0;
+    for t in tasks {
+        copied += t.await??;
     }
-    let copied = copy.finish().await?;
     let elapsed = started.elapsed().as_secs_f64();
     println!(
         "{}",
-        json!({ "kind": "copy_ceiling", "rows": copied, "seconds": elapsed, "rows_per_s": copied as f64 / elapsed })
+        json!({ "kind": "copy_ceiling", "rows": copied, "clients": clients, "seconds": elapsed, "rows_per_s": copied as f64 / elapsed })
     );
     Ok(())
 }
@@ -787,7 +817,11 @@ async fn main() -> anyhow::Result<()> {
             rate,
         } => ingest(url, key, clients, batch, seconds, rate).await,
         Cmd::WebhookReceiver { port, out } => webhooks::receiver(port, out).await,
-        Cmd::Copy { database_url, rows } => copy(database_url, rows).await,
+        Cmd::Copy {
+            database_url,
+            rows,
+            clients,
+        } => copy(database_url, rows, clients).await,
         Cmd::Dashboard {
             url,
             key,

@@ -148,3 +148,30 @@ fn version_names_the_release_commit_and_build_date() {
         "{line}"
     );
 }
+
+/// A real process, started and asked for its pages: nothing it runs at
+/// start (route listing, schedulers) or per page may panic, even in a
+/// spawned task whose panic would not stop it.
+#[tokio::test]
+async fn a_started_server_serves_its_pages_without_a_panic() {
+    let server =
+        crate::helpers::ServerProcess::start(&[("RUST_LOG", "warn")], true, |_| async {}).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    for path in ["/", "/setup", "/login", "/events", "/errors", "/backups"] {
+        let res = client
+            .get(format!("{}{path}", server.base))
+            .send()
+            .await
+            .expect("answered");
+        assert!(
+            res.status().is_success() || res.status().is_redirection(),
+            "{path}: {}",
+            res.status()
+        );
+    }
+    let log = server.stop();
+    assert!(!log.contains("panicked"), "the server panicked:\n{log}");
+}

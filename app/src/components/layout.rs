@@ -123,7 +123,9 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
     let locale = use_locale();
     let location = use_location();
     // Refetched on navigation: signing in or out changes who this is.
-    let me = Resource::new(move || location.pathname.get(), |_| me());
+    // (`try_get`: when the server lists its routes it renders this once and
+    // disposes of it at once, while the resource's task may still ask.)
+    let me = Resource::new(move || location.pathname.try_get(), |_| me());
     let user = Signal::derive(move || me.get().and_then(|r| r.ok()).flatten());
     provide_context(user);
     provide_context(Me(me));
