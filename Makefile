@@ -28,8 +28,8 @@ tools: ## Install missing build tools (wasm target, cargo-leptos, wasm-bindgen, 
 tools-e2e: ## Install missing browser-test tools (Playwright, Chromium) as well
 	@scripts/ensure-tools.sh e2e
 
-build: ## Release build: target/release/leitstand with target/site embedded
-	@scripts/build-release.sh
+build: tools ## Release build: target/release/leitstand with target/site embedded
+	cargo leptos build --release --precompress --split
 
 build-debug: tools
 	cargo leptos build --split
