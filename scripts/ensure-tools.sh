@@ -140,7 +140,8 @@ ensure_rust_tools() {
   ensure_wasm_target
   ensure_wasm_bindgen &
   local bindgen=$!
-  ensure_cargo_leptos || { kill "$bindgen" 2>/dev/null; wait "$bindgen" 2>/dev/null; exit 1; }
+  # In a subshell: its `die` ends only that, and the other build is stopped.
+  ( ensure_cargo_leptos ) || { kill "$bindgen" 2>/dev/null; wait "$bindgen" 2>/dev/null; exit 1; }
   wait "$bindgen" || exit 1
 }
 

@@ -154,8 +154,7 @@ fn version_names_the_release_commit_and_build_date() {
 /// spawned task whose panic would not stop it.
 #[tokio::test]
 async fn a_started_server_serves_its_pages_without_a_panic() {
-    let server =
-        crate::helpers::ServerProcess::start(&[("RUST_LOG", "warn")], true, |_| async {}).await;
+    let server = crate::helpers::ServerProcess::start(&[], true, |_| async {}).await;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
