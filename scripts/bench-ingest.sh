@@ -10,6 +10,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib-bench.sh"
 SECONDS_PER_RUN="${BENCH_SECONDS:-20}"
 ROUNDS="${BENCH_ROUNDS:-3}"
 COPY_ROWS="${BENCH_COPY_ROWS:-400000}"
+BATCH_CLIENTS=4   # the ceiling uses as many connections as the batch run
 
 DB="$(new_db)"
 trap 'stop_server; drop_db "$DB"' EXIT
@@ -19,11 +20,11 @@ KEY="$(DATABASE_URL="$URL" "$BIN" key create --name bench --scopes ingest,read -
 
 RESULTS=()
 for round in $(seq 1 "$ROUNDS"); do
-  echo "round $round/$ROUNDS: COPY ceiling, 4 clients…"
-  COPY="$("$BENCH_BIN" copy --database-url "$URL" --rows "$COPY_ROWS" --clients 4)"
+  echo "round $round/$ROUNDS: COPY ceiling, $BATCH_CLIENTS clients…"
+  COPY="$("$BENCH_BIN" copy --database-url "$URL" --rows "$COPY_ROWS" --clients "$BATCH_CLIENTS")"
   echo "$COPY"
-  echo "round $round/$ROUNDS: 1000-event batches, 4 clients, ${SECONDS_PER_RUN} s…"
-  BATCH="$("$BENCH_BIN" ingest --url "$SERVER_URL" --key "$KEY" --clients 4 --batch 1000 --seconds "$SECONDS_PER_RUN")"
+  echo "round $round/$ROUNDS: 1000-event batches, $BATCH_CLIENTS clients, ${SECONDS_PER_RUN} s…"
+  BATCH="$("$BENCH_BIN" ingest --url "$SERVER_URL" --key "$KEY" --clients "$BATCH_CLIENTS" --batch 1000 --seconds "$SECONDS_PER_RUN")"
   echo "$BATCH"
   echo "round $round/$ROUNDS: single events, 64 clients, ${SECONDS_PER_RUN} s…"
   SINGLE="$("$BENCH_BIN" ingest --url "$SERVER_URL" --key "$KEY" --clients 64 --batch 1 --seconds "$SECONDS_PER_RUN")"
