@@ -47,13 +47,19 @@ stop_server() { [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null && wa
 json_field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 fmt() { python3 -c "import sys; print(f'{float(sys.argv[1]):,.${2:-0}f}'.replace(',', ' '))" "$1"; }
 
+# The server settings that change what a benchmark measures.
+pg_settings() {
+  psql "$ADMIN_URL" -qAtX -c "select string_agg(n || ' ' || current_setting(n), ', ')
+    from unnest(array['autovacuum', 'fsync', 'synchronous_commit', 'shared_buffers']) n"
+}
+
 bench_header() {
   local title="$1"
   {
     echo ""
     echo "### $title — $(date -u +%Y-%m-%dT%H:%MZ)"
     echo ""
-    echo "Commit \`$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)\`, $(nproc) cores, load average at start $(cut -d' ' -f1-3 /proc/loadavg), PostgreSQL $(psql "$ADMIN_URL" -qAtX -c 'show server_version' | cut -d' ' -f1). Client and server share the machine."
+    echo "Commit \`$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)\`, $(nproc) cores, load average at start $(cut -d' ' -f1-3 /proc/loadavg), PostgreSQL $(psql "$ADMIN_URL" -qAtX -c 'show server_version' | cut -d' ' -f1) ($(pg_settings)). Client and server share the machine."
     echo ""
   } >> "$ROOT/BENCHMARKS.md"
 }

@@ -3,9 +3,10 @@
 //!
 //! Every connection takes a slot of its client address (at most
 //! `--max-connections-per-ip` at once; trusted proxies are exempt) and is
-//! served by hyper with a header-read timeout that also ends idle
-//! keep-alive connections (hyper's timer starts whenever the connection
-//! waits for a request head). A
+//! served by hyper with a header-read timeout, one request per hyper
+//! connection: between requests the socket waits without hyper's buffers,
+//! and a keep-alive connection idle for as long as the header timeout is
+//! closed. A
 //! connection whose first request is a live stream (`GET` of one of
 //! [`STREAM_PATHS`]) is answered here instead: the request still runs
 //! through the whole router (authentication, security headers, tracing),
@@ -30,7 +31,7 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderName, HeaderValue, Method, Request, StatusCode, Version, header};
 use http_body_util::BodyExt;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
@@ -140,9 +141,8 @@ pub fn accept(
     shutdown: CancellationToken,
 ) {
     let spawner = tracker.clone();
-    let mut http = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new()).http1_only();
-    http.http1()
-        .timer(TokioTimer::new())
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
         .keep_alive(true);
     tracker.spawn(async move {
@@ -193,7 +193,7 @@ struct Conn {
 /// else, then serves the stream or hands the connection to hyper.
 async fn route(
     mut conn: Conn,
-    http: hyper_util::server::conn::auto::Builder<TokioExecutor>,
+    http: hyper::server::conn::http1::Builder,
     head_timeout: Duration,
     shutdown: CancellationToken,
 ) {
@@ -224,16 +224,22 @@ async fn route(
             drop(buf);
             serve_stream(conn, head).await;
         }
-        None => serve_http(conn, buf, http, shutdown).await,
+        None => serve_http(conn, buf, http, head_timeout, shutdown).await,
     }
 }
 
-/// Serves a connection with hyper; at shutdown the request in flight
-/// finishes and the connection closes.
+/// Serves a connection with hyper, one request per hyper connection: hyper
+/// keeps two 8 KiB buffers for as long as its connection lives, so between
+/// two requests the socket is taken back and waited on with nothing else
+/// held (an idle keep-alive connection then costs its socket and a small
+/// task). The next request's bytes start a new hyper connection; bytes hyper
+/// had already read are handed to it first. Idle for `idle`: closed. At
+/// shutdown the request in flight finishes and the connection closes.
 async fn serve_http(
     conn: Conn,
     prefix: Vec<u8>,
-    http: hyper_util::server::conn::auto::Builder<TokioExecutor>,
+    http: hyper::server::conn::http1::Builder,
+    idle: Duration,
     shutdown: CancellationToken,
 ) {
     let Conn {
@@ -243,24 +249,187 @@ async fn serve_http(
         _slot,
         ..
     } = conn;
-    let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-        let mut req = req.map(Body::new);
-        req.extensions_mut().insert(ConnectInfo(addr));
-        router.clone().oneshot(req)
-    });
-    let connection =
-        http.serve_connection_with_upgrades(TokioIo::new(Rewind::new(prefix, tcp)), service);
-    tokio::pin!(connection);
-    tokio::select! {
-        result = connection.as_mut() => {
-            if let Err(e) = result {
-                tracing::debug!(error = %e, %addr, "connection ended with an error");
+    let mut io = Rewind::new(prefix, tcp);
+    loop {
+        let turn = Arc::new(Turn::default());
+        let service = {
+            let turn = turn.clone();
+            let router = router.clone();
+            hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                turn.begin(&req);
+                let body_turn = turn.clone();
+                let mut req = req.map(|body| {
+                    Body::new(TrackedBody {
+                        inner: body,
+                        turn: body_turn,
+                    })
+                });
+                req.extensions_mut().insert(ConnectInfo(addr));
+                let response = router.clone().oneshot(req);
+                let turn = turn.clone();
+                Box::pin(async move {
+                    let Ok(response) = response.await;
+                    turn.answered(&response);
+                    Ok::<_, std::convert::Infallible>(response.map(|body| {
+                        Body::new(ReleasedBody { inner: body, turn })
+                    }))
+                })
+            })
+        };
+        // Boxed: an idle connection's task keeps none of hyper's state.
+        let mut connection = Box::new(http.serve_connection(TokioIo::new(io), service));
+        let mut released = false;
+        let mut stopping = false;
+        let ended = loop {
+            tokio::select! {
+                ended = std::future::poll_fn(|cx| connection.poll_without_shutdown(cx)) => break ended,
+                // The response is out of the router's hands: hyper finishes
+                // writing it, then gives the socket back.
+                () = turn.released.notified(), if !released => {
+                    released = true;
+                    Pin::new(&mut *connection).graceful_shutdown();
+                }
+                () = shutdown.cancelled(), if !stopping => {
+                    stopping = true;
+                    Pin::new(&mut *connection).graceful_shutdown();
+                }
+            }
+        };
+        if let Err(e) = ended {
+            tracing::debug!(error = %e, %addr, "connection ended with an error");
+            return;
+        }
+        // Closed by the client, by hyper (a malformed request, a pipelined
+        // request it answered `Connection: close`), by a response or request
+        // that does not keep the connection, or a request body left unread
+        // (its rest would be taken for the next request): the socket closes.
+        if stopping || !released || !turn.reusable() {
+            return;
+        }
+        let parts = connection.into_parts();
+        let mut rewind = parts.io.into_inner();
+        let mut pending = rewind.take_unread();
+        pending.extend_from_slice(&parts.read_buf);
+        let tcp = rewind.inner;
+        if pending.is_empty() {
+            tokio::select! {
+                ready = tokio::time::timeout(idle, tcp.readable()) => {
+                    if !matches!(ready, Ok(Ok(()))) {
+                        return;
+                    }
+                }
+                () = shutdown.cancelled() => return,
             }
         }
-        () = shutdown.cancelled() => {
-            connection.as_mut().graceful_shutdown();
-            let _ = connection.await;
+        io = Rewind::new(pending, tcp);
+    }
+}
+
+/// What one hyper connection's request did, to tell whether the socket may
+/// serve the next one.
+#[derive(Default)]
+struct Turn {
+    /// Requests hyper handed over (more than one: pipelined).
+    requests: std::sync::atomic::AtomicUsize,
+    /// The request and its response allow keeping the connection.
+    keep_alive: std::sync::atomic::AtomicBool,
+    /// The request's body was read to its end (or it had none).
+    body_read: std::sync::atomic::AtomicBool,
+    /// Signalled when hyper lets go of the response's body.
+    released: tokio::sync::Notify,
+}
+
+impl Turn {
+    fn begin<B: hyper::body::Body>(&self, req: &Request<B>) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let keep = req.version() == Version::HTTP_11 && !says_close(req.headers());
+        self.keep_alive.store(keep, Ordering::Relaxed);
+        self.body_read
+            .store(req.body().is_end_stream(), Ordering::Relaxed);
+    }
+
+    fn answered(&self, res: &axum::response::Response) {
+        if says_close(res.headers()) {
+            self.keep_alive.store(false, Ordering::Relaxed);
         }
+    }
+
+    fn reusable(&self) -> bool {
+        self.requests.load(Ordering::Relaxed) == 1
+            && self.keep_alive.load(Ordering::Relaxed)
+            && self.body_read.load(Ordering::Relaxed)
+    }
+}
+
+/// Whether a `Connection` header asks to close.
+fn says_close(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case("close"))
+}
+
+/// A request body that notes when it was read to its end.
+struct TrackedBody {
+    inner: hyper::body::Incoming,
+    turn: Arc<Turn>,
+}
+
+impl hyper::body::Body for TrackedBody {
+    type Data = hyper::body::Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if let Poll::Ready(None) = polled {
+            self.turn.body_read.store(true, Ordering::Relaxed);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// A response body that says when hyper let go of it.
+struct ReleasedBody {
+    inner: Body,
+    turn: Arc<Turn>,
+}
+
+impl hyper::body::Body for ReleasedBody {
+    type Data = hyper::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for ReleasedBody {
+    fn drop(&mut self) {
+        self.turn.released.notify_one();
     }
 }
 
@@ -480,6 +649,14 @@ impl Rewind {
             pos: 0,
             inner,
         }
+    }
+
+    /// The prefix's bytes not yet read.
+    fn take_unread(&mut self) -> Vec<u8> {
+        let mut prefix = std::mem::take(&mut self.prefix);
+        prefix.drain(..self.pos);
+        self.pos = 0;
+        prefix
     }
 }
 

@@ -104,6 +104,7 @@ impl Application {
         let transport = Arc::new(settings.transport());
         let limits = crate::limits::Limits::from_settings(&settings);
         let per_ip = crate::limits::per_ip_config(&settings, transport.clone());
+        tracker.spawn(crate::metrics::run_upkeep(shutdown.clone()));
         tracker.spawn(
             Housekeeping {
                 pool: database.pool.clone(),

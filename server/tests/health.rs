@@ -174,3 +174,134 @@ async fn a_started_server_serves_its_pages_without_a_panic() {
     let log = server.stop();
     assert!(!log.contains("panicked"), "the server panicked:\n{log}");
 }
+
+/// Reads one response from `tcp` (head and a `Content-Length` or chunked
+/// body), keeping bytes after it in `rest`. None when the server closed.
+async fn read_response(
+    tcp: &mut tokio::net::TcpStream,
+    rest: &mut Vec<u8>,
+) -> Option<(String, Vec<u8>)> {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 4096];
+    loop {
+        if let Some(end) = rest.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&rest[..end]).to_ascii_lowercase();
+            let body_start = end + 4;
+            let body_end = if let Some(len) = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok())
+            {
+                (rest.len() >= body_start + len).then_some(body_start + len)
+            } else if head.contains("transfer-encoding: chunked") {
+                rest[body_start..]
+                    .windows(5)
+                    .position(|w| w == b"0\r\n\r\n")
+                    .map(|p| body_start + p + 5)
+            } else {
+                Some(body_start)
+            };
+            if let Some(body_end) = body_end {
+                let body = rest[body_start..body_end].to_vec();
+                rest.drain(..body_end);
+                return Some((head, body));
+            }
+        }
+        let n = tokio::time::timeout(Duration::from_secs(5), tcp.read(&mut buf))
+            .await
+            .expect("an answer within 5 s")
+            .unwrap_or(0);
+        if n == 0 {
+            return None;
+        }
+        rest.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// Whether the server closes `tcp` within a second.
+async fn closes_soon(tcp: &mut tokio::net::TcpStream) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 64];
+    matches!(
+        tokio::time::timeout(Duration::from_secs(1), tcp.read(&mut buf)).await,
+        Ok(Ok(0)) | Ok(Err(_))
+    )
+}
+
+#[tokio::test]
+async fn keep_alive_connections_serve_request_after_request_and_close_when_asked() {
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app().await;
+    let get = |extra: &str| format!("GET /healthz HTTP/1.1\r\nHost: x\r\n{extra}\r\n");
+
+    // One connection, requests one after another, with pauses between.
+    let mut tcp = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+    let mut rest = Vec::new();
+    for round in 0..3 {
+        tcp.write_all(get("").as_bytes()).await.expect("write");
+        let (head, body) = read_response(&mut tcp, &mut rest)
+            .await
+            .unwrap_or_else(|| panic!("round {round}: closed instead of answering"));
+        assert!(head.starts_with("http/1.1 200"), "round {round}: {head}");
+        assert!(String::from_utf8_lossy(&body).contains("\"ok\""));
+        assert!(!head.contains("connection: close"), "{head}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // Pipelined: three requests in one write are all answered, in order.
+    tcp.write_all(format!("{}{}{}", get(""), get(""), get("")).as_bytes())
+        .await
+        .expect("write");
+    for n in 0..3 {
+        let (head, _) = read_response(&mut tcp, &mut rest)
+            .await
+            .unwrap_or_else(|| panic!("pipelined request {n} was not answered"));
+        assert!(head.starts_with("http/1.1 200"), "pipelined {n}: {head}");
+    }
+
+    // A request split across writes (the next request's head arrives late).
+    let mut tcp = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+    let mut rest = Vec::new();
+    let request = get("");
+    let (first, second) = request.split_at(10);
+    tcp.write_all(first.as_bytes()).await.expect("write");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    tcp.write_all(second.as_bytes()).await.expect("write");
+    let (head, _) = read_response(&mut tcp, &mut rest).await.expect("answered");
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+
+    // A request whose body the server does not read (refused before it):
+    // the next request on the connection is never read out of that body —
+    // it is answered properly, or the connection is closed.
+    let body = r#"{"service":"s","type":"GET /healthz HTTP/1.1"}"#;
+    tcp.write_all(
+        format!(
+            "POST /api/v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n{body}{}",
+            body.len(),
+            get("")
+        )
+        .as_bytes(),
+    )
+    .await
+    .expect("write");
+    let (head, _) = read_response(&mut tcp, &mut rest).await.expect("answered");
+    assert!(head.starts_with("http/1.1 401"), "{head}");
+    if let Some((head, body)) = read_response(&mut tcp, &mut rest).await {
+        assert!(head.starts_with("http/1.1 200"), "{head}");
+        assert!(String::from_utf8_lossy(&body).contains("\"ok\""));
+    }
+
+    // `Connection: close` and HTTP/1.0 end the connection after the answer.
+    for request in [
+        get("Connection: close\r\n"),
+        "GET /healthz HTTP/1.0\r\nHost: x\r\n\r\n".to_owned(),
+    ] {
+        let mut tcp = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+        let mut rest = Vec::new();
+        tcp.write_all(request.as_bytes()).await.expect("write");
+        let (head, _) = read_response(&mut tcp, &mut rest).await.expect("answered");
+        assert!(head.contains(" 200"), "{head}");
+        assert!(closes_soon(&mut tcp).await, "{request:?}: connection kept");
+    }
+}
