@@ -18,7 +18,12 @@ fi
 DB="$(new_db)"
 URL="$(bench_db_url "$DB")"
 OUT="$(mktemp -d)"
-cleanup() { stop_server; drop_db "$DB"; rm -rf "$OUT"; }
+# BENCH_LH_KEEP=<dir> keeps Lighthouse's reports there.
+cleanup() {
+  stop_server; drop_db "$DB"
+  if [ -n "${BENCH_LH_KEEP:-}" ]; then mkdir -p "$BENCH_LH_KEEP" && cp "$OUT"/*.json "$BENCH_LH_KEEP"/ 2>/dev/null || true; fi
+  rm -rf "$OUT"
+}
 trap cleanup EXIT
 
 DATABASE_URL="$URL" "$BIN" migrate >/dev/null

@@ -35,8 +35,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link id="leptos" rel="stylesheet" href="/pkg/leitstand.css" />
                 // Service worker, update notice, install button (public/pwa.js).
                 <script src="/pwa.js" defer></script>
-                <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <AutoReload options />
+                // Not leptos' `HydrationScripts`: its preload hints start the
+                // bundle's download before the first paint (public/hydrate.js).
+                <script type="module" src="/hydrate.js"></script>
                 <MetaTags />
             </head>
             <body>

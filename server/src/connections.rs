@@ -256,12 +256,13 @@ async fn serve_http(
             let turn = turn.clone();
             let router = router.clone();
             hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-                turn.begin(&req);
+                let unread = turn.begin(&req);
                 let body_turn = turn.clone();
                 let mut req = req.map(|body| {
                     Body::new(TrackedBody {
                         inner: body,
                         turn: body_turn,
+                        unread,
                     })
                 });
                 req.extensions_mut().insert(ConnectInfo(addr));
@@ -270,24 +271,29 @@ async fn serve_http(
                 Box::pin(async move {
                     let Ok(response) = response.await;
                     turn.answered(&response);
-                    Ok::<_, std::convert::Infallible>(response.map(|body| {
-                        Body::new(ReleasedBody { inner: body, turn })
-                    }))
+                    Ok::<_, std::convert::Infallible>(
+                        response.map(|body| Body::new(ReleasedBody { inner: body, turn })),
+                    )
                 })
             })
         };
         // Boxed: an idle connection's task keeps none of hyper's state.
         let mut connection = Box::new(http.serve_connection(TokioIo::new(io), service));
-        let mut released = false;
+        let mut handing_back = false;
         let mut stopping = false;
         let ended = loop {
             tokio::select! {
                 ended = std::future::poll_fn(|cx| connection.poll_without_shutdown(cx)) => break ended,
-                // The response is out of the router's hands: hyper finishes
-                // writing it, then gives the socket back.
-                () = turn.released.notified(), if !released => {
-                    released = true;
-                    Pin::new(&mut *connection).graceful_shutdown();
+                // Every request so far is answered and out of the router's
+                // hands (hyper runs only inside this task, so no request
+                // can start meanwhile): hyper finishes writing, then gives
+                // the socket back. Pipelined requests are all answered
+                // first.
+                () = turn.released.notified(), if !handing_back => {
+                    if turn.all_answered() {
+                        handing_back = true;
+                        Pin::new(&mut *connection).graceful_shutdown();
+                    }
                 }
                 () = shutdown.cancelled(), if !stopping => {
                     stopping = true;
@@ -299,11 +305,11 @@ async fn serve_http(
             tracing::debug!(error = %e, %addr, "connection ended with an error");
             return;
         }
-        // Closed by the client, by hyper (a malformed request, a pipelined
-        // request it answered `Connection: close`), by a response or request
-        // that does not keep the connection, or a request body left unread
-        // (its rest would be taken for the next request): the socket closes.
-        if stopping || !released || !turn.reusable() {
+        // Closed by the client, by hyper (a malformed request), by a
+        // request or response that does not keep the connection, or with a
+        // request body left unread (its rest would be taken for the next
+        // request): the socket closes.
+        if stopping || !handing_back || !turn.reusable() {
             return;
         }
         let parts = connection.into_parts();
@@ -325,39 +331,51 @@ async fn serve_http(
     }
 }
 
-/// What one hyper connection's request did, to tell whether the socket may
-/// serve the next one.
+/// What one hyper connection's requests did, to tell whether the socket
+/// may serve the next one.
 #[derive(Default)]
 struct Turn {
-    /// Requests hyper handed over (more than one: pipelined).
-    requests: std::sync::atomic::AtomicUsize,
-    /// The request and its response allow keeping the connection.
-    keep_alive: std::sync::atomic::AtomicBool,
-    /// The request's body was read to its end (or it had none).
-    body_read: std::sync::atomic::AtomicBool,
-    /// Signalled when hyper lets go of the response's body.
+    /// Requests hyper handed to the router.
+    started: std::sync::atomic::AtomicUsize,
+    /// Responses whose body hyper let go of.
+    answered: std::sync::atomic::AtomicUsize,
+    /// Request bodies not (yet) read to their end.
+    unread: std::sync::atomic::AtomicUsize,
+    /// A request or a response asked to close the connection.
+    close: std::sync::atomic::AtomicBool,
+    /// Signalled whenever a response's body is let go of.
     released: tokio::sync::Notify,
 }
 
 impl Turn {
-    fn begin<B: hyper::body::Body>(&self, req: &Request<B>) {
-        self.requests.fetch_add(1, Ordering::Relaxed);
-        let keep = req.version() == Version::HTTP_11 && !says_close(req.headers());
-        self.keep_alive.store(keep, Ordering::Relaxed);
-        self.body_read
-            .store(req.body().is_end_stream(), Ordering::Relaxed);
+    /// Notes a request; true when its body has yet to be read.
+    fn begin<B: hyper::body::Body>(&self, req: &Request<B>) -> bool {
+        self.started.fetch_add(1, Ordering::Relaxed);
+        if req.version() != Version::HTTP_11 || says_close(req.headers()) {
+            self.close.store(true, Ordering::Relaxed);
+        }
+        let unread = !req.body().is_end_stream();
+        if unread {
+            self.unread.fetch_add(1, Ordering::Relaxed);
+        }
+        unread
     }
 
     fn answered(&self, res: &axum::response::Response) {
         if says_close(res.headers()) {
-            self.keep_alive.store(false, Ordering::Relaxed);
+            self.close.store(true, Ordering::Relaxed);
         }
     }
 
+    fn all_answered(&self) -> bool {
+        self.answered.load(Ordering::Relaxed) == self.started.load(Ordering::Relaxed)
+    }
+
     fn reusable(&self) -> bool {
-        self.requests.load(Ordering::Relaxed) == 1
-            && self.keep_alive.load(Ordering::Relaxed)
-            && self.body_read.load(Ordering::Relaxed)
+        self.started.load(Ordering::Relaxed) > 0
+            && self.all_answered()
+            && !self.close.load(Ordering::Relaxed)
+            && self.unread.load(Ordering::Relaxed) == 0
     }
 }
 
@@ -375,6 +393,8 @@ fn says_close(headers: &axum::http::HeaderMap) -> bool {
 struct TrackedBody {
     inner: hyper::body::Incoming,
     turn: Arc<Turn>,
+    /// Counted in `turn.unread` until read to its end.
+    unread: bool,
 }
 
 impl hyper::body::Body for TrackedBody {
@@ -386,8 +406,9 @@ impl hyper::body::Body for TrackedBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
         let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        if let Poll::Ready(None) = polled {
-            self.turn.body_read.store(true, Ordering::Relaxed);
+        if matches!(polled, Poll::Ready(None)) && self.unread {
+            self.unread = false;
+            self.turn.unread.fetch_sub(1, Ordering::Relaxed);
         }
         polled
     }
@@ -429,6 +450,7 @@ impl hyper::body::Body for ReleasedBody {
 
 impl Drop for ReleasedBody {
     fn drop(&mut self) {
+        self.turn.answered.fetch_add(1, Ordering::Relaxed);
         self.turn.released.notify_one();
     }
 }

@@ -235,7 +235,9 @@ async fn keep_alive_connections_serve_request_after_request_and_close_when_asked
     let get = |extra: &str| format!("GET /healthz HTTP/1.1\r\nHost: x\r\n{extra}\r\n");
 
     // One connection, requests one after another, with pauses between.
-    let mut tcp = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+    let mut tcp = tokio::net::TcpStream::connect(app.addr)
+        .await
+        .expect("connect");
     let mut rest = Vec::new();
     for round in 0..3 {
         tcp.write_all(get("").as_bytes()).await.expect("write");
@@ -259,15 +261,27 @@ async fn keep_alive_connections_serve_request_after_request_and_close_when_asked
         assert!(head.starts_with("http/1.1 200"), "pipelined {n}: {head}");
     }
 
-    // A request split across writes (the next request's head arrives late).
-    let mut tcp = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+    // Requests split across writes: the first one's head arrives late, and
+    // the start of the next one comes with the first (the server has read
+    // it before the connection goes idle and must not lose it).
+    let mut tcp = tokio::net::TcpStream::connect(app.addr)
+        .await
+        .expect("connect");
     let mut rest = Vec::new();
     let request = get("");
-    let (first, second) = request.split_at(10);
-    tcp.write_all(first.as_bytes()).await.expect("write");
+    let (start, end) = request.split_at(10);
+    tcp.write_all(start.as_bytes()).await.expect("write");
     tokio::time::sleep(Duration::from_millis(200)).await;
-    tcp.write_all(second.as_bytes()).await.expect("write");
+    tcp.write_all(format!("{end}{start}").as_bytes())
+        .await
+        .expect("write");
     let (head, _) = read_response(&mut tcp, &mut rest).await.expect("answered");
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    tcp.write_all(end.as_bytes()).await.expect("write");
+    let (head, _) = read_response(&mut tcp, &mut rest)
+        .await
+        .expect("the request begun with the previous one is answered");
     assert!(head.starts_with("http/1.1 200"), "{head}");
 
     // A request whose body the server does not read (refused before it):
@@ -297,7 +311,9 @@ async fn keep_alive_connections_serve_request_after_request_and_close_when_asked
         get("Connection: close\r\n"),
         "GET /healthz HTTP/1.0\r\nHost: x\r\n\r\n".to_owned(),
     ] {
-        let mut tcp = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+        let mut tcp = tokio::net::TcpStream::connect(app.addr)
+            .await
+            .expect("connect");
         let mut rest = Vec::new();
         tcp.write_all(request.as_bytes()).await.expect("write");
         let (head, _) = read_response(&mut tcp, &mut rest).await.expect("answered");
