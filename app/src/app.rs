@@ -35,10 +35,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link id="leptos" rel="stylesheet" href="/pkg/leitstand.css" />
                 // Service worker, update notice, install button (public/pwa.js).
                 <script src="/pwa.js" defer></script>
-                <AutoReload options />
-                // Not leptos' `HydrationScripts`: its preload hints start the
-                // bundle's download before the first paint (public/hydrate.js).
-                <script type="module" src="/hydrate.js"></script>
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
                 <MetaTags />
             </head>
             <body>

@@ -30,13 +30,12 @@ pub enum Area {
 }
 
 /// Static files at the root, besides `/pkg/` and `/icons/`.
-const ROOT_FILES: [&str; 8] = [
+const ROOT_FILES: [&str; 7] = [
     "/favicon.svg",
     "/robots.txt",
     "/manifest.webmanifest",
     "/sw.js",
     "/pwa.js",
-    "/hydrate.js",
     "/offline.html",
     "/offline.js",
 ];
@@ -219,7 +218,6 @@ mod tests {
             "/manifest.webmanifest",
             "/sw.js",
             "/pwa.js",
-            "/hydrate.js",
             "/offline.html",
             "/offline.js",
             "/icons/icon-maskable-512.png",
