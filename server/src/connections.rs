@@ -30,6 +30,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderName, HeaderValue, Method, Request, StatusCode, Version, header};
+use futures::FutureExt;
 use http_body_util::BodyExt;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
@@ -49,6 +50,8 @@ const MAX_HEAD: usize = 16 * 1024;
 /// A client whose socket takes no bytes for this long is disconnected (it
 /// resumes with `Last-Event-ID` when it comes back).
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Most bytes of waiting stream messages gathered into one write.
+const COALESCE_MAX: usize = 64 * 1024;
 /// Largest non-stream response written here (errors such as 401).
 const MAX_PLAIN_BODY: usize = 1024 * 1024;
 
@@ -627,23 +630,42 @@ async fn serve_stream(conn: Conn, head: StreamHead) {
     loop {
         tokio::select! {
             frame = body.frame() => {
-                let data = match frame {
-                    Some(Ok(frame)) => match frame.into_data() {
-                        Ok(data) => data,
-                        Err(_) => continue,
-                    },
-                    // The stream ended (shutdown, a lagging client) or failed.
-                    Some(Err(_)) | None => break,
+                let Some(first) = frame_bytes(frame) else {
+                    break;
                 };
-                match tokio::time::timeout(WRITE_TIMEOUT, writer.write_all(&data)).await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(_)) => return,
-                    // A client that stopped reading is let go rather than held.
-                    Err(_) => {
-                        stats.clients_dropped.fetch_add(1, Ordering::Relaxed);
-                        tracing::info!("live stream client stopped reading; disconnected (it resumes on reconnect)");
-                        return;
+                // Events already waiting go out in the same write: a
+                // group-commit batch reaches every stream at once, and one
+                // system call per stream for the burst is far cheaper than
+                // one per event.
+                let mut more: Option<Vec<u8>> = None;
+                let mut ended = false;
+                while more.as_ref().map_or(first.len(), Vec::len) < COALESCE_MAX {
+                    let Some(next) = body.frame().now_or_never() else {
+                        break;
+                    };
+                    match frame_bytes(next) {
+                        Some(next) => more.get_or_insert_with(|| first.to_vec()).extend_from_slice(&next),
+                        None => {
+                            ended = true;
+                            break;
+                        }
                     }
+                }
+                let data: &[u8] = more.as_deref().unwrap_or(&first);
+                if !data.is_empty() {
+                    match tokio::time::timeout(WRITE_TIMEOUT, writer.write_all(data)).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(_)) => return,
+                        // A client that stopped reading is let go rather than held.
+                        Err(_) => {
+                            stats.clients_dropped.fetch_add(1, Ordering::Relaxed);
+                            tracing::info!("live stream client stopped reading; disconnected (it resumes on reconnect)");
+                            return;
+                        }
+                    }
+                }
+                if ended {
+                    break;
                 }
             }
             read = reader.read(&mut ignored) => {
@@ -654,6 +676,17 @@ async fn serve_stream(conn: Conn, head: StreamHead) {
         }
     }
     let _ = writer.shutdown().await;
+}
+
+/// The bytes of a stream's frame (none for a frame without data); None when
+/// the stream ended or failed.
+fn frame_bytes(
+    frame: Option<Result<hyper::body::Frame<hyper::body::Bytes>, axum::Error>>,
+) -> Option<hyper::body::Bytes> {
+    match frame {
+        Some(Ok(frame)) => Some(frame.into_data().unwrap_or_default()),
+        Some(Err(_)) | None => None,
+    }
 }
 
 /// A connection whose first bytes were already read: hands them out again
