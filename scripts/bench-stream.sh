@@ -11,7 +11,8 @@ trap 'stop_server; drop_db "$DB"' EXIT
 URL="$(bench_db_url "$DB")"
 # The server's default log level: every open stream keeps its request span.
 # One client address holds all the connections: no per-address limit.
-RUST_LOG=info LEITSTAND_MAX_CONNECTIONS_PER_IP=0 start_server "$URL"
+serve() { RUST_LOG=info LEITSTAND_MAX_CONNECTIONS_PER_IP=0 start_server "$URL"; }
+serve
 KEY="$(DATABASE_URL="$URL" "$BIN" key create --name bench --scopes ingest,read --quiet)"
 
 echo "10 000 idle connections…"
@@ -20,7 +21,7 @@ echo "$IDLE"
 # A fresh process: memory freed by the closed streams would otherwise be
 # reused by the keep-alive connections and hide their cost.
 stop_server
-RUST_LOG=info LEITSTAND_MAX_CONNECTIONS_PER_IP=0 start_server "$URL"
+serve
 echo "10 000 idle keep-alive connections (fresh server process)…"
 KEEP="$("$BENCH_BIN" keepalive-idle --url "$SERVER_URL" --connections 10000 --idle-limit 10 --server-pid "$SERVER_PID")"
 echo "$KEEP"
