@@ -1078,7 +1078,7 @@ async fn a_delivery_committed_before_a_kill_is_sent_once_after_restart() {
         .expect("key")
         .secret;
     drop(conn);
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
     let doc: Value = client
         .post(format!("{}/api/v1/alert-channels", first.base))
         .bearer_auth(&key)
@@ -1232,7 +1232,7 @@ async fn retention_drops_old_partitions_and_keeps_the_dashboards_numbers() {
     );
 
     // The CLI's dry run now finds nothing more.
-    let (ok, out, err) = run_cli(&db_url(&app.db_name), &["retention", "run", "--dry-run"]);
+    let (ok, out, err) = run_cli(&db_url(&app.db_name), &["retention", "run", "--dry-run"]).await;
     assert!(ok, "{err}");
     assert!(out.contains("would remove 0 rows"), "{out}");
 }
@@ -1253,7 +1253,7 @@ async fn the_deadletters_command_lists_replays_and_discards() {
     let dead = app.dead_letters_become(&key, 2, 10).await;
     assert!(dead);
     let url = db_url(&app.db_name);
-    let (ok, out, err) = run_cli(&url, &["deadletters", "list"]);
+    let (ok, out, err) = run_cli(&url, &["deadletters", "list"]).await;
     assert!(ok, "{err}");
     assert!(
         out.contains("2 dead letter(s)") && out.contains("500"),
@@ -1261,26 +1261,26 @@ async fn the_deadletters_command_lists_replays_and_discards() {
     );
     let id = out.split_whitespace().next().expect("id").to_owned();
 
-    let (ok, _, err) = run_cli(&url, &["deadletters", "discard"]);
+    let (ok, _, err) = run_cli(&url, &["deadletters", "discard"]).await;
     assert!(!ok, "discard needs an id or --older-than");
     assert!(
         err.contains("--older-than") || err.contains("required"),
         "{err}"
     );
-    let (ok, _, err) = run_cli(&url, &["deadletters", "replay", "nonsense"]);
+    let (ok, _, err) = run_cli(&url, &["deadletters", "replay", "nonsense"]).await;
     assert!(!ok);
     assert!(err.contains("not a dead letter id"), "{err}");
 
     receiver.status.store(200, Ordering::Relaxed);
-    let (ok, out, err) = run_cli(&url, &["deadletters", "replay", &id]);
+    let (ok, out, err) = run_cli(&url, &["deadletters", "replay", &id]).await;
     assert!(ok, "{err}");
     assert!(out.contains("queued 1"), "{out}");
     let ok = app.dead_letters_become(&key, 1, 10).await;
     assert!(ok, "replayed one is delivered");
-    let (ok, out, err) = run_cli(&url, &["deadletters", "discard", "--older-than", "0s"]);
+    let (ok, out, err) = run_cli(&url, &["deadletters", "discard", "--older-than", "0s"]).await;
     assert!(ok, "{err}");
     assert!(out.contains("discarded 1"), "{out}");
-    let (ok, out, _) = run_cli(&url, &["deadletters", "list"]);
+    let (ok, out, _) = run_cli(&url, &["deadletters", "list"]).await;
     assert!(ok);
     assert!(out.contains("no dead letters"), "{out}");
     let actions = app.audit_actions().await;

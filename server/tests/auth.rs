@@ -434,22 +434,25 @@ async fn user_data_is_exported_and_erased_with_every_figure_adjusted() {
     let (ok, out, err) = run_cli(
         &db_url(&app.db_name),
         &["privacy", "export", "--user", "bob"],
-    );
+    )
+    .await;
     assert!(ok, "{err}");
     let cli_export: Value = serde_json::from_str(&out).expect("json on stdout");
     assert_eq!(cli_export["events"].as_array().map(Vec::len), Some(2));
     let (ok, out, _) = run_cli(
         &db_url(&app.db_name),
         &["privacy", "erase", "--user", "bob"],
-    );
+    )
+    .await;
     assert!(ok && out.contains("erased 2"), "{out}");
 }
 
 #[tokio::test]
 async fn user_add_reads_the_password_from_stdin() {
-    use std::io::Write;
+    use tokio::io::AsyncWriteExt;
     let app = spawn_app().await;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_leitstand"))
+    // Awaited: the server in this test's runtime goes on meanwhile.
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_leitstand"))
         .args([
             "user",
             "add",
@@ -462,15 +465,22 @@ async fn user_add_reads_the_password_from_stdin() {
         .env("RUST_LOG", "warn")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
         .spawn()
         .expect("runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
         .write_all(format!("{PASSWORD}\n").as_bytes())
+        .await
         .expect("write");
-    let out = child.wait_with_output().expect("done");
+    drop(stdin);
+    let out = tokio::time::timeout(
+        std::time::Duration::from_secs(120),
+        child.wait_with_output(),
+    )
+    .await
+    .expect("user add finishes")
+    .expect("done");
     assert!(out.status.success());
     let res = app.login("root@example.com", PASSWORD).await;
     assert!(res.status().is_redirection() || res.status().is_success());

@@ -497,29 +497,36 @@ async fn the_cli_creates_lists_verifies_restores_and_deletes() {
     let url = db_url(&app.db_name);
     let dir = app.data_dir.path().to_string_lossy().into_owned();
     let cli = |args: &[&str]| {
-        let mut all = vec!["--data-dir", dir.as_str(), "--backup-schedule", "off"];
-        all.extend_from_slice(args);
-        run_cli(&url, &all)
+        let all: Vec<String> = ["--data-dir", dir.as_str(), "--backup-schedule", "off"]
+            .iter()
+            .chain(args)
+            .map(|a| (*a).to_owned())
+            .collect();
+        let url = url.clone();
+        async move {
+            let all: Vec<&str> = all.iter().map(String::as_str).collect();
+            run_cli(&url, &all).await
+        }
     };
-    let (ok, out, err) = cli(&["backup", "create"]);
+    let (ok, out, err) = cli(&["backup", "create"]).await;
     assert!(ok, "{err}");
     let name = out.split_whitespace().next().expect("name").to_owned();
     assert!(name.ends_with(".lsbackup"), "{out}");
-    let (ok, out, _) = cli(&["backup", "list"]);
+    let (ok, out, _) = cli(&["backup", "list"]).await;
     assert!(ok && out.contains(&name), "{out}");
-    let (ok, out, err) = cli(&["backup", "verify", &name]);
+    let (ok, out, err) = cli(&["backup", "verify", &name]).await;
     assert!(ok, "{out}{err}");
     assert!(out.contains("ok"), "{out}");
     backfill(&app, 100, 42).await;
-    let (ok, out, err) = cli(&["backup", "restore", &name, "--yes"]);
+    let (ok, out, err) = cli(&["backup", "restore", &name, "--yes"]).await;
     assert!(ok, "{err}");
     assert!(out.contains(&format!("{stored} events")), "{out}");
-    let (ok, _, err) = cli(&["backup", "restore", "--file", "/etc/hostname", "--yes"]);
+    let (ok, _, err) = cli(&["backup", "restore", "--file", "/etc/hostname", "--yes"]).await;
     assert!(!ok);
     assert!(err.contains("not a Leitstand backup"), "{err}");
-    let (ok, _, err) = cli(&["backup", "delete", &name]);
+    let (ok, _, err) = cli(&["backup", "delete", &name]).await;
     assert!(ok, "{err}");
-    let (_, out, _) = cli(&["backup", "list", "--json"]);
+    let (_, out, _) = cli(&["backup", "list", "--json"]).await;
     let list: Value = serde_json::from_str(&out).expect("json");
     assert!(
         list.as_array()

@@ -122,7 +122,7 @@ impl LiveReader {
             use futures::StreamExt;
             let mut last: i64 = 0;
             loop {
-                let req = reqwest::Client::new()
+                let req = crate::helpers::stream_client()
                     .get(&url)
                     .bearer_auth(&key)
                     .header("last-event-id", last.to_string());
@@ -279,7 +279,7 @@ async fn kill_9_under_load_loses_no_acknowledged_event_and_retries_store_each_on
     // The clients retry what got no answer, with the same ids (and, for
     // good measure, the last acknowledged bodies too): all 202, and every
     // event is then stored once.
-    let http = reqwest::Client::new();
+    let http = crate::helpers::http_client();
     let again = unacknowledged
         .iter()
         .chain(acknowledged.iter().rev().take(20));
@@ -554,7 +554,7 @@ async fn postgres_unreachable_at_start_the_server_waits_says_so_then_serves() {
     })
     .await
     .expect("join");
-    let http = reqwest::Client::new();
+    let http = crate::helpers::http_client();
     let serving = crate::helpers::eventually(Duration::from_secs(20), || {
         let http = http.clone();
         async move {
@@ -577,7 +577,7 @@ async fn postgres_unreachable_at_start_the_server_waits_says_so_then_serves() {
 async fn a_wrong_database_name_fails_at_once_with_a_clear_message() {
     let url = db_url("leitstand_no_such_database");
     let started = std::time::Instant::now();
-    let (code, _, stderr) = crate::helpers::run_cli_code(&url, &["serve"]);
+    let (code, _, stderr) = crate::helpers::run_cli_code(&url, &["serve"]).await;
     assert_ne!(code, 0);
     assert!(stderr.contains("connecting to"), "{stderr}");
     assert!(

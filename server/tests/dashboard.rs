@@ -259,7 +259,8 @@ async fn demo_command_fills_five_services() {
     let (ok, _, err) = run_cli(
         &db_url(&app.db_name),
         &["demo", "--events", "3000", "--no-live"],
-    );
+    )
+    .await;
     assert!(ok, "{err}");
     let key = app.key(&[app::keys::Scope::Read], None).await;
     let d = app.get_dashboard(&key, "?range=30d").await;

@@ -27,7 +27,7 @@ fn start(data_dir: &Path, port: u16) -> Child {
 }
 
 async fn ready(port: u16) -> bool {
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
     eventually(Duration::from_secs(60), || {
         let client = client.clone();
         async move {
@@ -75,6 +75,7 @@ fn postmaster_running(data: &Path) -> bool {
 
 #[tokio::test]
 async fn embedded_cluster_is_created_started_reused_and_stopped() {
+    crate::helpers::watchdog::arm();
     let dir = shared_tempdir();
     let data = dir.path().join("postgres/data");
 
@@ -100,7 +101,7 @@ async fn embedded_cluster_is_created_started_reused_and_stopped() {
     let port = free_port();
     let mut child = start(dir.path(), port);
     assert!(ready(port).await, "second start becomes ready");
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
     let page = client
         .get(format!("http://127.0.0.1:{port}/"))
         .send()

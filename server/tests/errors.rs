@@ -67,7 +67,7 @@ async fn an_internal_error_is_logged_with_its_request_id_and_not_echoed() {
         .await
         .expect("rename");
     pool.close().await;
-    let res = reqwest::Client::new()
+    let res = crate::helpers::http_client()
         .get(format!("{}/api/v1/dashboard", server.base))
         .bearer_auth(&key)
         .send()

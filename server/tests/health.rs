@@ -100,12 +100,17 @@ async fn readyz_follows_the_database_down_and_up_again() {
 #[tokio::test]
 async fn logs_are_json_lines_when_asked() {
     let app = crate::helpers::spawn_app().await;
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leitstand"))
+    // Awaited: the server in this test's runtime goes on meanwhile.
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_leitstand"))
         .arg("migrate")
         .env("DATABASE_URL", crate::helpers::db_url(&app.db_name))
         .env("LEITSTAND_LOG_FORMAT", "json")
         .env("RUST_LOG", "debug,sqlx=warn")
-        .output()
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(120), out)
+        .await
+        .expect("migrate finishes")
         .expect("runs");
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -81,8 +81,87 @@ async fn template() -> String {
         .clone()
 }
 
+/// A test still running this long after it asked for a database or a
+/// server is stuck: the run stops with its name instead of hanging until
+/// CI gives up on it. The longest test takes about two minutes.
+const STUCK_AFTER: Duration = Duration::from_secs(600);
+
+/// The tests that asked for a database or a server, by test thread: libtest
+/// runs every test on a thread of its own, named after the test, so a
+/// thread-local guard says when the test is over.
+pub mod watchdog {
+    use std::cell::RefCell;
+    use std::collections::BTreeMap;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::{Mutex, Once};
+    use std::time::Instant;
+
+    static RUNNING: Mutex<BTreeMap<u64, (String, Instant)>> = Mutex::new(BTreeMap::new());
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    static MONITOR: Once = Once::new();
+
+    struct Armed(u64);
+
+    impl Drop for Armed {
+        fn drop(&mut self) {
+            if let Ok(mut running) = RUNNING.lock() {
+                running.remove(&self.0);
+            }
+        }
+    }
+
+    thread_local! {
+        static ARMED: RefCell<Option<Armed>> = const { RefCell::new(None) };
+    }
+
+    /// Starts watching the calling test (once per test thread).
+    pub fn arm() {
+        MONITOR.call_once(|| {
+            std::thread::spawn(|| {
+                loop {
+                    std::thread::sleep(std::time::Duration::from_secs(5));
+                    let stuck: Vec<String> = RUNNING
+                        .lock()
+                        .map(|r| {
+                            r.values()
+                                .filter(|(_, since)| since.elapsed() > super::STUCK_AFTER)
+                                .map(|(name, since)| {
+                                    format!("{name} (running for {} s)", since.elapsed().as_secs())
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    if !stuck.is_empty() {
+                        // Straight to stderr: eprintln! would be captured
+                        // with the test's output and lost at the exit.
+                        use std::io::Write;
+                        let _ = writeln!(
+                            std::io::stderr(),
+                            "stuck, stopping the test run: {}",
+                            stuck.join(", ")
+                        );
+                        std::process::exit(1);
+                    }
+                }
+            });
+        });
+        ARMED.with(|armed| {
+            let mut armed = armed.borrow_mut();
+            if armed.is_none() {
+                let id = NEXT.fetch_add(1, Ordering::Relaxed);
+                let name = std::thread::current().name().unwrap_or("a test").to_owned();
+                if let Ok(mut running) = RUNNING.lock() {
+                    running.insert(id, (name, Instant::now()));
+                }
+                *armed = Some(Armed(id));
+            }
+        });
+    }
+}
+
 /// Creates a fresh, migrated database; returns its name.
 pub async fn fresh_database() -> String {
+    watchdog::arm();
     let template = template().await;
     let name = format!("leitstand_test_{}", uuid::Uuid::new_v4().simple());
     let mut admin = PgConnection::connect(&admin_url())
@@ -167,6 +246,7 @@ pub async fn spawn_app_on(
     db_name: String,
     customise: impl FnOnce(&mut Settings),
 ) -> TestApp {
+    watchdog::arm();
     server::telemetry::init(
         LogFormat::Text,
         &std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
@@ -363,15 +443,34 @@ impl TestApp {
     }
 }
 
+/// A command-line run still going after this long is stuck: killed, and
+/// the test fails with its arguments.
+const CLI_LIMIT: Duration = Duration::from_secs(120);
+
 /// Runs the `leitstand` binary against a database; returns (exit code,
-/// stdout, stderr).
-pub fn run_cli_code(database_url: &str, args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leitstand"))
+/// stdout, stderr). Awaited rather than blocking: an in-process server on
+/// the test's runtime keeps running meanwhile (blocked, it could hold a lock
+/// or a lease the command waits for, and neither would ever move).
+pub async fn run_cli_code(database_url: &str, args: &[&str]) -> (i32, String, String) {
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_leitstand"))
         .args(args)
         .env("DATABASE_URL", database_url)
         .env("RUST_LOG", "warn")
-        .output()
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
         .expect("leitstand runs");
+    let out = tokio::time::timeout(CLI_LIMIT, child.wait_with_output())
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "`leitstand {}` still running after {CLI_LIMIT:?}",
+                args.join(" ")
+            )
+        })
+        .expect("leitstand's output");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -379,19 +478,11 @@ pub fn run_cli_code(database_url: &str, args: &[&str]) -> (i32, String, String) 
     )
 }
 
-/// Runs the `leitstand` binary against a database; returns (status, stdout, stderr).
-pub fn run_cli(database_url: &str, args: &[&str]) -> (bool, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_leitstand"))
-        .args(args)
-        .env("DATABASE_URL", database_url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .expect("leitstand runs");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+/// Runs the `leitstand` binary against a database; returns (success,
+/// stdout, stderr).
+pub async fn run_cli(database_url: &str, args: &[&str]) -> (bool, String, String) {
+    let (code, out, err) = run_cli_code(database_url, args).await;
+    (code == 0, out, err)
 }
 
 /// One SSE message.
@@ -413,7 +504,7 @@ impl TestApp {
         query: &str,
         last_event_id: Option<i64>,
     ) -> SseStream {
-        let mut req = reqwest::Client::new()
+        let mut req = stream_client()
             .get(self.url(&format!("/api/v1/stream{query}")))
             .bearer_auth(key);
         if let Some(id) = last_event_id {
@@ -471,6 +562,27 @@ pub const PASSWORD: &str = "correct horse battery";
 pub fn raw_client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+/// An HTTP client whose requests give up after 30 s (a server that never
+/// answers fails the test rather than hanging it).
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+/// An HTTP client for live streams: no limit on a response's length, but a
+/// stream silent for a minute (keep-alive comments come far more often)
+/// fails the read.
+pub fn stream_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .read_timeout(Duration::from_secs(60))
         .build()
         .expect("client")
 }
@@ -681,6 +793,7 @@ impl ServerProcess {
     }
 
     async fn launch(db_name: &str, env: &[(&str, &str)], capture_stderr: bool) -> Self {
+        watchdog::arm();
         let url = db_url(db_name);
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
@@ -706,7 +819,10 @@ impl ServerProcess {
         }
         let child = command.spawn().expect("leitstand starts");
         let base = format!("http://127.0.0.1:{port}");
-        let client = reqwest::Client::new();
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .expect("client");
         let ready = eventually(Duration::from_secs(60), || {
             let client = client.clone();
             let url = format!("{base}/readyz");
@@ -732,18 +848,40 @@ impl ServerProcess {
         self.child.id()
     }
 
-    /// Stops the server (SIGTERM) and returns what it wrote to stderr.
+    /// Stops the server (SIGTERM) and returns what it wrote to stderr. A
+    /// server still running 30 s after SIGTERM fails the test (killed).
     pub fn stop(mut self) -> String {
         use std::io::Read;
         let _ = std::process::Command::new("kill")
             .arg("-TERM")
             .arg(self.child.id().to_string())
             .status();
-        let mut log = String::new();
+        let (tx, rx) = std::sync::mpsc::channel();
         if let Some(mut stderr) = self.child.stderr.take() {
-            let _ = stderr.read_to_string(&mut log);
+            std::thread::spawn(move || {
+                let mut log = String::new();
+                let _ = stderr.read_to_string(&mut log);
+                let _ = tx.send(log);
+            });
         }
-        let _ = self.child.wait();
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let mut stopped = false;
+        while std::time::Instant::now() < deadline {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                stopped = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if !stopped {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        let log = rx.recv_timeout(Duration::from_secs(5)).unwrap_or_default();
+        assert!(
+            stopped,
+            "leitstand still running 30 s after SIGTERM; log:\n{log}"
+        );
         log
     }
 }

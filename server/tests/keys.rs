@@ -22,7 +22,8 @@ async fn key_cli_creates_lists_and_revokes() {
             "shop",
             "--quiet",
         ],
-    );
+    )
+    .await;
     assert!(ok, "{err}");
     let secret = secret.trim().to_owned();
     assert!(
@@ -30,7 +31,7 @@ async fn key_cli_creates_lists_and_revokes() {
         "--quiet prints only the key: {secret:?}"
     );
 
-    let (ok, list, _) = run_cli(&url, &["key", "list"]);
+    let (ok, list, _) = run_cli(&url, &["key", "list"]).await;
     assert!(ok);
     assert!(
         list.contains("shop app") && list.contains("ingest,read") && list.contains("shop"),
@@ -56,7 +57,7 @@ async fn key_cli_creates_lists_and_revokes() {
     );
 
     let prefix = app::keys::key_prefix(&secret).expect("prefix").to_owned();
-    let (ok, out, err) = run_cli(&url, &["key", "revoke", &prefix]);
+    let (ok, out, err) = run_cli(&url, &["key", "revoke", &prefix]).await;
     assert!(ok, "{err}");
     assert!(out.contains(&prefix));
     // Other processes trust a verified key for at most the cache lifetime.
@@ -68,7 +69,7 @@ async fn key_cli_creates_lists_and_revokes() {
         401
     );
 
-    let (ok, _, err) = run_cli(&url, &["key", "create", "--name", "x", "--scopes", "root"]);
+    let (ok, _, err) = run_cli(&url, &["key", "create", "--name", "x", "--scopes", "root"]).await;
     assert!(!ok && err.contains("unknown scope"), "{err}");
 
     let audited: i64 = sqlx::query_scalar(

@@ -892,7 +892,7 @@ async fn the_dsn_is_shown_rotated_and_printed_by_the_cli() {
     assert_eq!(res.status(), 401);
     // The command line prints a DSN, creating the service when missing.
     let db = db_url(&app.db_name);
-    let (ok, out, err) = run_cli(&db, &["service", "dsn", "billing"]);
+    let (ok, out, err) = run_cli(&db, &["service", "dsn", "billing"]).await;
     assert!(ok, "{err}");
     let cli = server::sentry::auth::parse_dsn(out.trim()).expect("a DSN");
     let stored: Option<String> =
@@ -901,12 +901,12 @@ async fn the_dsn_is_shown_rotated_and_printed_by_the_cli() {
             .await
             .expect("service");
     assert_eq!(stored.as_deref(), Some(cli.public_key.as_str()));
-    let (ok, rotated, err) = run_cli(&db, &["service", "dsn", "billing", "--rotate"]);
+    let (ok, rotated, err) = run_cli(&db, &["service", "dsn", "billing", "--rotate"]).await;
     assert!(ok, "{err}");
     let rotated = server::sentry::auth::parse_dsn(rotated.trim()).expect("a DSN");
     assert_ne!(rotated.public_key, cli.public_key);
     assert_eq!(rotated.project_id, cli.project_id);
-    let (ok, _, err) = run_cli(&db, &["service", "dsn", "Not A Slug"]);
+    let (ok, _, err) = run_cli(&db, &["service", "dsn", "Not A Slug"]).await;
     assert!(!ok);
     assert!(err.contains("lowercase"), "{err}");
     app.stop().await;

@@ -7,6 +7,15 @@ use crate::helpers::{
     TestApp, admin_url, db_url, drop_database_blocking, run_cli_code, spawn_app, spawn_app_on,
 };
 
+/// `leitstand <args>` from a plain (not async) test.
+fn cli_blocking(url: &str, args: &[&str]) -> (i32, String, String) {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(run_cli_code(url, args))
+}
+
 /// A database with nothing in it (not the migrated test template).
 fn empty_database() -> String {
     let name = format!("leitstand_test_{}", uuid::Uuid::new_v4().simple());
@@ -30,7 +39,7 @@ fn processes_starting_together_migrate_once() {
     let runs: Vec<_> = (0..3)
         .map(|_| {
             let url = url.clone();
-            std::thread::spawn(move || run_cli_code(&url, &["migrate"]))
+            std::thread::spawn(move || cli_blocking(&url, &["migrate"]))
         })
         .collect();
     for r in runs {
@@ -56,7 +65,7 @@ fn processes_starting_together_migrate_once() {
 fn an_older_binary_refuses_a_newer_schema_and_changes_nothing() {
     let db = empty_database();
     let url = db_url(&db);
-    let (code, _, stderr) = run_cli_code(&url, &["migrate"]);
+    let (code, _, stderr) = cli_blocking(&url, &["migrate"]);
     assert_eq!(code, 0, "{stderr}");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let newer = server::database::latest_migration() + 1;
@@ -90,7 +99,7 @@ fn an_older_binary_refuses_a_newer_schema_and_changes_nothing() {
     let before = rt.block_on(snapshot(&pool));
 
     for command in [&["migrate"][..], &["serve"][..]] {
-        let (code, _, stderr) = run_cli_code(&url, command);
+        let (code, _, stderr) = cli_blocking(&url, command);
         assert_ne!(code, 0, "{command:?} refuses");
         assert!(
             stderr.contains(&format!("schema is at migration {newer}"))
