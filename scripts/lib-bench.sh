@@ -53,13 +53,16 @@ pg_settings() {
     from unnest(array['autovacuum', 'fsync', 'synchronous_commit', 'shared_buffers']) n"
 }
 
+# Read when a benchmark starts: its header is written after the run.
+LOAD_AT_START="$(cut -d' ' -f1-3 /proc/loadavg)"
+
 bench_header() {
   local title="$1"
   {
     echo ""
     echo "### $title — $(date -u +%Y-%m-%dT%H:%MZ)"
     echo ""
-    echo "Commit \`$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)\`, $(nproc) cores, load average at start $(cut -d' ' -f1-3 /proc/loadavg), PostgreSQL $(psql "$ADMIN_URL" -qAtX -c 'show server_version' | cut -d' ' -f1) ($(pg_settings)). Client and server share the machine."
+    echo "Commit \`$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)\`, $(nproc) cores, load average at start $LOAD_AT_START (now $(cut -d' ' -f1-3 /proc/loadavg)), PostgreSQL $(psql "$ADMIN_URL" -qAtX -c 'show server_version' | cut -d' ' -f1) ($(pg_settings)). Client and server share the machine."
     echo ""
   } >> "$ROOT/BENCHMARKS.md"
 }

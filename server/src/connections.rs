@@ -384,12 +384,7 @@ impl Turn {
 
 /// Whether a `Connection` header asks to close.
 fn says_close(headers: &axum::http::HeaderMap) -> bool {
-    headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.trim().eq_ignore_ascii_case("close"))
+    crate::headers::list_items(headers, header::CONNECTION).any(|t| t.eq_ignore_ascii_case("close"))
 }
 
 /// A request body that notes when it was read to its end.

@@ -8,6 +8,7 @@ pub mod config;
 pub mod connections;
 pub mod database;
 pub mod embedded_pg;
+pub mod headers;
 pub mod jobs;
 pub mod limits;
 pub mod metrics;

@@ -379,23 +379,20 @@ impl Encodings {
         let mut named_br = None;
         let mut named_gzip = None;
         let mut star = None;
-        for value in headers.get_all(header::ACCEPT_ENCODING) {
-            let Ok(value) = value.to_str() else { continue };
-            for item in value.split(',') {
-                let mut parts = item.split(';');
-                let name = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-                let q = parts
-                    .filter_map(|p| p.trim().strip_prefix("q="))
-                    .filter_map(|q| q.trim().parse::<f32>().ok())
-                    .next_back()
-                    .unwrap_or(1.0);
-                let wanted = q > 0.0;
-                match name.as_str() {
-                    "br" => named_br = Some(wanted),
-                    "gzip" | "x-gzip" => named_gzip = Some(wanted),
-                    "*" => star = Some(wanted),
-                    _ => {}
-                }
+        for item in crate::headers::list_items(headers, header::ACCEPT_ENCODING) {
+            let mut parts = item.split(';');
+            let name = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .filter_map(|q| q.trim().parse::<f32>().ok())
+                .next_back()
+                .unwrap_or(1.0);
+            let wanted = q > 0.0;
+            match name.as_str() {
+                "br" => named_br = Some(wanted),
+                "gzip" | "x-gzip" => named_gzip = Some(wanted),
+                "*" => star = Some(wanted),
+                _ => {}
             }
         }
         let star = star.unwrap_or(false);

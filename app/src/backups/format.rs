@@ -147,7 +147,7 @@ impl BackupWriter {
         let tmp = tmp_path(path);
         let file = private_file(&tmp)?;
         let sink = Hashing {
-            inner: BufWriter::with_capacity(1 << 20, file),
+            inner: BufWriter::with_capacity(256 * 1024, file),
             hasher: Sha256::new(),
             written: 0,
         };

@@ -43,13 +43,7 @@ impl Transport {
         if !self.peer_is_proxy(peer) {
             return peer_ip;
         }
-        let hops: Vec<&str> = headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .collect();
+        let hops: Vec<&str> = crate::headers::list_items(headers, "x-forwarded-for").collect();
         let mut client = peer_ip;
         for hop in hops.iter().rev() {
             // Garbage ends the chain: nothing left of it can be believed.
@@ -73,12 +67,7 @@ impl Transport {
             return true;
         }
         self.peer_is_proxy(peer)
-            && headers
-                .get_all("x-forwarded-proto")
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(','))
-                .map(str::trim)
+            && crate::headers::list_items(headers, "x-forwarded-proto")
                 .next_back()
                 .is_some_and(|v| v.eq_ignore_ascii_case("https"))
     }

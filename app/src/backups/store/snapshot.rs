@@ -83,6 +83,18 @@ enum SnapshotPart {
     Finish(Box<Manifest>),
 }
 
+/// Chunks on their way to the file at most (each about `format::CHUNK`).
+const IN_FLIGHT: usize = 4;
+
+/// An emptied chunk buffer back from the writer, or a new one. Room for a
+/// whole chunk and the COPY message that crosses its end (a row; longer
+/// rows grow it once).
+fn chunk_buffer(spent: &mut mpsc::Receiver<Vec<u8>>) -> Vec<u8> {
+    spent
+        .try_recv()
+        .unwrap_or_else(|_| Vec::with_capacity(format::CHUNK + 64 * 1024))
+}
+
 /// The columns of a table, in order.
 pub(super) async fn columns(conn: &mut PgConnection, table: &str) -> AppResult<Vec<String>> {
     Ok(sqlx::query_scalar!(
@@ -126,13 +138,23 @@ pub(super) async fn write_snapshot(
         tables: Vec::new(),
     };
 
-    let (tx, mut rx) = mpsc::channel::<SnapshotPart>(16);
+    // A few chunk buffers go round between the two sides (written chunks
+    // come back emptied), so a backup allocates them once instead of once
+    // per chunk: a server's memory after a backup is what this holds, not
+    // every chunk the allocator happened to keep.
+    let (tx, mut rx) = mpsc::channel::<SnapshotPart>(IN_FLIGHT);
+    let (spent_tx, mut spent_rx) = mpsc::channel::<Vec<u8>>(IN_FLIGHT + 1);
     let writer = tokio::task::spawn_blocking(move || -> std::io::Result<Written> {
         let mut w = BackupWriter::create(&path)?;
         let step = |w: &mut BackupWriter, msg: SnapshotPart| -> std::io::Result<Option<Manifest>> {
             match msg {
                 SnapshotPart::Begin(name, cols) => w.begin_table(&name, &cols)?,
-                SnapshotPart::Data(d) => w.data(&d)?,
+                SnapshotPart::Data(mut d) => {
+                    w.data(&d)?;
+                    d.clear();
+                    // Full or gone: the feeding side makes do without it.
+                    let _ = spent_tx.try_send(d);
+                }
                 SnapshotPart::End => {
                     w.end_table()?;
                 }
@@ -171,16 +193,14 @@ pub(super) async fn write_snapshot(
             }
             let sql = format!("copy (select {list} from {}) to stdout", quote_ident(table));
             let mut stream = conn.copy_out_raw(&sql).await?;
-            let mut buf = Vec::with_capacity(format::CHUNK + 4096);
+            let mut buf = chunk_buffer(&mut spent_rx);
             while let Some(chunk) = stream.next().await {
                 buf.extend_from_slice(&chunk?);
-                if buf.len() >= format::CHUNK
-                    && tx
-                        .send(SnapshotPart::Data(std::mem::take(&mut buf)))
-                        .await
-                        .is_err()
-                {
-                    return Ok(());
+                if buf.len() >= format::CHUNK {
+                    let full = std::mem::replace(&mut buf, chunk_buffer(&mut spent_rx));
+                    if tx.send(SnapshotPart::Data(full)).await.is_err() {
+                        return Ok(());
+                    }
                 }
             }
             drop(stream);
