@@ -83,16 +83,18 @@ enum SnapshotPart {
     Finish(Box<Manifest>),
 }
 
-/// Chunks on their way to the file at most (each about `format::CHUNK`).
+/// COPY text gathered before it goes to the writer.
+const SEND_AT: usize = 64 * 1024;
+/// Chunks on their way to the file at most.
 const IN_FLIGHT: usize = 4;
 
 /// An emptied chunk buffer back from the writer, or a new one. Room for a
-/// whole chunk and the COPY message that crosses its end (a row; longer
-/// rows grow it once).
+/// chunk and the COPY message that crosses its end (a row; a longer row
+/// grows it once).
 fn chunk_buffer(spent: &mut mpsc::Receiver<Vec<u8>>) -> Vec<u8> {
     spent
         .try_recv()
-        .unwrap_or_else(|_| Vec::with_capacity(format::CHUNK + 64 * 1024))
+        .unwrap_or_else(|_| Vec::with_capacity(SEND_AT + 16 * 1024))
 }
 
 /// The columns of a table, in order.
@@ -196,7 +198,7 @@ pub(super) async fn write_snapshot(
             let mut buf = chunk_buffer(&mut spent_rx);
             while let Some(chunk) = stream.next().await {
                 buf.extend_from_slice(&chunk?);
-                if buf.len() >= format::CHUNK {
+                if buf.len() >= SEND_AT {
                     let full = std::mem::replace(&mut buf, chunk_buffer(&mut spent_rx));
                     if tx.send(SnapshotPart::Data(full)).await.is_err() {
                         return Ok(());
