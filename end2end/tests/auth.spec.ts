@@ -118,7 +118,13 @@ test("admins manage users and every change lands in the audit log", async ({ pag
   await expect(page.getByRole("status")).toContainText("Added new.operator@example.com as operator");
   const row = page.getByTestId("users-table").getByRole("row", { name: /new.operator@example.com/ });
   await expect(row).toContainText("active");
+  // One change at a time, as a person would: the role change is answered
+  // before the next button is pressed.
+  const roleChanged = page.waitForResponse(
+    (r) => r.url().includes("/rpc/change_user") && r.request().method() === "POST",
+  );
   await row.getByLabel("Role of new.operator@example.com").selectOption("viewer");
+  expect((await roleChanged).ok()).toBe(true);
   await row.getByRole("button", { name: "Disable" }).click();
   await expect(row).toContainText("disabled");
   await screenshot(page, "settings-users-desktop");
