@@ -51,13 +51,8 @@ fn signal(child: &Child, sig: &str) {
 }
 
 fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
-    for _ in 0..300 {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            return status;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("leitstand did not exit within 30 s");
+    crate::helpers::wait_exit(child, Duration::from_secs(30))
+        .unwrap_or_else(|| panic!("leitstand did not exit within 30 s"))
 }
 
 fn postmaster_running(data: &Path) -> bool {

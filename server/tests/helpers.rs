@@ -272,10 +272,7 @@ pub async fn spawn_app_on(
         base: format!("http://{addr}"),
         pool,
         db_name,
-        client: reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("client"),
+        client: http_client(),
         data_dir,
         stop: Some(tx),
         server: Some(server),
@@ -864,15 +861,7 @@ impl ServerProcess {
                 let _ = tx.send(log);
             });
         }
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        let mut stopped = false;
-        while std::time::Instant::now() < deadline {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                stopped = true;
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let stopped = wait_exit(&mut self.child, Duration::from_secs(30)).is_some();
         if !stopped {
             let _ = self.child.kill();
             let _ = self.child.wait();
@@ -884,6 +873,21 @@ impl ServerProcess {
         );
         log
     }
+}
+
+/// The child's exit status once it has exited, or None after `limit`.
+pub fn wait_exit(
+    child: &mut std::process::Child,
+    limit: Duration,
+) -> Option<std::process::ExitStatus> {
+    let deadline = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
 }
 
 impl Drop for ServerProcess {

@@ -3,7 +3,6 @@
 //! files, the [`restore`], and the [`scheduled`] runs with their retention.
 
 mod catalog;
-mod file_thread;
 mod restore;
 mod scheduled;
 mod snapshot;

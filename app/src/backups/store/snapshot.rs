@@ -146,7 +146,7 @@ pub(super) async fn write_snapshot(
     // every chunk the allocator happened to keep.
     let (tx, mut rx) = mpsc::channel::<SnapshotPart>(IN_FLIGHT);
     let (spent_tx, mut spent_rx) = mpsc::channel::<Vec<u8>>(IN_FLIGHT + 1);
-    let writer = super::file_thread::run(move || -> std::io::Result<Written> {
+    let writer = tokio::task::spawn_blocking(move || -> std::io::Result<Written> {
         let mut w = BackupWriter::create(&path)?;
         let step = |w: &mut BackupWriter, msg: SnapshotPart| -> std::io::Result<Option<Manifest>> {
             match msg {
@@ -217,7 +217,9 @@ pub(super) async fn write_snapshot(
     };
     let fed = feed.await;
     drop(tx);
-    let written = writer.await?;
+    let written = writer
+        .await
+        .map_err(|e| AppError::internal(format_args!("backup writer failed: {e}")))?;
     fed?;
     written.map_err(storage_error)
 }
@@ -226,7 +228,9 @@ pub(super) async fn write_snapshot(
 /// returns the manifest and the file's SHA-256.
 async fn read_checked(path: &Path) -> AppResult<Result<(Manifest, String), FormatError>> {
     let path = path.to_owned();
-    super::file_thread::run(move || format::read(&path, |_| Ok(()))).await
+    tokio::task::spawn_blocking(move || format::read(&path, |_| Ok(())))
+        .await
+        .map_err(|e| AppError::internal(format_args!("backup reader failed: {e}")))
 }
 
 /// Reads a whole file and checks it (format, checksums, manifest).
