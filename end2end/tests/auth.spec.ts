@@ -106,6 +106,24 @@ test.describe("a viewer", () => {
   });
 });
 
+test("two changes pressed one right after the other both land", async ({ page, server }) => {
+  server.addUser("quick@example.com", "operator");
+  await page.goto("/settings");
+  await hydrated(page);
+  const row = page.getByTestId("users-table").getByRole("row", { name: /quick@example.com/ });
+  // No waiting between the two: the role change is still on its way when
+  // Disable is pressed.
+  await row.getByLabel("Role of quick@example.com").selectOption("viewer");
+  await row.getByRole("button", { name: "Disable" }).click();
+  await expect(row).toContainText("disabled");
+  await expect(row.getByLabel("Role of quick@example.com")).toHaveValue("viewer");
+  await page.goto("/settings/audit?action=user.&actor=admin%40example.com");
+  const audit = page.getByTestId("audit-table");
+  await expect(audit).toContainText("user.role");
+  await expect(audit).toContainText("user.disable");
+  await expect(audit.locator("tbody tr")).toHaveCount(2);
+});
+
 test("admins manage users and every change lands in the audit log", async ({ page }) => {
   await page.goto("/settings");
   await hydrated(page);

@@ -82,6 +82,26 @@ test("the restore dialog traps focus, closes on Escape, returns focus, and resto
   await expect(page.getByTestId("restore-result")).toContainText(`Restored ${name}`, { timeout: 30_000 });
 });
 
+test("the restore dialog opened again before its close event arrives stays open", async ({ page, server }) => {
+  const key = createKey(server);
+  await ingest(server, key, [{ service: "shop", type: "order.placed" }]);
+  server.cli("backup", "create");
+  await page.goto("/backups");
+  await hydrated(page);
+  await page.getByTestId("restore").first().focus();
+  await page.keyboard.press("Enter");
+  await expect(page.getByTestId("restore-confirm")).toBeFocused();
+  // The fastest keyboard user: the dialog closes (Escape) and the Restore
+  // button is pressed again before the browser has delivered `close`.
+  await page.evaluate(() => {
+    document.querySelector<HTMLDialogElement>("[data-testid=restore-dialog]")?.close();
+    document.querySelector<HTMLButtonElement>("[data-testid=restore]")?.click();
+  });
+  await page.waitForTimeout(300);
+  await expect(page.getByTestId("restore-dialog")).toBeVisible();
+  await expect(page.getByTestId("restore-confirm")).toBeFocused();
+});
+
 test("the maturity table's sort buttons say how the table is sorted", async ({ page, server }) => {
   const key = createKey(server);
   await ingest(server, key, [

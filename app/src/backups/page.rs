@@ -231,47 +231,64 @@ fn RestoreDialog(
 ) -> impl IntoView {
     let i18n = use_i18n();
     let dialog = NodeRef::<leptos::html::Dialog>::new();
+    let input = NodeRef::<leptos::html::Input>::new();
+    // The form is always in the dialog (only the name in it changes), so the
+    // field exists when the dialog opens and takes the focus at once — an
+    // element rendered after `showModal()` would miss it.
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         let open = confirm_for.get().is_some();
         if let Some(d) = dialog.get() {
             if open && !d.open() {
                 let _ = d.show_modal();
+                if let Some(i) = input.get_untracked() {
+                    let _ = i.focus();
+                }
             } else if !open && d.open() {
                 d.close();
             }
         }
     });
+    // `close` arrives as a task of its own after the dialog closed (Escape):
+    // a quick keyboard user may have opened it again by then, so only a
+    // dialog that is still closed clears the choice.
+    let on_close = move |_| {
+        if !dialog.get_untracked().is_some_and(|d| d.open()) {
+            confirm_for.set(None);
+        }
+    };
+    let name = move || confirm_for.with(|c| c.as_ref().map(|(_, n)| n.clone()).unwrap_or_default());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if let Some((id, _)) = confirm_for.get_untracked() {
+            restore.dispatch(RestoreBackup {
+                id,
+                confirm: confirm_text.get_untracked(),
+            });
+        }
+        confirm_for.set(None);
+    };
     view! {
         <dialog class="panel restore-confirm" node_ref=dialog aria-labelledby="restore-title"
-            data-testid="restore-dialog" on:close=move |_| confirm_for.set(None)>
-            {move || confirm_for.get().map(|(id, name)| {
-                let expected = name.clone();
-                let submit = move |ev: leptos::ev::SubmitEvent| {
-                    ev.prevent_default();
-                    restore.dispatch(RestoreBackup { id, confirm: confirm_text.get_untracked() });
-                    confirm_for.set(None);
-                };
-                view! {
-                    <h2 id="restore-title">{t!(i18n, backups.restore_title)} " " <span class="mono">{name.clone()}</span></h2>
-                    <p>{t!(i18n, backups.restore_explained)}</p>
-                    <form class="form-grid" on:submit=submit>
-                        <label>
-                            <span>{t!(i18n, backups.type_name)}</span>
-                            <input type="text" autocomplete="off" spellcheck="false" data-testid="restore-confirm"
-                                autofocus
-                                placeholder=name.clone()
-                                prop:value=move || confirm_text.get()
-                                on:input=move |ev| confirm_text.set(event_target_value(&ev)) />
-                        </label>
-                        <div class="actions">
-                            <button class="btn danger" type="submit" data-testid="restore-submit"
-                                disabled=move || confirm_text.get().trim() != expected>{t!(i18n, backups.restore)}</button>
-                            <button class="btn" type="button" on:click=move |_| confirm_for.set(None)>{t!(i18n, common.cancel)}</button>
-                        </div>
-                    </form>
-                }
-            })}
+            data-testid="restore-dialog" on:close=on_close>
+            <h2 id="restore-title">{t!(i18n, backups.restore_title)} " " <span class="mono">{name}</span></h2>
+            <p>{t!(i18n, backups.restore_explained)}</p>
+            <form class="form-grid" on:submit=submit>
+                <label>
+                    <span>{t!(i18n, backups.type_name)}</span>
+                    <input type="text" autocomplete="off" spellcheck="false" data-testid="restore-confirm"
+                        node_ref=input
+                        autofocus
+                        placeholder=name
+                        prop:value=move || confirm_text.get()
+                        on:input=move |ev| confirm_text.set(event_target_value(&ev)) />
+                </label>
+                <div class="actions">
+                    <button class="btn danger" type="submit" data-testid="restore-submit"
+                        disabled=move || confirm_for.get().is_none() || confirm_text.get().trim() != name()>{t!(i18n, backups.restore)}</button>
+                    <button class="btn" type="button" on:click=move |_| confirm_for.set(None)>{t!(i18n, common.cancel)}</button>
+                </div>
+            </form>
         </dialog>
     }
 }
