@@ -2,7 +2,9 @@
 # Sourced, not run. Needs LEITSTAND_TEST_PG (scripts/with-test-pg.sh).
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BIN="$ROOT/target/release/leitstand"
+# LEITSTAND_BENCH_BIN measures another build of the server (an A/B comparison
+# in one session); the header names it.
+BIN="${LEITSTAND_BENCH_BIN:-$ROOT/target/release/leitstand}"
 BENCH_BIN="$ROOT/target/release/leitstand-bench"
 ADMIN_URL="${LEITSTAND_TEST_PG:?set LEITSTAND_TEST_PG (use scripts/with-test-pg.sh)}"
 export RUST_LOG="${RUST_LOG:-warn}"
@@ -62,7 +64,7 @@ bench_header() {
     echo ""
     echo "### $title — $(date -u +%Y-%m-%dT%H:%MZ)"
     echo ""
-    echo "Commit \`$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)\`, $(nproc) cores, load average at start $LOAD_AT_START (now $(cut -d' ' -f1-3 /proc/loadavg)), PostgreSQL $(psql "$ADMIN_URL" -qAtX -c 'show server_version' | cut -d' ' -f1) ($(pg_settings)). Client and server share the machine."
+    echo "Commit \`$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)\`, $(nproc) cores, load average at start $LOAD_AT_START (now $(cut -d' ' -f1-3 /proc/loadavg)), PostgreSQL $(psql "$ADMIN_URL" -qAtX -c 'show server_version' | cut -d' ' -f1) ($(pg_settings)). Client and server share the machine.${LEITSTAND_BENCH_BIN:+ Server binary: \`$LEITSTAND_BENCH_BIN\`${BENCH_LABEL:+ ($BENCH_LABEL)}.}"
     echo ""
   } >> "$ROOT/BENCHMARKS.md"
 }
