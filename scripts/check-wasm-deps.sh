@@ -34,7 +34,7 @@ if [ "${1:-}" = "--size" ]; then
 fi
 
 tree="$(cargo tree -p frontend --target wasm32-unknown-unknown -e normal --prefix none --format '{p}')"
-forbidden='^(sqlx|sqlx-core|sqlx-postgres|tokio|axum|hyper|tower-http|leptos_axum|argon2|zstd|reqwest|mio|socket2|utoipa|utoipa-gen|utoipa-axum|metrics|metrics-exporter-prometheus|metrics-process|jsonschema|proptest) '
+forbidden='^(sqlx|sqlx-core|sqlx-postgres|tokio|axum|hyper|tower-http|leptos_axum|argon2|zstd|reqwest|mio|socket2|utoipa|utoipa-gen|utoipa-axum|metrics|metrics-exporter-prometheus|metrics-process|jsonschema|proptest|tikv-jemallocator|tikv-jemalloc-sys) '
 if bad="$(grep -E "$forbidden" <<<"$tree" | sort -u)"; [ -n "$bad" ]; then
   echo "server-only crates reach the wasm build:" >&2
   echo "$bad" >&2

@@ -496,17 +496,10 @@ async fn the_cli_creates_lists_verifies_restores_and_deletes() {
     let stored = backfill(&app, 500, 41).await;
     let url = db_url(&app.db_name);
     let dir = app.data_dir.path().to_string_lossy().into_owned();
-    let cli = |args: &[&str]| {
-        let all: Vec<String> = ["--data-dir", dir.as_str(), "--backup-schedule", "off"]
-            .iter()
-            .chain(args)
-            .map(|a| (*a).to_owned())
-            .collect();
-        let url = url.clone();
-        async move {
-            let all: Vec<&str> = all.iter().map(String::as_str).collect();
-            run_cli(&url, &all).await
-        }
+    let cli = async |args: &[&str]| {
+        let mut all = vec!["--data-dir", dir.as_str(), "--backup-schedule", "off"];
+        all.extend_from_slice(args);
+        run_cli(&url, &all).await
     };
     let (ok, out, err) = cli(&["backup", "create"]).await;
     assert!(ok, "{err}");

@@ -780,14 +780,7 @@ async fn leitstand_status_prints_a_line_per_service_and_exits_0_1_or_2() {
     // A fresh backup, so backups do not warn.
     assert_eq!(app.post_as("/api/v1/backups", &admin).await.status(), 201);
     let url = crate::helpers::db_url(&app.db_name);
-    let cli = |args: &[&str]| {
-        let url = url.clone();
-        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-        async move {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            crate::helpers::run_cli_code(&url, &args).await
-        }
-    };
+    let cli = async |args: &[&str]| crate::helpers::run_cli_code(&url, args).await;
 
     let (code, out, err) = cli(&["status"]).await;
     assert_eq!(code, 0, "{out}{err}");
