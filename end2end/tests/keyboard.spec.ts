@@ -1,5 +1,5 @@
 import type { Page } from "@playwright/test";
-import { test, expect, hydrated, screenshot, createKey, ingest } from "./fixtures";
+import { test, expect, hydrated, screenshot, createKey, ingest, type Server } from "./fixtures";
 
 // Keyboard only: no clicks, no fills — Tab, Shift+Tab, Space, Enter, Escape and typing.
 
@@ -10,6 +10,15 @@ async function tabTo(page: Page, selector: string, limit = 60) {
     await page.keyboard.press("Tab");
   }
   throw new Error(`Tab never reached ${selector}`);
+}
+
+/** The Backups page, hydrated, listing one backup of one stored event. */
+async function backupsPageWithOneBackup(page: Page, server: Server) {
+  const key = createKey(server);
+  await ingest(server, key, [{ service: "shop", type: "order.placed" }]);
+  server.cli("backup", "create");
+  await page.goto("/backups");
+  await hydrated(page);
 }
 
 const focused = (page: Page) =>
@@ -49,11 +58,7 @@ test("an API key is created with the keyboard alone", async ({ page }) => {
 });
 
 test("the restore dialog traps focus, closes on Escape, returns focus, and restores from the keyboard", async ({ page, server }) => {
-  const key = createKey(server);
-  await ingest(server, key, [{ service: "shop", type: "order.placed" }]);
-  server.cli("backup", "create");
-  await page.goto("/backups");
-  await hydrated(page);
+  await backupsPageWithOneBackup(page, server);
   const name = (await page.getByTestId("backup-row").first().getAttribute("data-name")) ?? "";
 
   await tabTo(page, "[data-testid=restore]");
@@ -83,11 +88,7 @@ test("the restore dialog traps focus, closes on Escape, returns focus, and resto
 });
 
 test("the restore dialog opened again before its close event arrives stays open", async ({ page, server }) => {
-  const key = createKey(server);
-  await ingest(server, key, [{ service: "shop", type: "order.placed" }]);
-  server.cli("backup", "create");
-  await page.goto("/backups");
-  await hydrated(page);
+  await backupsPageWithOneBackup(page, server);
   await page.getByTestId("restore").first().focus();
   await page.keyboard.press("Enter");
   await expect(page.getByTestId("restore-confirm")).toBeFocused();
