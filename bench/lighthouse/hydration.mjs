@@ -1,0 +1,111 @@
+// Where the first load's main-thread time goes: the Dashboard loaded in
+// Debian's Chromium with the CPU slowed down 4× (as Lighthouse's mobile
+// profile assumes), traced, for three cases:
+//   cold    a new browser profile (empty HTTP and code caches): V8 compiles
+//           every WebAssembly function lazily, on the main thread, at its
+//           first call — during hydration;
+//   warm    the same browser loading the page again 8 s later: the compiled
+//           code comes from V8's cache;
+//   nolazy  a new profile with V8's lazy compilation switched off by a
+//           command-line flag (a page cannot choose this): the functions are
+//           compiled while the bytes download, off the main thread.
+// Prints one JSON line: per case the median of RUNS runs of the longest
+// main-thread task and of the blocking time (each task's time over 50 ms),
+// and for a cold load the functions compiled lazily and their bytes.
+//
+// usage: node hydration.mjs URL COOKIE RUNS
+import { chromium } from '../../end2end/node_modules/playwright/index.mjs';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const [url, cookie, runsArg] = process.argv.slice(2);
+const runs = Number(runsArg || 5);
+const executablePath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const LIGHT = ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8.execute'];
+const DETAILED = [...LIGHT, 'v8.wasm', 'disabled-by-default-v8.wasm.detailed'];
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'leitstand-hydration-'));
+
+async function open(flags) {
+  const browser = await chromium.launch({ executablePath, args: ['--no-sandbox', ...flags] });
+  const context = await browser.newContext({ viewport: { width: 412, height: 823 } });
+  const eq = cookie.indexOf('=');
+  await context.addCookies([{ name: cookie.slice(0, eq), value: cookie.slice(eq + 1), url }]);
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+  return { browser, page };
+}
+
+async function load(browser, page, categories) {
+  const file = path.join(scratch, `trace-${Date.now()}.json`);
+  await browser.startTracing(page, { path: file, categories });
+  await page.goto(url);
+  await page.waitForSelector('body[data-hydrated]', { timeout: 60000 });
+  await page.waitForTimeout(1500);
+  await browser.stopTracing();
+  const events = JSON.parse(fs.readFileSync(file, 'utf8')).traceEvents;
+  fs.rmSync(file);
+  return measure(events);
+}
+
+function measure(events) {
+  const main = events.find(
+    (e) => e.ph === 'M' && e.name === 'thread_name' && e.args.name === 'CrRendererMain',
+  );
+  if (!main) throw new Error('no renderer main thread in the trace');
+  const onMain = (e) => e.pid === main.pid && e.tid === main.tid && e.ph === 'X';
+  const tasks = events.filter(
+    (e) => onMain(e) && (e.name === 'RunTask' || e.name === 'ThreadControllerImpl::RunTask'),
+  );
+  const longest = Math.max(0, ...tasks.map((t) => t.dur / 1000));
+  const blocking = tasks.reduce((s, t) => s + Math.max(0, t.dur / 1000 - 50), 0);
+  const compiled = events.filter((e) => onMain(e) && e.name === 'wasm.CompileBaseline');
+  return {
+    longest,
+    blocking,
+    lazyFunctions: compiled.length,
+    lazyBytes: compiled.reduce((s, e) => s + (e.args.bodySize || 0), 0),
+  };
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+const results = { cold: [], warm: [], nolazy: [], coldDetailed: [] };
+for (let i = 0; i < runs; i++) {
+  {
+    const { browser, page } = await open([]);
+    results.cold.push(await load(browser, page, LIGHT));
+    await page.waitForTimeout(8000);
+    await page.goto('about:blank');
+    results.warm.push(await load(browser, page, LIGHT));
+    await browser.close();
+  }
+  {
+    const { browser, page } = await open(['--js-flags=--no-wasm-lazy-compilation']);
+    results.nolazy.push(await load(browser, page, LIGHT));
+    await browser.close();
+  }
+}
+{
+  const { browser, page } = await open([]);
+  results.coldDetailed.push(await load(browser, page, DETAILED));
+  await browser.close();
+}
+fs.rmSync(scratch, { recursive: true, force: true });
+
+const summary = {};
+for (const k of ['cold', 'warm', 'nolazy']) {
+  summary[k] = {
+    longest: median(results[k].map((r) => r.longest)),
+    longestMin: Math.min(...results[k].map((r) => r.longest)),
+    longestMax: Math.max(...results[k].map((r) => r.longest)),
+    blocking: median(results[k].map((r) => r.blocking)),
+  };
+}
+summary.coldLazyFunctions = results.coldDetailed[0].lazyFunctions;
+summary.coldLazyBytes = results.coldDetailed[0].lazyBytes;
+console.log(JSON.stringify(summary));

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The first load's main-thread time, taken apart (bench/lighthouse/hydration.mjs):
+# the Dashboard of the release server with demo data, signed in, in Debian's
+# Chromium at 4× CPU slowdown — cold (empty caches), warm (the same browser
+# again) and cold with V8's lazy WebAssembly compilation switched off by a
+# flag. BENCH_RUNS runs each (default 5), medians. No target of its own: it
+# says what limits Lighthouse's blocking time. Appends to BENCHMARKS.md.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib-bench.sh"
+
+RUNS="${BENCH_RUNS:-5}"
+[ -d "$ROOT/end2end/node_modules/playwright" ] || "$ROOT/scripts/ensure-tools.sh" e2e
+DB="$(new_db)"
+URL="$(bench_db_url "$DB")"
+cleanup() { stop_server; drop_db "$DB"; }
+trap cleanup EXIT
+
+DATABASE_URL="$URL" "$BIN" migrate >/dev/null
+echo "demo data…"
+DATABASE_URL="$URL" "$BIN" demo --no-live >/dev/null
+PASSWORD="hydration benchmark password"
+printf '%s\n' "$PASSWORD" | DATABASE_URL="$URL" "$BIN" user add --email bench@example.com --role admin >/dev/null
+start_server "$URL"
+ACTION="$(curl -sf "$SERVER_URL/login" | grep -oE 'action="/rpc/login[0-9]*"' | head -n1 | cut -d'"' -f2)"
+COOKIE="$(curl -s -o /dev/null -D - -X POST "$SERVER_URL$ACTION" \
+  -H "Origin: $SERVER_URL" -H 'Content-Type: application/x-www-form-urlencoded' \
+  --data-urlencode email=bench@example.com --data-urlencode "password=$PASSWORD" --data-urlencode next=/ \
+  | grep -oiE 'leitstand_session=[^;]+' | head -n1)"
+[ -n "$COOKIE" ] || { echo "sign-in failed" >&2; exit 1; }
+
+echo "tracing $RUNS cold, warm and no-lazy-compilation loads of the Dashboard…"
+RESULT="$(node "$ROOT/bench/lighthouse/hydration.mjs" "$SERVER_URL/" "$COOKIE" "$RUNS")"
+echo "$RESULT"
+
+bench_header "First load: where the Dashboard's main-thread time goes"
+python3 - "$RESULT" "$RUNS" >> "$ROOT/BENCHMARKS.md" <<'PY'
+import json, sys
+r, runs = json.loads(sys.argv[1]), sys.argv[2]
+print(f"Release build, demo data, signed in as admin; Debian's Chromium, 412 × 823 px, CPU slowed down 4× (CDP), traced; median of {runs} runs (range). Blocking time: the sum over all main-thread tasks from navigation of their time over 50 ms.")
+print()
+print("| load | longest main-thread task | blocking time |")
+print("|---|---|---|")
+names = {"cold": "cold (new profile, empty caches)", "warm": "warm (same browser, 8 s later)",
+         "nolazy": "cold, V8's lazy WebAssembly compilation off (`--js-flags=--no-wasm-lazy-compilation`)"}
+for k in ["cold", "warm", "nolazy"]:
+    m = r[k]
+    print(f"| {names[k]} | {m['longest']:.0f} ms ({m['longestMin']:.0f}–{m['longestMax']:.0f}) | {m['blocking']:.0f} ms |")
+print()
+print(f"A cold load compiles {r['coldLazyFunctions']} WebAssembly functions lazily on the main thread, {r['coldLazyBytes'] / 1000:.0f} KB of function bodies (one traced run with V8's detailed categories).")
+PY
+echo "appended to BENCHMARKS.md"
