@@ -15,21 +15,10 @@ URL="$(bench_db_url "$DB")"
 cleanup() { stop_server; drop_db "$DB"; }
 trap cleanup EXIT
 
-DATABASE_URL="$URL" "$BIN" migrate >/dev/null
-echo "demo data…"
-DATABASE_URL="$URL" "$BIN" demo --no-live >/dev/null
-PASSWORD="hydration benchmark password"
-printf '%s\n' "$PASSWORD" | DATABASE_URL="$URL" "$BIN" user add --email bench@example.com --role admin >/dev/null
-start_server "$URL"
-ACTION="$(curl -sf "$SERVER_URL/login" | grep -oE 'action="/rpc/login[0-9]*"' | head -n1 | cut -d'"' -f2)"
-COOKIE="$(curl -s -o /dev/null -D - -X POST "$SERVER_URL$ACTION" \
-  -H "Origin: $SERVER_URL" -H 'Content-Type: application/x-www-form-urlencoded' \
-  --data-urlencode email=bench@example.com --data-urlencode "password=$PASSWORD" --data-urlencode next=/ \
-  | grep -oiE 'leitstand_session=[^;]+' | head -n1)"
-[ -n "$COOKIE" ] || { echo "sign-in failed" >&2; exit 1; }
+demo_server_signed_in "$URL"
 
 echo "tracing $RUNS cold, warm and no-lazy-compilation loads of the Dashboard…"
-RESULT="$(node "$ROOT/bench/lighthouse/hydration.mjs" "$SERVER_URL/" "$COOKIE" "$RUNS")"
+RESULT="$(node "$ROOT/bench/lighthouse/hydration.mjs" "$SERVER_URL/" "$SESSION_COOKIE" "$RUNS")"
 echo "$RESULT"
 
 bench_header "First load: where the Dashboard's main-thread time goes"

@@ -26,21 +26,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-DATABASE_URL="$URL" "$BIN" migrate >/dev/null
-echo "demo data…"
-DATABASE_URL="$URL" "$BIN" demo --no-live >/dev/null
-PASSWORD="lighthouse benchmark password"
-printf '%s\n' "$PASSWORD" | DATABASE_URL="$URL" "$BIN" user add --email bench@example.com --role admin >/dev/null
-start_server "$URL"
-
-# Signs in through the login form's endpoint, like a browser would.
-ACTION="$(curl -sf "$SERVER_URL/login" | grep -oE 'action="/rpc/login[0-9]*"' | head -n1 | cut -d'"' -f2)"
-COOKIE="$(curl -s -o /dev/null -D - -X POST "$SERVER_URL$ACTION" \
-  -H "Origin: $SERVER_URL" -H 'Content-Type: application/x-www-form-urlencoded' \
-  --data-urlencode email=bench@example.com --data-urlencode "password=$PASSWORD" --data-urlencode next=/ \
-  | grep -oiE 'leitstand_session=[^;]+' | head -n1)"
-[ -n "$COOKIE" ] || { echo "sign-in failed" >&2; exit 1; }
-printf '{"Cookie": "%s"}' "$COOKIE" > "$OUT/headers.json"
+demo_server_signed_in "$URL"
+printf '{"Cookie": "%s"}' "$SESSION_COOKIE" > "$OUT/headers.json"
 
 for page in dashboard events backups; do
   case "$page" in dashboard) path="/";; *) path="/$page";; esac

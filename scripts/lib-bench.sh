@@ -68,3 +68,23 @@ bench_header() {
     echo ""
   } >> "$ROOT/BENCHMARKS.md"
 }
+
+# demo_server_signed_in DB_URL -> a migrated database with demo data and an
+# admin, the release server on it (SERVER_URL, SERVER_PID) and that admin's
+# session cookie in SESSION_COOKIE (`leitstand_session=…`), signed in through
+# the login form's endpoint, like a browser.
+demo_server_signed_in() {
+  local password="benchmark password"
+  DATABASE_URL="$1" "$BIN" migrate >/dev/null
+  echo "demo data…"
+  DATABASE_URL="$1" "$BIN" demo --no-live >/dev/null
+  printf '%s\n' "$password" | DATABASE_URL="$1" "$BIN" user add --email bench@example.com --role admin >/dev/null
+  start_server "$1"
+  local action
+  action="$(curl -sf "$SERVER_URL/login" | grep -oE 'action="/rpc/login[0-9]*"' | head -n1 | cut -d'"' -f2)"
+  SESSION_COOKIE="$(curl -s -o /dev/null -D - -X POST "$SERVER_URL$action" \
+    -H "Origin: $SERVER_URL" -H 'Content-Type: application/x-www-form-urlencoded' \
+    --data-urlencode email=bench@example.com --data-urlencode "password=$password" --data-urlencode next=/ \
+    | grep -oiE 'leitstand_session=[^;]+' | head -n1)"
+  [ -n "$SESSION_COOKIE" ] || { echo "sign-in failed" >&2; return 1; }
+}
