@@ -81,6 +81,7 @@ function measure(events) {
       )
       .map((t) => t.dur / 1000),
   );
+  if (hydration === 0) throw new Error('no hydration task in the trace');
   const compiled = events.filter((e) => onMain(e) && e.name === 'wasm.CompileBaseline');
   return {
     longest,
