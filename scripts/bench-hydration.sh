@@ -9,7 +9,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib-bench.sh"
 
 RUNS="${BENCH_RUNS:-5}"
-[ -d "$ROOT/end2end/node_modules/playwright" ] || "$ROOT/scripts/ensure-tools.sh" e2e
+# Playwright and Chromium, as the browser tests use them (a no-op when present).
+"$ROOT/scripts/ensure-tools.sh" e2e
 DB="$(new_db)"
 URL="$(bench_db_url "$DB")"
 cleanup() { stop_server; drop_db "$DB"; }

@@ -69,7 +69,8 @@ function measure(events) {
   const longest = Math.max(0, ...tasks.map((t) => t.dur / 1000));
   // Lighthouse's blocking time counts the tasks after the first contentful paint.
   const fcp = events.find((e) => e.name === 'firstContentfulPaint' && e.pid === main.pid);
-  const afterPaint = tasks.filter((t) => !fcp || t.ts >= fcp.ts);
+  if (!fcp) throw new Error('no first contentful paint in the trace');
+  const afterPaint = tasks.filter((t) => t.ts >= fcp.ts);
   const blocking = afterPaint.reduce((s, t) => s + Math.max(0, t.dur / 1000 - 50), 0);
   // The hydration: the task whose JavaScript/WebAssembly call fills most of it.
   const calls = events.filter((e) => onMain(e) && e.name === 'FunctionCall');
