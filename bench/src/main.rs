@@ -37,6 +37,9 @@ enum Cmd {
         /// Events per second in all (0 = as fast as the server takes them).
         #[arg(long, default_value_t = 0)]
         rate: u64,
+        /// Stop once this many events are acknowledged in all (0 = no limit).
+        #[arg(long, default_value_t = 0)]
+        events: u64,
     },
     /// Receives webhook batches and writes delivered count, rate and lag to a file.
     WebhookReceiver {
@@ -179,7 +182,8 @@ enum Cmd {
         #[arg(long, default_value_t = 10)]
         dashboard_users: usize,
     },
-    /// The same 30-day figures computed by scanning raw events (baseline).
+    /// The same 30-day figures computed by scanning raw events (baseline),
+    /// and the current hour so far counted from raw events.
     RawScan {
         #[arg(long)]
         database_url: String,
@@ -326,6 +330,7 @@ async fn ingest(
     batch: usize,
     seconds: u64,
     rate: u64,
+    limit: u64,
 ) -> anyhow::Result<()> {
     // Paced: each client sends a request every `interval`.
     let interval =
@@ -346,9 +351,12 @@ async fn ingest(
             }
         });
     }
+    // Acknowledged events of all clients, for `limit`.
+    let acknowledged = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let mut tasks = Vec::new();
     for c in 0..clients {
         let stop = stop.clone();
+        let acknowledged = acknowledged.clone();
         let mut client = RawClient::new(&addr, &key);
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
@@ -358,7 +366,10 @@ async fn ingest(
             let mut body = Vec::new();
             let mut next = Instant::now()
                 + interval.map_or(Duration::ZERO, |i| i.mul_f64(c as f64 / clients as f64));
-            while Instant::now() < deadline && !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            while Instant::now() < deadline
+                && !stop.load(std::sync::atomic::Ordering::Relaxed)
+                && (limit == 0 || acknowledged.load(std::sync::atomic::Ordering::Relaxed) < limit)
+            {
                 if let Some(i) = interval {
                     tokio::time::sleep_until(next.into()).await;
                     next += i;
@@ -370,7 +381,9 @@ async fn ingest(
                     Ok((202, answer)) => {
                         let v: serde_json::Value =
                             serde_json::from_slice(&answer).unwrap_or_default();
-                        accepted += v["accepted"].as_u64().unwrap_or(0);
+                        let n = v["accepted"].as_u64().unwrap_or(0);
+                        accepted += n;
+                        acknowledged.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
                         latencies.push(t.elapsed().as_secs_f64() * 1000.0);
                     }
                     _ => failed += 1,
@@ -531,6 +544,7 @@ async fn raw_scan(database_url: String, repeats: usize) -> anyhow::Result<()> {
     use sqlx::Connection;
     let mut conn = sqlx::PgConnection::connect(&database_url).await?;
     let mut latencies = Vec::new();
+    let mut current_hour = Vec::new();
     for _ in 0..repeats {
         let t = Instant::now();
         let _: (i64, i64) = sqlx::query_as(
@@ -547,11 +561,30 @@ async fn raw_scan(database_url: String, repeats: usize) -> anyhow::Result<()> {
         .fetch_all(&mut conn)
         .await?;
         latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+        // What counting the current hour so far from raw events costs: the
+        // part of a window ending now that rollups of whole hours avoid.
+        let t = Instant::now();
+        let _ = sqlx::query(
+            "select service_id, feature, count(*), count(*) filter (where level >= 3) from events
+             where occurred_at >= date_trunc('hour', now()) and occurred_at < now() group by 1, 2",
+        )
+        .fetch_all(&mut conn)
+        .await
+        .context("raw scan of the current hour")?;
+        current_hour.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     latencies.sort_by(f64::total_cmp);
+    current_hour.sort_by(f64::total_cmp);
+    let (in_current_hour,): (i64,) = sqlx::query_as(
+        "select count(*) from events where occurred_at >= date_trunc('hour', now()) and occurred_at < now()",
+    )
+    .fetch_one(&mut conn)
+    .await?;
     println!(
         "{}",
-        json!({ "kind": "raw_scan", "repeats": repeats, "p50_ms": percentile(&latencies, 0.5) })
+        json!({ "kind": "raw_scan", "repeats": repeats, "p50_ms": percentile(&latencies, 0.5),
+                "current_hour_p50_ms": percentile(&current_hour, 0.5),
+                "events_in_current_hour": in_current_hour })
     );
     Ok(())
 }
@@ -815,7 +848,8 @@ async fn main() -> anyhow::Result<()> {
             batch,
             seconds,
             rate,
-        } => ingest(url, key, clients, batch, seconds, rate).await,
+            events,
+        } => ingest(url, key, clients, batch, seconds, rate, events).await,
         Cmd::WebhookReceiver { port, out } => webhooks::receiver(port, out).await,
         Cmd::Copy {
             database_url,
