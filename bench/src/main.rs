@@ -37,7 +37,9 @@ enum Cmd {
         /// Events per second in all (0 = as fast as the server takes them).
         #[arg(long, default_value_t = 0)]
         rate: u64,
-        /// Stop once this many events are acknowledged in all (0 = no limit).
+        /// Stop sending once this many events are acknowledged in all (0 = no
+        /// limit); requests in flight then still finish, so up to
+        /// clients × batch − 1 more may be stored.
         #[arg(long, default_value_t = 0)]
         events: u64,
     },
@@ -381,9 +383,9 @@ async fn ingest(
                     Ok((202, answer)) => {
                         let v: serde_json::Value =
                             serde_json::from_slice(&answer).unwrap_or_default();
-                        let n = v["accepted"].as_u64().unwrap_or(0);
-                        accepted += n;
-                        acknowledged.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+                        let acked = v["accepted"].as_u64().unwrap_or(0);
+                        accepted += acked;
+                        acknowledged.fetch_add(acked, std::sync::atomic::Ordering::Relaxed);
                         latencies.push(t.elapsed().as_secs_f64() * 1000.0);
                     }
                     _ => failed += 1,
@@ -566,7 +568,7 @@ async fn raw_scan(database_url: String, repeats: usize) -> anyhow::Result<()> {
         let t = Instant::now();
         let _ = sqlx::query(
             "select service_id, feature, count(*), count(*) filter (where level >= 3) from events
-             where occurred_at >= date_trunc('hour', now()) and occurred_at < now() group by 1, 2",
+             where occurred_at >= date_trunc('hour', now(), 'UTC') and occurred_at < now() group by 1, 2",
         )
         .fetch_all(&mut conn)
         .await
@@ -575,8 +577,9 @@ async fn raw_scan(database_url: String, repeats: usize) -> anyhow::Result<()> {
     }
     latencies.sort_by(f64::total_cmp);
     current_hour.sort_by(f64::total_cmp);
+    // Counted once, after the timed queries.
     let (in_current_hour,): (i64,) = sqlx::query_as(
-        "select count(*) from events where occurred_at >= date_trunc('hour', now()) and occurred_at < now()",
+        "select count(*) from events where occurred_at >= date_trunc('hour', now(), 'UTC') and occurred_at < now()",
     )
     .fetch_one(&mut conn)
     .await?;
