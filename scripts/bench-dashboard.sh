@@ -53,16 +53,17 @@ report() {
   } | tee -a "$ROOT/BENCHMARKS.md"
 }
 
+# stored: the events in the database now.
+stored() { psql "$URL" -qAtX -c "select count(*) from events"; }
+
 ROWS=()
 P95_30D=()
 P95_24H=()
 if [ -n "${BENCH_DASHBOARD_DB:-}" ]; then
-  measure "$(fmt "$(psql "$URL" -qAtX -c "select count(*) from events")")" 2>&1
+  measure "$(fmt "$(stored)")" 2>&1
   report "Dashboard latency (existing database)" "Database \`$DB\`, loaded earlier with \`leitstand demo\`."
   exit 0
 fi
-# stored: the events in the database now.
-stored() { psql "$URL" -qAtX -c "select count(*) from events"; }
 echo "loading $SMALL demo events…"
 start=$(date +%s)
 DATABASE_URL="$URL" "$BIN" demo --events "$SMALL" --no-live --seed 11 2>&1 | tail -n1

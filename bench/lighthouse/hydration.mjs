@@ -98,7 +98,7 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-const results = { cold: [], warm: [], nolazy: [], coldDetailed: [] };
+const results = { cold: [], warm: [], nolazy: [] };
 for (let i = 0; i < runs; i++) {
   {
     const { browser, page } = await open([]);
@@ -114,11 +114,12 @@ for (let i = 0; i < runs; i++) {
     await browser.close();
   }
 }
-{
+const detailed = await (async () => {
   const { browser, page } = await open([]);
-  results.coldDetailed.push(await load(browser, page, DETAILED));
+  const r = await load(browser, page, DETAILED);
   await browser.close();
-}
+  return r;
+})();
 fs.rmSync(scratch, { recursive: true, force: true });
 
 const summary = {};
@@ -132,6 +133,6 @@ for (const k of ['cold', 'warm', 'nolazy']) {
     blocking: median(of('blocking')),
   };
 }
-summary.coldLazyFunctions = results.coldDetailed[0].lazyFunctions;
-summary.coldLazyBytes = results.coldDetailed[0].lazyBytes;
+summary.coldLazyFunctions = detailed.lazyFunctions;
+summary.coldLazyBytes = detailed.lazyBytes;
 console.log(JSON.stringify(summary));

@@ -353,7 +353,7 @@ async fn ingest(
             }
         });
     }
-    // Acknowledged events of all clients, for `limit`.
+    // Acknowledged events of all clients: the result, and what `limit` counts.
     let acknowledged = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let mut tasks = Vec::new();
     for c in 0..clients {
@@ -362,7 +362,6 @@ async fn ingest(
         let mut client = RawClient::new(&addr, &key);
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
-            let mut accepted = 0u64;
             let mut failed = 0u64;
             let mut n = c;
             let mut body = Vec::new();
@@ -383,26 +382,26 @@ async fn ingest(
                     Ok((202, answer)) => {
                         let v: serde_json::Value =
                             serde_json::from_slice(&answer).unwrap_or_default();
-                        let acked = v["accepted"].as_u64().unwrap_or(0);
-                        accepted += acked;
-                        acknowledged.fetch_add(acked, std::sync::atomic::Ordering::Relaxed);
+                        acknowledged.fetch_add(
+                            v["accepted"].as_u64().unwrap_or(0),
+                            std::sync::atomic::Ordering::Relaxed,
+                        );
                         latencies.push(t.elapsed().as_secs_f64() * 1000.0);
                     }
                     _ => failed += 1,
                 }
             }
-            (latencies, accepted, failed)
+            (latencies, failed)
         }));
     }
     let mut latencies = Vec::new();
-    let mut accepted = 0;
     let mut failed = 0;
     for t in tasks {
-        let (l, a, f) = t.await?;
+        let (l, f) = t.await?;
         latencies.extend(l);
-        accepted += a;
         failed += f;
     }
+    let accepted = acknowledged.load(std::sync::atomic::Ordering::Relaxed);
     let elapsed = started.elapsed().as_secs_f64();
     latencies.sort_by(f64::total_cmp);
     println!(
@@ -547,6 +546,8 @@ async fn raw_scan(database_url: String, repeats: usize) -> anyhow::Result<()> {
     let mut conn = sqlx::PgConnection::connect(&database_url).await?;
     let mut latencies = Vec::new();
     let mut current_hour = Vec::new();
+    // Events in the current hour, as the last repeat counted them.
+    let mut in_current_hour = 0i64;
     for _ in 0..repeats {
         let t = Instant::now();
         let _: (i64, i64) = sqlx::query_as(
@@ -566,7 +567,7 @@ async fn raw_scan(database_url: String, repeats: usize) -> anyhow::Result<()> {
         // What counting the current hour so far from raw events costs: the
         // part of a window ending now that rollups of whole hours avoid.
         let t = Instant::now();
-        let _ = sqlx::query(
+        let groups: Vec<(i64, String, i64, i64)> = sqlx::query_as(
             "select service_id, feature, count(*), count(*) filter (where level >= 3) from events
              where occurred_at >= date_trunc('hour', now(), 'UTC') and occurred_at < now() group by 1, 2",
         )
@@ -574,15 +575,10 @@ async fn raw_scan(database_url: String, repeats: usize) -> anyhow::Result<()> {
         .await
         .context("raw scan of the current hour")?;
         current_hour.push(t.elapsed().as_secs_f64() * 1000.0);
+        in_current_hour = groups.iter().map(|g| g.2).sum();
     }
     latencies.sort_by(f64::total_cmp);
     current_hour.sort_by(f64::total_cmp);
-    // Counted once, after the timed queries.
-    let (in_current_hour,): (i64,) = sqlx::query_as(
-        "select count(*) from events where occurred_at >= date_trunc('hour', now(), 'UTC') and occurred_at < now()",
-    )
-    .fetch_one(&mut conn)
-    .await?;
     println!(
         "{}",
         json!({ "kind": "raw_scan", "repeats": repeats, "p50_ms": percentile(&latencies, 0.5),
