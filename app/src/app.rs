@@ -36,7 +36,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // Service worker, update notice, install button (public/pwa.js).
                 <script src="/pwa.js" defer></script>
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                // Fetched at low priority and run when the browser is idle
+                // after the first paint: the server-rendered page shows
+                // without waiting for the WebAssembly (links and forms work
+                // without it).
+                <HydrationScripts options defer=true />
                 <MetaTags />
             </head>
             <body>
@@ -77,14 +81,6 @@ pub fn App() -> impl IntoView {
     #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
     let locale = crate::lang::Locale::default();
     crate::lang::provide(locale);
-    // Marks the page as interactive once the WebAssembly has taken over
-    // (tests and users of assistive tech can rely on it).
-    #[cfg(feature = "hydrate")]
-    Effect::new(|| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "");
-        }
-    });
     view! {
         <Title formatter=|page: String| {
             if page.is_empty() { "Leitstand".to_owned() } else { format!("{page} · Leitstand") }

@@ -6,6 +6,7 @@ use leptos_router::hooks::use_location;
 use crate::auth::Role;
 use crate::auth::server_fns::{Logout, me};
 use crate::auth::types::CurrentUser;
+use crate::components::deferred::Deferred;
 use crate::lang::{LangSwitch, Locale, t, t_string, td_string, use_i18n, use_locale};
 
 /// One entry of the main navigation.
@@ -165,7 +166,7 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
                     <button type="button" id="pwa-install" class="btn small pwa-install" hidden>
                         {t!(i18n, pwa.install)}
                     </button>
-                    <Transition fallback=|| ()>
+                    {Deferred(view! { <Transition fallback=|| ()>
                         {move || Suspend::new(async move {
                             me.await.ok().flatten().map(|u| view! {
                                 <span class="user-chip" data-testid="user-chip">
@@ -177,7 +178,7 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
                                 </ActionForm>
                             })
                         })}
-                    </Transition>
+                    </Transition> })}
                 </div>
             </header>
             <nav class="sidenav" aria-label=t_string!(i18n, nav.main)>
@@ -202,7 +203,9 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
                     </Transition>
                 </ul>
             </nav>
-            <main id="main" class="content" tabindex="-1">{move || children.with_value(|c| c())}</main>
+            // The page hydrates after the frame, in a task of its own
+            // (components::deferred).
+            <main id="main" class="content" tabindex="-1">{Deferred(move || children.with_value(|c| c()))}</main>
             // Shown by public/pwa.js when a new version is waiting.
             <div class="pwa-update" aria-live="polite">
                 <button type="button" id="pwa-update" class="btn primary" hidden>

@@ -1,5 +1,6 @@
 //! Presentational building blocks shared by the pages.
 
+pub mod deferred;
 pub mod format;
 pub mod kpi_card;
 pub mod layout;

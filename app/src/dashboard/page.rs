@@ -13,6 +13,7 @@ use super::types::{Dashboard, DashboardQuery};
 use super::window::Range;
 use crate::alerts::page::DeadLetterStrip;
 use crate::backups::page::BackupHealthWidget;
+use crate::components::deferred::Deferred;
 use crate::components::format::{count, delta_count, delta_points, percent};
 use crate::components::kpi_card::{Better, KpiCard};
 use crate::components::timeline_chart::TimelineChart;
@@ -92,6 +93,8 @@ pub fn DashboardPage() -> impl IntoView {
         </header>
         <div class="dash-layout">
         <div class="dash-main">
+        // Each part hydrates in a task of its own (components::deferred).
+        {Deferred(view! {
         <Transition
             fallback=|| view! { <DashboardSkeleton /> }
             set_pending=refreshing.write_only()
@@ -109,12 +112,13 @@ pub fn DashboardPage() -> impl IntoView {
                 })}
             </ErrorBoundary>
         </Transition>
+        })}
         </div>
         <aside class="dash-aside">
-            <NowStrip />
-            <DeadLetterStrip tick />
-            <BackupHealthWidget tick />
-            <LiveWidget service=Signal::derive(move || query.get().service) />
+            {Deferred(view! { <NowStrip /> })}
+            {Deferred(view! { <DeadLetterStrip tick /> })}
+            {Deferred(view! { <BackupHealthWidget tick /> })}
+            {Deferred(view! { <LiveWidget service=Signal::derive(move || query.get().service) /> })}
         </aside>
         </div>
     }
