@@ -108,24 +108,9 @@ pub fn DashboardPage() -> impl IntoView {
                 </section>
             }>
                 {move || Suspend::new(async move {
-                    dashboard.await.map(|d| view! { <DashboardHead d on_loaded=Callback::new(move |_| tick.update(|t| *t += 1)) /> })
+                    dashboard.await.map(|d| view! { <DashboardBody d on_loaded=Callback::new(move |_| tick.update(|t| *t += 1)) /> })
                 })}
             </ErrorBoundary>
-        </Transition>
-        })}
-        // The same data, in two more slices; a failed load shows once, above.
-        {Deferred(view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                dashboard.await.ok().map(|d| view! { <DashboardPanels d /> })
-            })}
-        </Transition>
-        })}
-        {Deferred(view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                dashboard.await.ok().map(|d| view! { <DashboardTail d /> })
-            })}
         </Transition>
         })}
         </div>
@@ -198,11 +183,21 @@ fn ServiceFilter(range: Range, current: Option<String>, services: Vec<String>) -
     }
 }
 
-/// The toolbar, the onboarding of an empty instance and the four KPI cards.
 #[component]
-fn DashboardHead(d: Dashboard, on_loaded: Callback<()>) -> impl IntoView {
+fn DashboardBody(d: Dashboard, on_loaded: Callback<()>) -> impl IntoView {
     let i18n = use_i18n();
     let l = use_locale();
+    let export = |format: &str| {
+        let mut url = format!(
+            "/export/dashboard?format={format}&range={}",
+            d.range.as_str()
+        );
+        if let Some(s) = &d.service {
+            url.push_str("&service=");
+            url.push_str(s);
+        }
+        url
+    };
     let k = d.kpis;
     let p = d.previous;
     let weights = d.settings.weights;
@@ -224,6 +219,7 @@ fn DashboardHead(d: Dashboard, on_loaded: Callback<()>) -> impl IntoView {
         target = weight(d.settings.activity_target)
     );
     let range_label = range_label(l, d.range);
+    let updated = d.generated_at.get(11..19).unwrap_or_default().to_owned();
     let empty = d.empty;
     view! {
         <div class="toolbar">
@@ -277,17 +273,7 @@ fn DashboardHead(d: Dashboard, on_loaded: Callback<()>) -> impl IntoView {
                 detail=tf!(l, dash.events_in, count = count(l, k.events), range = range_label)
             />
         </section>
-        </div>
-    }
-}
-
-/// The 7-day timeline and the error analysis.
-#[component]
-fn DashboardPanels(d: Dashboard) -> impl IntoView {
-    let i18n = use_i18n();
-    let l = use_locale();
-    view! {
-        <div class="dash-figures dash-grid" class:hidden=d.empty>
+        <div class="dash-grid">
             <section class="panel timeline" aria-labelledby="timeline-title">
                 <div class="panel-header">
                     <h2 id="timeline-title">{t!(i18n, dash.last_7_days)}</h2>
@@ -297,28 +283,7 @@ fn DashboardPanels(d: Dashboard) -> impl IntoView {
             </section>
             <ErrorAnalysisPanel errors=d.errors.clone() kpis=d.kpis />
         </div>
-    }
-}
-
-/// The feature-maturity table and the footer (when, exports).
-#[component]
-fn DashboardTail(d: Dashboard) -> impl IntoView {
-    let i18n = use_i18n();
-    let export = |format: &str| {
-        let mut url = format!(
-            "/export/dashboard?format={format}&range={}",
-            d.range.as_str()
-        );
-        if let Some(s) = &d.service {
-            url.push_str("&service=");
-            url.push_str(s);
-        }
-        url
-    };
-    let updated = d.generated_at.get(11..19).unwrap_or_default().to_owned();
-    view! {
-        <div class="dash-figures" class:hidden=d.empty>
-            <MaturityTable rows=d.maturity.clone() />
+        <MaturityTable rows=d.maturity.clone() />
         </div>
         <footer class="dash-footer muted small">
             <span>{t!(i18n, dash.updated)} " " <time datetime=d.generated_at.clone() data-testid="generated-at">{updated}</time> " " {t!(i18n, dash.refreshes)}</span>
