@@ -8,10 +8,9 @@ pub fn hydrate() {
     // (`app::components::deferred`); the body is marked once all of it is
     // interactive (tests and users of assistive tech can rely on it).
     wasm_bindgen_futures::spawn_local(async {
-        let app = leptos::mount::hydrate_from_async(leptos::tachys::dom::body(), app::App).await;
-        app.forget();
-        if let Some(body) = leptos::prelude::document().body() {
-            let _ = body.set_attribute("data-hydrated", "");
-        }
+        let body = leptos::tachys::dom::body();
+        let mounted = leptos::mount::hydrate_from_async(body.clone(), app::App).await;
+        mounted.forget();
+        let _ = body.set_attribute("data-hydrated", "");
     });
 }
