@@ -22,6 +22,7 @@ pub mod lang;
 pub mod pages;
 pub mod privacy;
 pub mod probes;
+pub mod resource;
 pub mod retention;
 pub mod routes;
 #[cfg(feature = "ssr")]

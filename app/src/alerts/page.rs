@@ -15,8 +15,9 @@ use crate::auth::Role;
 use crate::components::layout::IfRole;
 use crate::error::AppError;
 use crate::lang::{Locale, t, t_string, td_string, tf, use_i18n, use_locale};
+use crate::resource::{JsonResource, resource};
 
-type Overview = Resource<Result<AlertsOverview, AppError>>;
+type Overview = JsonResource<Result<AlertsOverview, AppError>>;
 
 fn error_text(l: Locale, e: &AppError) -> String {
     match e {
@@ -58,7 +59,7 @@ pub fn AlertsPage() -> impl IntoView {
             refresh.update(|n| *n += 1);
         }
     });
-    let overview: Overview = Resource::new(move || refresh.get(), |_| get_alerts_overview());
+    let overview: Overview = resource(move || refresh.get(), |_| get_alerts_overview());
     view! {
         <Title text=t_string!(i18n, nav.alerts) />
         <header class="page-header">
@@ -130,7 +131,7 @@ fn DeadLettersSection(overview: Overview, ops: Ops) -> impl IntoView {
 #[component]
 pub fn DeadLetterStrip(#[prop(into)] tick: Signal<u64>) -> impl IntoView {
     let l = use_locale();
-    let count = Resource::new(move || tick.get(), |_| dead_letter_count());
+    let count = resource(move || tick.get(), |_| dead_letter_count());
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {

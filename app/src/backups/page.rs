@@ -13,6 +13,7 @@ use crate::components::format::{bytes, count, duration, timestamp as when};
 use crate::components::layout::{IfRole, use_user};
 use crate::error::AppError;
 use crate::lang::{Locale, t, td_string, tf, use_i18n, use_locale};
+use crate::resource::resource;
 
 fn error_text(l: Locale, e: &AppError) -> String {
     match e {
@@ -55,7 +56,7 @@ pub fn BackupsPage() -> impl IntoView {
     let delete = ServerAction::<DeleteBackup>::new();
     let restore = ServerAction::<RestoreBackup>::new();
     let poll = RwSignal::new(0u64);
-    let backups = Resource::new(
+    let backups = resource(
         move || {
             (
                 create.version().get(),
@@ -67,7 +68,7 @@ pub fn BackupsPage() -> impl IntoView {
         },
         |_| list_backups(),
     );
-    let health = Resource::new(
+    let health = resource(
         move || (create.version().get(), restore.version().get(), poll.get()),
         |_| get_backup_health(),
     );
@@ -454,7 +455,7 @@ fn HealthLine(h: BackupHealth) -> impl IntoView {
 pub fn BackupHealthWidget(#[prop(into)] tick: Signal<u64>) -> impl IntoView {
     let i18n = use_i18n();
     let l = use_locale();
-    let health = Resource::new(move || tick.get(), |_| get_backup_health());
+    let health = resource(move || tick.get(), |_| get_backup_health());
     view! {
         <section class="panel backup-widget" aria-labelledby="backup-widget-title">
             <h2 id="backup-widget-title"><a href="/backups">{t!(i18n, nav.backups)}</a></h2>

@@ -8,6 +8,7 @@ use crate::auth::server_fns::{Logout, me};
 use crate::auth::types::CurrentUser;
 use crate::components::deferred::Deferred;
 use crate::lang::{LangSwitch, Locale, t, t_string, td_string, use_i18n, use_locale};
+use crate::resource::{JsonResource, resource};
 
 /// One entry of the main navigation.
 struct NavEntry {
@@ -66,7 +67,7 @@ const NAV: &[NavEntry] = &[
 
 /// The signed-in user as a resource, shared by every role check in the UI.
 #[derive(Clone, Copy)]
-pub struct Me(pub Resource<Result<Option<CurrentUser>, crate::error::AppError>>);
+pub struct Me(pub JsonResource<Result<Option<CurrentUser>, crate::error::AppError>>);
 
 /// The signed-in user, for reading inside `<Suspense>`/`<Transition>` (the
 /// server enforces the same rules regardless).
@@ -126,7 +127,7 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
     // Refetched on navigation: signing in or out changes who this is.
     // (`try_get`: when the server lists its routes it renders this once and
     // disposes of it at once, while the resource's task may still ask.)
-    let me = Resource::new(move || location.pathname.try_get(), |_| me());
+    let me = resource(move || location.pathname.try_get(), |_| me());
     let user = Signal::derive(move || me.get().and_then(|r| r.ok()).flatten());
     provide_context(user);
     provide_context(Me(me));

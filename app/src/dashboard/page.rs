@@ -20,6 +20,7 @@ use crate::components::timeline_chart::TimelineChart;
 use crate::events::live_widget::LiveWidget;
 use crate::lang::{Locale, t, t_string, td_string, tf, use_i18n, use_locale};
 use crate::probes::page::NowStrip;
+use crate::resource::resource;
 
 /// Seconds between automatic refreshes.
 pub const REFRESH_SECONDS: u32 = 30;
@@ -66,7 +67,7 @@ pub fn DashboardPage() -> impl IntoView {
         }
     });
     let tick = RwSignal::new(0u64);
-    let dashboard = Resource::new(move || (query.get(), tick.get()), |(q, _)| get_dashboard(q));
+    let dashboard = resource(move || (query.get(), tick.get()), |(q, _)| get_dashboard(q));
     let refreshing = RwSignal::new(false);
 
     // Auto-refresh; the timer lives only in the browser.

@@ -21,6 +21,7 @@ use crate::components::layout::IfRole;
 use crate::events::live_widget::level_class;
 use crate::events::types::encode;
 use crate::lang::{Locale, t, t_string, td_string, tf, use_i18n, use_locale};
+use crate::resource::resource;
 
 /// Status in the URL: `all`, one status, or (missing) open.
 fn query_from_url(q: &leptos_router::params::ParamsMap) -> GroupQuery {
@@ -141,7 +142,7 @@ pub fn ErrorsPage() -> impl IntoView {
         }
     });
     let change = ServerAction::<ChangeErrorGroups>::new();
-    let page = Resource::new(
+    let page = resource(
         move || (query.get(), change.version().get()),
         |(q, _)| list_error_groups(q),
     );
@@ -426,7 +427,7 @@ pub fn ErrorDetailPage() -> impl IntoView {
     let id = Memo::new(move |_| params.get().get("id").and_then(|s| s.parse::<i64>().ok()));
     let event = Memo::new(move |_| query_map.get().get("event"));
     let change = ServerAction::<ChangeErrorGroups>::new();
-    let detail = Resource::new(
+    let detail = resource(
         move || (id.get(), event.get(), change.version().get()),
         |(id, event, _)| async move {
             match id {
@@ -783,8 +784,8 @@ pub fn ReleasesPage() -> impl IntoView {
     let l = use_locale();
     let query_map = use_query_map();
     let service = Memo::new(move |_| query_map.get().get("service").filter(|s| !s.is_empty()));
-    let services = Resource::new(|| (), |_| crate::events::server_fns::event_facets());
-    let releases = Resource::new(
+    let services = resource(|| (), |_| crate::events::server_fns::event_facets());
+    let releases = resource(
         move || service.get(),
         |s| async move {
             match s {
@@ -892,7 +893,7 @@ pub fn DsnCard(slug: String) -> impl IntoView {
     let rotate = ServerAction::<RotateServiceDsn>::new();
     let origins = ServerAction::<SetServiceOrigins>::new();
     let slug_for_load = slug.clone();
-    let dsn = Resource::new(
+    let dsn = resource(
         move || (rotate.version().get(), origins.version().get()),
         move |_| get_service_dsn(slug_for_load.clone()),
     );

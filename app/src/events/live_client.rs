@@ -103,7 +103,9 @@ fn open(state: Rc<RefCell<Conn>>, handler: Handler, connection: RwSignal<Connect
             let Some(text) = msg.data().as_string() else {
                 return;
             };
-            let Ok(event) = serde_json::from_str::<EventView>(&text) else {
+            // The byte reader, as for the resource that loads the first
+            // events (crate::resource): one copy of the decoder.
+            let Ok(event) = serde_json::from_slice::<EventView>(text.as_bytes()) else {
                 return;
             };
             {

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use super::server_fns::recent_events;
 use super::types::{EventView, LIVE_SHOWN as SHOWN, Level, LiveConnection as Connection};
 use crate::lang::{Locale, t, td_string, tf, use_i18n, use_locale};
+use crate::resource::resource;
 
 pub fn level_class(level: Level) -> &'static str {
     match level {
@@ -52,7 +53,7 @@ pub fn push_newest(list: &mut Vec<EventView>, new: Vec<EventView>) {
 #[component]
 pub fn LiveWidget(#[prop(into)] service: Signal<Option<String>>) -> impl IntoView {
     let l = use_locale();
-    let initial = Resource::new(move || service.get(), recent_events);
+    let initial = resource(move || service.get(), recent_events);
     view! {
         <section class="panel live" aria-labelledby="live-title">
             <Suspense fallback=|| view! { <div class="panel-header"><h2 id="live-title">"Live"</h2></div> }>

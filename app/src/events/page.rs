@@ -11,6 +11,7 @@ use super::server_fns::{event_facets, get_event, search_events};
 use super::types::LiveConnection as Connection;
 use super::types::{EVENT_RANGES, EventPage, EventQuery, EventView, Level};
 use crate::lang::{Locale, t, t_string, td_string, tf, use_i18n, use_locale};
+use crate::resource::resource;
 
 /// An event range (`24h`) in words.
 fn range_label(locale: Locale, value: &str) -> &'static str {
@@ -52,8 +53,8 @@ pub fn EventsPage() -> impl IntoView {
     let i18n = use_i18n();
     let query_map = use_query_map();
     let query = Memo::new(move |_| query_from_url(&query_map.get()));
-    let page = Resource::new(move || query.get(), search_events);
-    let facets = Resource::new(|| (), |_| event_facets());
+    let page = resource(move || query.get(), search_events);
+    let facets = resource(|| (), |_| event_facets());
 
     view! {
         <Title text=t_string!(i18n, nav.events) />
@@ -317,7 +318,7 @@ pub fn EventDetailPage() -> impl IntoView {
             .get("id")
             .and_then(|s| uuid::Uuid::parse_str(&s).ok())
     });
-    let event = Resource::new(
+    let event = resource(
         move || id.get(),
         |id| async move {
             match id {

@@ -19,6 +19,7 @@ use crate::auth::Role;
 use crate::components::format::{decimal, duration, timestamp};
 use crate::components::layout::IfRole;
 use crate::lang::{Locale, t, t_string, td_string, tf, use_i18n, use_locale};
+use crate::resource::resource;
 
 /// An uptime with two decimals: `99.95%` / `99,95 %`.
 fn percent(l: Locale, v: Option<f64>) -> String {
@@ -51,7 +52,7 @@ pub fn state_label(l: Locale, state: &str) -> String {
 pub fn ServicesPage() -> impl IntoView {
     let i18n = use_i18n();
     let l = use_locale();
-    let services = Resource::new(|| (), |_| services_overview());
+    let services = resource(|| (), |_| services_overview());
     view! {
         <Title text=t_string!(i18n, nav.services) />
         <header class="page-header">
@@ -122,7 +123,7 @@ pub fn ServiceDetailPage() -> impl IntoView {
     let settings = ServerAction::<SaveServiceSettings>::new();
     let remove_window = ServerAction::<RemoveMaintenance>::new();
     let added_window = RwSignal::new(0u32);
-    let detail = Resource::new(
+    let detail = resource(
         move || {
             (
                 slug.get(),
@@ -360,7 +361,7 @@ fn MaintenanceList(
 #[component]
 pub fn NowStrip() -> impl IntoView {
     let l = use_locale();
-    let services = Resource::new(|| (), |_| services_overview());
+    let services = resource(|| (), |_| services_overview());
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -387,7 +388,7 @@ pub fn NowStrip() -> impl IntoView {
 pub fn PublicStatusPage() -> impl IntoView {
     let i18n = use_i18n();
     let l = use_locale();
-    let status = Resource::new(|| (), |_| get_public_status());
+    let status = resource(|| (), |_| get_public_status());
     view! {
         <Title text="Status" />
         <main class="public-status">

@@ -7,6 +7,7 @@ use super::frame::{SettingsFrame, error_view, loading};
 use crate::audit::server_fns::audit_entries;
 use crate::audit::types::{AUDIT_PAGE, AuditEntry, AuditQuery};
 use crate::lang::{Label, t, td_string, use_i18n, use_locale};
+use crate::resource::resource;
 
 const RANGES: [(&str, Label); 4] = [
     ("24h", |l| td_string!(l, events.range_24h)),
@@ -27,7 +28,7 @@ pub fn AuditPage() -> impl IntoView {
             before: q.get("before").and_then(|b| b.parse().ok()),
         }
     });
-    let entries = Resource::new(move || query.get(), audit_entries);
+    let entries = resource(move || query.get(), audit_entries);
     let i18n = use_i18n();
     let l = use_locale();
     view! {

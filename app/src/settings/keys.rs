@@ -10,6 +10,7 @@ use crate::components::layout::IfRole;
 use crate::keys::server_fns::{CreateKey, RevokeKey, list_keys};
 use crate::keys::{ApiKeyInfo, CreatedKey, Scope};
 use crate::lang::{t, td_string, tf, use_i18n, use_locale};
+use crate::resource::resource;
 
 #[component]
 pub fn KeysPage() -> impl IntoView {
@@ -17,7 +18,7 @@ pub fn KeysPage() -> impl IntoView {
     let l = use_locale();
     let create = ServerAction::<CreateKey>::new();
     let revoke = ServerAction::<RevokeKey>::new();
-    let keys = Resource::new(
+    let keys = resource(
         move || (create.version().get(), revoke.version().get()),
         |_| list_keys(),
     );

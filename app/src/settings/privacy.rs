@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use super::frame::{SettingsFrame, error_view};
 use crate::lang::{t, td_string, tf, use_i18n, use_locale};
 use crate::privacy::server_fns::{EraseUserEvents, count_user_events};
+use crate::resource::resource;
 
 #[component]
 pub fn PrivacyPage() -> impl IntoView {
@@ -14,7 +15,7 @@ pub fn PrivacyPage() -> impl IntoView {
     let user = RwSignal::new(String::new());
     let looked_up = RwSignal::new(String::new());
     let erase = ServerAction::<EraseUserEvents>::new();
-    let count = Resource::new(
+    let count = resource(
         move || (looked_up.get(), erase.version().get()),
         |(u, _)| async move {
             if u.is_empty() {

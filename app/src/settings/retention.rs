@@ -8,6 +8,7 @@ use crate::auth::Role;
 use crate::components::layout::IfRole;
 use crate::error::AppError;
 use crate::lang::{Label, t, td_string, tf, use_i18n, use_locale};
+use crate::resource::resource;
 use crate::retention::server_fns::{RetentionSettings, RunRetention, SaveRetention, get_retention};
 use crate::retention::{MAX_DAYS, Policy, Report};
 
@@ -15,7 +16,7 @@ use crate::retention::{MAX_DAYS, Policy, Report};
 pub fn RetentionPage() -> impl IntoView {
     let i18n = use_i18n();
     let l = use_locale();
-    let settings = Resource::new(|| (), |_| get_retention());
+    let settings = resource(|| (), |_| get_retention());
     let run = ServerAction::<RunRetention>::new();
     view! {
         <SettingsFrame title=td_string!(l, settings.retention)>

@@ -10,6 +10,7 @@ use crate::auth::types::UserInfo;
 use crate::components::format::timestamp;
 use crate::components::layout::{IfRole, role_label, use_user};
 use crate::lang::{t, td_string, tf, use_i18n, use_locale};
+use crate::resource::resource;
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
@@ -17,7 +18,7 @@ pub fn UsersPage() -> impl IntoView {
     let l = use_locale();
     let add = ServerAction::<AddUser>::new();
     let change = ServerAction::<ChangeUser>::new();
-    let users = Resource::new(
+    let users = resource(
         move || (add.version().get(), change.version().get()),
         |_| list_users(),
     );

@@ -12,6 +12,7 @@ use crate::alerts::types::{
 use crate::components::format::duration;
 use crate::error::AppError;
 use crate::lang::{Locale, t, td_string, tf, use_i18n, use_locale};
+use crate::resource::JsonResource;
 
 fn create(op: &Op) -> bool {
     matches!(op, Op::CreateRule(_))
@@ -151,7 +152,10 @@ fn number(s: RwSignal<String>) -> Option<f64> {
 }
 
 #[component]
-pub fn RuleForm(ops: Ops, overview: Resource<Result<AlertsOverview, AppError>>) -> impl IntoView {
+pub fn RuleForm(
+    ops: Ops,
+    overview: JsonResource<Result<AlertsOverview, AppError>>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let l = use_locale();
     let kind = RwSignal::new(RuleKind::CriticalEvent);
@@ -247,7 +251,7 @@ pub fn RuleForm(ops: Ops, overview: Resource<Result<AlertsOverview, AppError>>) 
 /// A checkbox per channel.
 #[component]
 fn ChannelChoices(
-    overview: Resource<Result<AlertsOverview, AppError>>,
+    overview: JsonResource<Result<AlertsOverview, AppError>>,
     chosen: RwSignal<Vec<i64>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
@@ -284,7 +288,7 @@ fn ChannelChoices(
 /// A choice of service, or every service.
 #[component]
 pub fn ServiceSelect(
-    overview: Resource<Result<AlertsOverview, AppError>>,
+    overview: JsonResource<Result<AlertsOverview, AppError>>,
     value: RwSignal<String>,
     all: &'static str,
 ) -> impl IntoView {

@@ -13,6 +13,7 @@ use crate::alerts::types::SubscriptionInfo;
 use crate::error::AppError;
 use crate::events::Level;
 use crate::lang::{t, td_string, tf, use_i18n, use_locale};
+use crate::resource::JsonResource;
 
 fn create(op: &Op) -> bool {
     matches!(op, Op::CreateSubscription(_))
@@ -104,7 +105,7 @@ pub fn SubscriptionNotices(ops: Ops) -> impl IntoView {
 #[component]
 pub fn SubscriptionForm(
     ops: Ops,
-    overview: Resource<Result<AlertsOverview, AppError>>,
+    overview: JsonResource<Result<AlertsOverview, AppError>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let l = use_locale();

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use crate::dashboard::server_fns::{CreateFirstKey, LoadDemo, onboarding_info};
 use crate::lang::{t, use_i18n, use_locale};
+use crate::resource::resource;
 
 #[component]
 pub fn Onboarding(
@@ -14,7 +15,7 @@ pub fn Onboarding(
 ) -> impl IntoView {
     let i18n = use_i18n();
     let l = use_locale();
-    let info = Resource::new(|| (), |_| onboarding_info());
+    let info = resource(|| (), |_| onboarding_info());
     let create_key = ServerAction::<CreateFirstKey>::new();
     let load_demo = ServerAction::<LoadDemo>::new();
     Effect::new(move |_| {
