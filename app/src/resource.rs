@@ -67,8 +67,8 @@ mod tests {
             name: "Überblick \"a\"".into(),
             value: 1.5,
         };
-        let text = <Json as Encoder<Sample>>::encode(&s).unwrap();
-        let back: Sample = <Json as Decoder<Sample>>::decode(&text).unwrap();
+        let text = <Json as Encoder<Sample>>::encode(&s).expect("encodes");
+        let back: Sample = <Json as Decoder<Sample>>::decode(&text).expect("decodes");
         assert_eq!(back, s);
         assert!(<Json as Decoder<Sample>>::decode("{\"name\":1}").is_err());
     }
