@@ -41,3 +41,12 @@ if bad="$(grep -E "$forbidden" <<<"$tree" | sort -u)"; [ -n "$bad" ]; then
   exit 1
 fi
 echo "wasm dependency check: $(sort -u <<<"$tree" | wc -l) crates, none server-only"
+
+# Resources decode with the same JSON reader as server functions
+# (app/src/resource.rs); Leptos' default resource would compile every
+# Deserialize impl a second time.
+if stray="$(grep -rnE '\bResource::new(_[a-z]+)?\(|[^A-Za-z_]Resource<' app/src --include='*.rs' | grep -v '^app/src/resource.rs:')"; then
+  echo "a resource with Leptos' default codec (use crate::resource::resource / JsonResource):" >&2
+  echo "$stray" >&2
+  exit 1
+fi
