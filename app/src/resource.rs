@@ -9,6 +9,7 @@
 //! the two one.
 
 use leptos::prelude::*;
+use leptos::server::codee::string::JsonSerdeCodec;
 use leptos::server::codee::{Decoder, Encoder};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -16,12 +17,13 @@ use serde::de::DeserializeOwned;
 /// JSON through serde_json's byte reader (see the module documentation).
 pub struct Json;
 
+/// Encodes as Leptos' default codec does: the server's output is unchanged.
 impl<T: Serialize> Encoder<T> for Json {
     type Error = serde_json::Error;
     type Encoded = String;
 
     fn encode(val: &T) -> Result<String, serde_json::Error> {
-        serde_json::to_string(val)
+        <JsonSerdeCodec as Encoder<T>>::encode(val)
     }
 }
 

@@ -8,6 +8,7 @@ use std::rc::Rc;
 
 use chrono::Utc;
 use leptos::prelude::*;
+use leptos::server::codee::Decoder;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{EventSource, MessageEvent};
@@ -103,9 +104,8 @@ fn open(state: Rc<RefCell<Conn>>, handler: Handler, connection: RwSignal<Connect
             let Some(text) = msg.data().as_string() else {
                 return;
             };
-            // The byte reader, as for the resource that loads the first
-            // events (crate::resource): one copy of the decoder.
-            let Ok(event) = serde_json::from_slice::<EventView>(text.as_bytes()) else {
+            // The resources' decoder: one copy of it in the WebAssembly.
+            let Ok(event) = <crate::resource::Json as Decoder<EventView>>::decode(&text) else {
                 return;
             };
             {
