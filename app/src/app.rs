@@ -19,6 +19,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let locale = crate::lang::shell_locale();
     #[cfg(not(feature = "ssr"))]
     let locale = crate::lang::Locale::default();
+    #[cfg(feature = "ssr")]
+    let boot = view! { <crate::components::boot::Boot options=options.clone() /> };
+    #[cfg(not(feature = "ssr"))]
+    let boot = ();
     view! {
         <!DOCTYPE html>
         <html lang=locale.as_str() data-theme=crate::components::theme::html_attribute()>
@@ -36,15 +40,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // Service worker, update notice, install button (public/pwa.js).
                 <script src="/pwa.js" defer></script>
                 <AutoReload options=options.clone() />
-                // Fetched at low priority and run when the browser is idle
-                // after the first paint: the server-rendered page shows
-                // without waiting for the WebAssembly (links and forms work
-                // without it).
-                <HydrationScripts options defer=true />
                 <MetaTags />
             </head>
             <body>
                 <App />
+                // The WebAssembly is fetched after the first paint and
+                // hydrates the page then (components::boot).
+                {boot}
             </body>
         </html>
     }

@@ -100,7 +100,7 @@ test("the service worker controls the page and keeps the shell, never API or ser
   const shells = Object.keys(contents).filter((n) => n.startsWith("leitstand-shell-"));
   expect(shells).toHaveLength(1);
   expect(shells[0]).toMatch(/^leitstand-shell-[0-9a-f]{16}$/);
-  for (const needed of ["/pkg/leitstand.css", "/pkg/leitstand.js", "/pkg/leitstand.wasm", "/offline.html", "/offline.js", "/pwa.js", "/icons/icon-512.png"]) {
+  for (const needed of ["/pkg/leitstand.css", "/pkg/leitstand.js", "/pkg/leitstand.wasm", "/offline.html", "/offline.js", "/pwa.js", "/boot.js", "/icons/icon-512.png"]) {
     expect(contents[shells[0]]).toContain(needed);
   }
   const everything = Object.values(contents).flat();

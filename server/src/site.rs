@@ -44,7 +44,8 @@ struct Embedded;
 /// binary carries none.
 const DEFAULT_ROOT: &str = "target/site";
 
-/// The file leptos reads to preload a lazy route's code.
+/// The file the page loader reads to name a lazy route's chunks
+/// (`app::components::boot`).
 const SPLIT_MANIFEST: &str = "pkg/__wasm_split_manifest.json";
 
 /// Directory levels searched below the site root.
@@ -56,8 +57,8 @@ pub type Listing = Vec<(String, u64, Option<SystemTime>)>;
 /// Where the web assets come from.
 pub struct Site {
     source: Source,
-    /// What leptos is given as its site root: it reads the lazy routes'
-    /// manifest from there.
+    /// What leptos is given as its site root: the page loader reads the
+    /// lazy routes' manifest from there.
     leptos_root: PathBuf,
     /// Holds `leptos_root` for an embedded site; removed when the server stops.
     _scratch: Option<tempfile::TempDir>,

@@ -101,6 +101,7 @@ async fn the_service_worker_is_javascript_naming_this_build_without_a_session() 
         "/offline.html",
         "/offline.js",
         "/pwa.js",
+        "/boot.js",
         "/manifest.webmanifest",
         "/icons/icon-192.png",
         "/icons/icon-maskable-512.png",
@@ -163,6 +164,59 @@ async fn manifest_icons_and_offline_page_are_public_with_their_types() {
 
     // Pages still need a session.
     assert_eq!(get(&app, "/").await.status(), 303);
+}
+
+/// A page asks for no WebAssembly in its head (nothing competes with the
+/// style sheet for the first paint); its body ends with the loader, which
+/// names the bundle, and the chunks of a lazy route when the build has any.
+#[tokio::test]
+async fn pages_end_with_the_loader_and_preload_no_webassembly() {
+    let site = site();
+    let app = app_serving(site.path().to_path_buf()).await;
+    // With a user, the sign-in page renders (without one, it sends to setup).
+    app.add_user("ops@example.com", app::auth::Role::Admin)
+        .await;
+
+    let res = raw_client()
+        .get(app.url("/login"))
+        .header(header::ACCEPT, "text/html")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.expect("body");
+    let (head, body) = html.split_once("</head>").expect("a head");
+    assert!(head.contains("/pkg/leitstand.css"), "{head}");
+    assert!(!head.contains("preload"), "no preload hints: {head}");
+    assert!(
+        !head.contains(".wasm") && !head.contains("leitstand.js"),
+        "{head}"
+    );
+    let boot = body
+        .split("<script")
+        .find(|tag| tag.contains(r#"id="leitstand-boot""#))
+        .expect("the loader's script element");
+    for attribute in [
+        r#"type="module""#,
+        r#"src="/boot.js""#,
+        r#"data-pkg="/pkg""#,
+        r#"data-js="leitstand""#,
+        r#"data-wasm="leitstand""#,
+        // This site has no split manifest: nothing to fetch beside the bundle.
+        r#"data-chunks="""#,
+    ] {
+        assert!(boot.contains(attribute), "{attribute} in {boot}");
+    }
+    let main_end = body.find("</main>").expect("the page's main element");
+    let boot_at = body.find(r#"id="leitstand-boot""#).expect("the loader");
+    assert!(
+        boot_at > main_end,
+        "the loader comes after the page's content"
+    );
+
+    let script = get(&app, "/boot.js").await;
+    assert_eq!(script.status(), 200);
+    assert!(content_type(&script).starts_with("text/javascript"));
 }
 
 /// The files of the site as a browser gets them: the precompressed copy

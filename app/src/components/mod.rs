@@ -1,5 +1,7 @@
 //! Presentational building blocks shared by the pages.
 
+#[cfg(feature = "ssr")]
+pub mod boot;
 pub mod deferred;
 pub mod format;
 pub mod kpi_card;

@@ -30,12 +30,13 @@ pub enum Area {
 }
 
 /// Static files at the root, besides `/pkg/` and `/icons/`.
-const ROOT_FILES: [&str; 7] = [
+const ROOT_FILES: [&str; 8] = [
     "/favicon.svg",
     "/robots.txt",
     "/manifest.webmanifest",
     "/sw.js",
     "/pwa.js",
+    "/boot.js",
     "/offline.html",
     "/offline.js",
 ];
@@ -218,6 +219,7 @@ mod tests {
             "/manifest.webmanifest",
             "/sw.js",
             "/pwa.js",
+            "/boot.js",
             "/offline.html",
             "/offline.js",
             "/icons/icon-maskable-512.png",
