@@ -3,10 +3,10 @@
 //
 // The page is complete without this (links and plain forms work), so the
 // downloads wait for the first paint instead of competing with the style
-// sheet for it. Then everything starts at once: the bundle, and the chunks
-// of the page's lazy route as preloads (the split loader's own requests for
-// them are served from the memory cache), so a lazy page is not a second
-// round trip behind the bundle. The element's data attributes come from the
+// sheet for it. Then the bundle and the chunks of the page's lazy route
+// are requested together (the chunks as preloads, which serve the split
+// loader's own requests for them), so a lazy page is not a second round
+// trip behind the bundle. The element's data attributes come from the
 // server (app/src/components/boot.rs).
 "use strict";
 
@@ -39,18 +39,39 @@ function afterPaint() {
   });
 }
 
+// Starting a request costs the main thread about a millisecond, and a lazy
+// page may need fifty chunks: a few per task, so that none of them keeps
+// input waiting.
+const PER_TASK = 8;
+
+function preloadChunks(names, done) {
+  for (const chunk of names.slice(0, PER_TASK)) {
+    preload(`${pkg}/${chunk}.wasm`, "fetch");
+  }
+  if (names.length > PER_TASK) {
+    setTimeout(() => preloadChunks(names.slice(PER_TASK), done), 0);
+  } else {
+    done();
+  }
+}
+
 if (pkg && js && wasm) {
   afterPaint().then(() => {
-    const pageChunks = (chunks || "").split(" ").filter(Boolean);
-    if (pageChunks.length > 0) {
-      preload(`${pkg}/${split}`, "module");
-      for (const chunk of pageChunks) {
-        preload(`${pkg}/${chunk}.wasm`, "fetch");
-      }
-    }
     const module = fetch(`${pkg}/${wasm}.wasm`);
-    return import(`${pkg}/${js}.js`)
-      .then((bundle) => bundle.default({ module_or_path: module }).then(() => bundle.hydrate()))
+    const bundle = import(`${pkg}/${js}.js`);
+    // Hydration waits until every chunk has its preload, so that the split
+    // loader's requests for them are always served by one.
+    const pageChunks = (chunks || "").split(" ").filter(Boolean);
+    const preloaded = new Promise((resolve) => {
+      if (pageChunks.length === 0) {
+        resolve();
+      } else {
+        preload(`${pkg}/${split}`, "module");
+        setTimeout(() => preloadChunks(pageChunks, resolve), 0);
+      }
+    });
+    return bundle
+      .then((b) => b.default({ module_or_path: module }).then(() => preloaded).then(() => b.hydrate()))
       .catch((error) => console.error("Leitstand could not start its WebAssembly", error));
   });
 }

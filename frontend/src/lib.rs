@@ -11,6 +11,8 @@ pub fn hydrate() {
         let body = leptos::tachys::dom::body();
         let mounted = leptos::mount::hydrate_from_async(body.clone(), app::App).await;
         mounted.forget();
+        // Elements whose hydration waits for a task of its own.
+        app::components::deferred::settled().await;
         let _ = body.set_attribute("data-hydrated", "");
     });
 }

@@ -9,6 +9,7 @@ use super::server_fns::{
 };
 use super::types::{BackupHealth, BackupInfo};
 use crate::auth::Role;
+use crate::components::deferred::hydrate_later;
 use crate::components::format::{bytes, count, duration, timestamp as when};
 use crate::components::layout::{IfRole, use_user};
 use crate::error::AppError;
@@ -109,6 +110,9 @@ pub fn BackupsPage() -> impl IntoView {
             </IfRole>
         </header>
         <Notices create verify delete restore />
+        // The summary and the table each hydrate in a task of their own
+        // (components::deferred).
+        {hydrate_later(view! {
         <section class="panel backup-summary">
             <Transition fallback=loading>
                 {move || Suspend::new(async move {
@@ -116,10 +120,12 @@ pub fn BackupsPage() -> impl IntoView {
                 })}
             </Transition>
         </section>
+        })}
         <RestoreDialog restore confirm_for confirm_text />
         {move || restore.pending().get().then(|| view! {
             <p class="panel notice" role="status">{t!(i18n, backups.restoring)}</p>
         })}
+        {hydrate_later(view! {
         <section class="panel">
             <h2>{t!(i18n, backups.all)}</h2>
             <Transition fallback=loading>
@@ -134,6 +140,7 @@ pub fn BackupsPage() -> impl IntoView {
                 })}
             </Transition>
         </section>
+        })}
         <IfRole role=Role::Admin>
             <UploadForm />
         </IfRole>

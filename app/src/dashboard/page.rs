@@ -13,7 +13,7 @@ use super::types::{Dashboard, DashboardQuery};
 use super::window::Range;
 use crate::alerts::page::DeadLetterStrip;
 use crate::backups::page::BackupHealthWidget;
-use crate::components::deferred::Deferred;
+use crate::components::deferred::hydrate_later;
 use crate::components::format::{count, delta_count, delta_points, percent};
 use crate::components::kpi_card::{Better, KpiCard};
 use crate::components::timeline_chart::TimelineChart;
@@ -93,9 +93,10 @@ pub fn DashboardPage() -> impl IntoView {
             </button>
         </header>
         <div class="dash-layout">
+        // The figures, the side widgets and their parts each hydrate in a
+        // task of their own (components::deferred).
+        {hydrate_later(view! {
         <div class="dash-main">
-        // Each part hydrates in a task of its own (components::deferred).
-        {Deferred(view! {
         <Transition
             fallback=|| view! { <DashboardSkeleton /> }
             set_pending=refreshing.write_only()
@@ -113,14 +114,16 @@ pub fn DashboardPage() -> impl IntoView {
                 })}
             </ErrorBoundary>
         </Transition>
-        })}
         </div>
+        })}
+        {hydrate_later(view! {
         <aside class="dash-aside">
-            {Deferred(view! { <NowStrip /> })}
-            {Deferred(view! { <DeadLetterStrip tick /> })}
-            {Deferred(view! { <BackupHealthWidget tick /> })}
-            {Deferred(view! { <LiveWidget service=Signal::derive(move || query.get().service) /> })}
+            <NowStrip />
+            <DeadLetterStrip tick />
+            <BackupHealthWidget tick />
+            <LiveWidget service=Signal::derive(move || query.get().service) />
         </aside>
+        })}
         </div>
     }
 }
@@ -229,6 +232,7 @@ fn DashboardBody(d: Dashboard, on_loaded: Callback<()>) -> impl IntoView {
         </div>
         {empty.then(|| view! { <Onboarding on_loaded /> })}
         <div class="dash-figures" class:hidden=empty>
+        {hydrate_later(view! {
         <section class="kpi-grid" aria-label=t_string!(i18n, dash.key_figures)>
             <KpiCard
                 id="readiness"
@@ -274,7 +278,9 @@ fn DashboardBody(d: Dashboard, on_loaded: Callback<()>) -> impl IntoView {
                 detail=tf!(l, dash.events_in, count = count(l, k.events), range = range_label)
             />
         </section>
+        })}
         <div class="dash-grid">
+            {hydrate_later(view! {
             <section class="panel timeline" aria-labelledby="timeline-title">
                 <div class="panel-header">
                     <h2 id="timeline-title">{t!(i18n, dash.last_7_days)}</h2>
@@ -282,6 +288,7 @@ fn DashboardBody(d: Dashboard, on_loaded: Callback<()>) -> impl IntoView {
                 </div>
                 <TimelineChart days=d.timeline.clone() />
             </section>
+            })}
             <ErrorAnalysisPanel errors=d.errors.clone() kpis=d.kpis />
         </div>
         <MaturityTable rows=d.maturity.clone() />

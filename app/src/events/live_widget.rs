@@ -6,6 +6,8 @@
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
+use crate::components::deferred::hydrate_later;
+
 use super::server_fns::recent_events;
 use super::types::{EventView, LIVE_SHOWN as SHOWN, Level, LiveConnection as Connection};
 use crate::lang::{Locale, t, td_string, tf, use_i18n, use_locale};
@@ -54,7 +56,8 @@ pub fn push_newest(list: &mut Vec<EventView>, new: Vec<EventView>) {
 pub fn LiveWidget(#[prop(into)] service: Signal<Option<String>>) -> impl IntoView {
     let l = use_locale();
     let initial = resource(move || service.get(), recent_events);
-    view! {
+    // Hydrates in a task of its own (components::deferred).
+    hydrate_later(view! {
         <section class="panel live" aria-labelledby="live-title">
             <Suspense fallback=|| view! { <div class="panel-header"><h2 id="live-title">"Live"</h2></div> }>
                 {move || Suspend::new(async move {
@@ -68,7 +71,7 @@ pub fn LiveWidget(#[prop(into)] service: Signal<Option<String>>) -> impl IntoVie
                 })}
             </Suspense>
         </section>
-    }
+    })
 }
 
 #[component]

@@ -10,6 +10,7 @@ use super::live_widget::level_class;
 use super::server_fns::{event_facets, get_event, search_events};
 use super::types::LiveConnection as Connection;
 use super::types::{EVENT_RANGES, EventPage, EventQuery, EventView, Level};
+use crate::components::deferred::hydrate_later;
 use crate::lang::{Locale, t, t_string, td_string, tf, use_i18n, use_locale};
 use crate::resource::resource;
 
@@ -61,6 +62,9 @@ pub fn EventsPage() -> impl IntoView {
         <header class="page-header">
             <h1>{t!(i18n, nav.events)}</h1>
         </header>
+        // The filters and the results each hydrate in a task of their own
+        // (components::deferred).
+        {hydrate_later(view! {
         <section class="panel">
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
@@ -69,6 +73,7 @@ pub fn EventsPage() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+        })}
         <Transition fallback=move || view! { <p class="muted">{t!(i18n, common.loading)}</p> }>
             <ErrorBoundary fallback=move |errors| view! {
                 <section class="panel" role="alert">
@@ -193,7 +198,7 @@ fn Results(page: EventPage, query: EventQuery) -> impl IntoView {
         })
     };
 
-    view! {
+    hydrate_later(view! {
         <section class="panel">
             <div class="panel-header">
                 <h2>{move || if first_page {
@@ -268,7 +273,7 @@ fn Results(page: EventPage, query: EventQuery) -> impl IntoView {
                 {next.map(|href| view! { <a class="btn" href=href rel="next">{t!(i18n, events.older)}</a> })}
             </nav>
         </section>
-    }
+    })
 }
 
 #[component]

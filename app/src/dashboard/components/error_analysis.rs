@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use crate::components::deferred::hydrate_later;
+
 use crate::components::format::{count, duration, percent, rate};
 use crate::dashboard::types::{ErrorAnalysis, Kpis};
 use crate::lang::{t, td_string, use_i18n, use_locale};
@@ -22,7 +24,8 @@ pub fn ErrorAnalysisPanel(
                 </div>
             }
         };
-    view! {
+    // Hydrates in a task of its own (components::deferred).
+    hydrate_later(view! {
         <section class="panel" aria-labelledby="error-analysis-title">
             <div class="panel-header">
                 <h2 id="error-analysis-title">{t!(i18n, dash.error_analysis)}</h2>
@@ -62,5 +65,5 @@ pub fn ErrorAnalysisPanel(
                 }
             }}
         </section>
-    }
+    })
 }

@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use crate::components::deferred::hydrate_later;
+
 use crate::components::format::{count, rate};
 use crate::dashboard::types::MaturityRow;
 use crate::lang::{Locale, t, t_string, td_string, use_i18n, use_locale};
@@ -95,7 +97,8 @@ pub fn MaturityTable(#[prop(into)] rows: Signal<Vec<MaturityRow>>) -> impl IntoV
             </th>
         }
     };
-    view! {
+    // Hydrates in a task of its own (components::deferred).
+    hydrate_later(view! {
         <section class="panel" aria-labelledby="maturity-title">
             <div class="panel-header">
                 <h2 id="maturity-title" title=td_string!(l, formula.maturity)>{t!(i18n, maturity.title)}</h2>
@@ -149,5 +152,5 @@ pub fn MaturityTable(#[prop(into)] rows: Signal<Vec<MaturityRow>>) -> impl IntoV
                 </Show>
             </div>
         </section>
-    }
+    })
 }
