@@ -117,7 +117,12 @@ impl<V: RenderHtml> RenderHtml for Deferred<V> {
 
     async fn hydrate_async(self, cursor: &Cursor, position: &PositionState) -> Self::State {
         yield_to_browser().await;
-        self.0.hydrate_async(cursor, position).await
+        let state = self.0.hydrate_async(cursor, position).await;
+        // The elements this part left for later hydrate before hydration is
+        // over: Leptos hands a resource its server-sent data only until
+        // then, and a resource created in a later slice needs it.
+        settled().await;
+        state
     }
 
     fn into_owned(self) -> Self::Owned {
@@ -143,7 +148,11 @@ async fn yield_to_browser() {
 /// its own (a zero-delay timer) against the same DOM node, under the same
 /// reactive owner. Until then it is the server's HTML: visible, links and
 /// forms working, its own event handlers not yet attached.
-/// [`settled`] resolves once every such element has hydrated.
+/// [`settled`] resolves once every such element has hydrated; a
+/// [`Deferred`] waits for it before it is done, so hydration (while Leptos
+/// hands resources their server-sent data) lasts until the last of them —
+/// an element made with [`hydrate_later`] belongs inside a `Deferred` (the
+/// layout's page area is one).
 /// Made by [`hydrate_later`].
 pub struct HydrateLater<E, At, Ch>(HtmlElement<E, At, Ch>);
 
