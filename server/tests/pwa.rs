@@ -177,12 +177,7 @@ async fn pages_end_with_the_loader_and_preload_no_webassembly() {
     app.add_user("ops@example.com", app::auth::Role::Admin)
         .await;
 
-    let res = raw_client()
-        .get(app.url("/login"))
-        .header(header::ACCEPT, "text/html")
-        .send()
-        .await
-        .expect("request");
+    let res = get(&app, "/login").await;
     assert_eq!(res.status(), 200);
     let html = res.text().await.expect("body");
     let (head, body) = html.split_once("</head>").expect("a head");
