@@ -5,8 +5,8 @@
 //! functions run for the first time then, and V8 compiles each one on the
 //! main thread at its first call, so one task held the main thread for
 //! about 140 ms (570 ms at the 4× slowdown of a mid-range phone), and input
-//! waited for it. The page is hydrated asynchronously (`hydrate_from_async`
-//! in the frontend crate); where it meets a `Deferred`, it hands the main
+//! waited for it. The page is hydrated asynchronously (the frontend crate's
+//! hydration root); where it meets a `Deferred`, it hands the main
 //! thread back to the browser (a zero-delay timer) before it goes on, so
 //! input, painting and the browser's own work run in between.
 //!
@@ -31,6 +31,59 @@ use leptos::tachys::renderer::{CastFrom, Rndr};
 use leptos::tachys::ssr::StreamBuilder;
 use leptos::tachys::view::add_attr::AddAnyAttr;
 use leptos::tachys::view::{Mountable, Position, PositionState, Render, RenderHtml};
+
+/// The server's half of `RenderHtml` for a wrapper around a view: it
+/// renders as the view it wraps (`$wrap(view)`); only hydration differs.
+macro_rules! render_html_as_inner {
+    ($wrap:ident) => {
+        fn dry_resolve(&mut self) {
+            self.0.dry_resolve()
+        }
+
+        async fn resolve(self) -> Self::AsyncOutput {
+            $wrap(self.0.resolve().await)
+        }
+
+        fn html_len(&self) -> usize {
+            self.0.html_len()
+        }
+
+        fn to_html_with_buf(
+            self,
+            buf: &mut String,
+            position: &mut Position,
+            escape: bool,
+            mark_branches: bool,
+            extra_attrs: Vec<AnyAttribute>,
+        ) {
+            self.0
+                .to_html_with_buf(buf, position, escape, mark_branches, extra_attrs)
+        }
+
+        fn to_html_async_with_buf<const OUT_OF_ORDER: bool>(
+            self,
+            buf: &mut StreamBuilder,
+            position: &mut Position,
+            escape: bool,
+            mark_branches: bool,
+            extra_attrs: Vec<AnyAttribute>,
+        ) where
+            Self: Sized,
+        {
+            self.0.to_html_async_with_buf::<OUT_OF_ORDER>(
+                buf,
+                position,
+                escape,
+                mark_branches,
+                extra_attrs,
+            )
+        }
+
+        fn into_owned(self) -> Self::Owned {
+            $wrap(self.0.into_owned())
+        }
+    };
+}
 
 /// `view` hydrates after the browser had the main thread back once.
 pub struct Deferred<V>(pub V);
@@ -64,48 +117,7 @@ impl<V: RenderHtml> RenderHtml for Deferred<V> {
 
     const MIN_LENGTH: usize = V::MIN_LENGTH;
 
-    fn dry_resolve(&mut self) {
-        self.0.dry_resolve()
-    }
-
-    async fn resolve(self) -> Self::AsyncOutput {
-        Deferred(self.0.resolve().await)
-    }
-
-    fn html_len(&self) -> usize {
-        self.0.html_len()
-    }
-
-    fn to_html_with_buf(
-        self,
-        buf: &mut String,
-        position: &mut Position,
-        escape: bool,
-        mark_branches: bool,
-        extra_attrs: Vec<AnyAttribute>,
-    ) {
-        self.0
-            .to_html_with_buf(buf, position, escape, mark_branches, extra_attrs)
-    }
-
-    fn to_html_async_with_buf<const OUT_OF_ORDER: bool>(
-        self,
-        buf: &mut StreamBuilder,
-        position: &mut Position,
-        escape: bool,
-        mark_branches: bool,
-        extra_attrs: Vec<AnyAttribute>,
-    ) where
-        Self: Sized,
-    {
-        self.0.to_html_async_with_buf::<OUT_OF_ORDER>(
-            buf,
-            position,
-            escape,
-            mark_branches,
-            extra_attrs,
-        )
-    }
+    render_html_as_inner!(Deferred);
 
     fn hydrate<const FROM_SERVER: bool>(
         self,
@@ -117,16 +129,7 @@ impl<V: RenderHtml> RenderHtml for Deferred<V> {
 
     async fn hydrate_async(self, cursor: &Cursor, position: &PositionState) -> Self::State {
         yield_to_browser().await;
-        let state = self.0.hydrate_async(cursor, position).await;
-        // The elements this part left for later hydrate before hydration is
-        // over: Leptos hands a resource its server-sent data only until
-        // then, and a resource created in a later slice needs it.
-        settled().await;
-        state
-    }
-
-    fn into_owned(self) -> Self::Owned {
-        Deferred(self.0.into_owned())
+        self.0.hydrate_async(cursor, position).await
     }
 }
 
@@ -148,11 +151,10 @@ async fn yield_to_browser() {
 /// its own (a zero-delay timer) against the same DOM node, under the same
 /// reactive owner. Until then it is the server's HTML: visible, links and
 /// forms working, its own event handlers not yet attached.
-/// [`settled`] resolves once every such element has hydrated; a
-/// [`Deferred`] waits for it before it is done, so hydration (while Leptos
-/// hands resources their server-sent data) lasts until the last of them —
-/// an element made with [`hydrate_later`] belongs inside a `Deferred` (the
-/// layout's page area is one).
+/// [`settled`] resolves once every such element has hydrated; the
+/// frontend's hydration root waits for it before it ends hydration (while
+/// Leptos hands resources their server-sent data), so a resource created
+/// in a later slice gets its data too.
 /// Made by [`hydrate_later`].
 pub struct HydrateLater<E, At, Ch>(HtmlElement<E, At, Ch>);
 
@@ -240,48 +242,7 @@ where
 
     const MIN_LENGTH: usize = <HtmlElement<E, At, Ch> as RenderHtml>::MIN_LENGTH;
 
-    fn dry_resolve(&mut self) {
-        self.0.dry_resolve()
-    }
-
-    async fn resolve(self) -> Self::AsyncOutput {
-        HydrateLater(self.0.resolve().await)
-    }
-
-    fn html_len(&self) -> usize {
-        self.0.html_len()
-    }
-
-    fn to_html_with_buf(
-        self,
-        buf: &mut String,
-        position: &mut Position,
-        escape: bool,
-        mark_branches: bool,
-        extra_attrs: Vec<AnyAttribute>,
-    ) {
-        self.0
-            .to_html_with_buf(buf, position, escape, mark_branches, extra_attrs)
-    }
-
-    fn to_html_async_with_buf<const OUT_OF_ORDER: bool>(
-        self,
-        buf: &mut StreamBuilder,
-        position: &mut Position,
-        escape: bool,
-        mark_branches: bool,
-        extra_attrs: Vec<AnyAttribute>,
-    ) where
-        Self: Sized,
-    {
-        self.0.to_html_async_with_buf::<OUT_OF_ORDER>(
-            buf,
-            position,
-            escape,
-            mark_branches,
-            extra_attrs,
-        )
-    }
+    render_html_as_inner!(HydrateLater);
 
     fn hydrate<const FROM_SERVER: bool>(
         self,
@@ -336,10 +297,6 @@ where
             PENDING.with(|p| p.set(p.get().saturating_sub(1)));
         });
         HydrateLaterState { el, inner }
-    }
-
-    fn into_owned(self) -> Self::Owned {
-        HydrateLater(self.0.into_owned())
     }
 }
 

@@ -246,7 +246,9 @@ fn Results(page: EventPage, query: EventQuery) -> impl IntoView {
                     </thead>
                     <tbody>
                         <For each=move || rows.get() key=|e| e.seq let:e>
-                            <tr>
+                            // Each row hydrates in a task of its own: a
+                            // page of rows in one would hold the main thread.
+                            {hydrate_later(view! { <tr>
                                 <td class="nowrap mono small">
                                     <a href=format!("/events/{}", e.id)>{match l {
                                         Locale::de => e.occurred_at.format("%d.%m.%Y %H:%M:%S").to_string(),
@@ -260,7 +262,7 @@ fn Results(page: EventPage, query: EventQuery) -> impl IntoView {
                                 </td>
                                 <td class="mono small hide-sm">{e.kind.clone()}</td>
                                 <td class="message">{e.message.clone()}</td>
-                            </tr>
+                            </tr> })}
                         </For>
                     </tbody>
                 </table>
