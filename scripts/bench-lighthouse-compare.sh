@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Compares front ends: Lighthouse (as bench-lighthouse.sh: 12.2.3, mobile
+# emulation, simulated throttling, demo data, signed in) on the Dashboard,
+# Events and Backups pages, with the given site roots (each a release
+# front end, e.g. `cargo leptos build --release --split --frontend-only`
+# with LEPTOS_SITE_ROOT set) served in turn by the same release server, for
+# ROUNDS rounds, so that every variant sees the same machine. Prints each
+# run and the medians; appends nothing.
+#
+#   scripts/with-test-pg.sh scripts/bench-lighthouse-compare.sh 3 new=target/site old=/tmp/site-old
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib-bench.sh"
+
+[ $# -ge 2 ] || { echo "usage: $0 ROUNDS NAME=SITE_ROOT..." >&2; exit 2; }
+ROUNDS="$1"; shift
+LH_DIR="$ROOT/bench/lighthouse"
+CHROME="${CHROMIUM_PATH:-$(command -v chromium || echo /usr/bin/chromium)}"
+if [ ! -x "$LH_DIR/node_modules/.bin/lighthouse" ]; then
+  (cd "$LH_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+DB="$(new_db)"
+URL="$(bench_db_url "$DB")"
+OUT="$(mktemp -d)"
+trap 'stop_server; drop_db "$DB"; rm -rf "$OUT"' EXIT
+
+demo_server_signed_in "$URL"
+stop_server
+printf '{"Cookie": "%s"}' "$SESSION_COOKIE" > "$OUT/headers.json"
+for round in $(seq 1 "$ROUNDS"); do
+  for spec in "$@"; do
+    name="${spec%%=*}"; site="${spec#*=}"
+    LEITSTAND_SITE_ROOT="$site" start_server "$URL"
+    # Each page rendered once first, as in bench-lighthouse.sh.
+    for path in / /events /backups; do
+      curl -sf -o /dev/null -H "Cookie: $SESSION_COOKIE" "$SERVER_URL$path"
+    done
+    for page in dashboard events backups; do
+      case "$page" in dashboard) path="/";; *) path="/$page";; esac
+      report="$OUT/$name-$page-$round.json"
+      CHROME_PATH="$CHROME" "$LH_DIR/node_modules/.bin/lighthouse" "$SERVER_URL$path" \
+        --quiet --output=json --output-path="$report" --only-categories=performance \
+        --extra-headers="$OUT/headers.json" \
+        --chrome-flags="--headless=new --no-sandbox --disable-gpu" >/dev/null
+      python3 - "$report" "$name $page round $round, load $(cut -d' ' -f1 /proc/loadavg):" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1])); a = r["audits"]
+print(sys.argv[2], "performance", round(r["categories"]["performance"]["score"] * 100),
+      "TBT", round(a["total-blocking-time"]["numericValue"]), "ms, LCP",
+      round(a["largest-contentful-paint"]["numericValue"]), "ms")
+PY
+    done
+    stop_server
+  done
+done
+
+python3 - "$OUT" <<'PY'
+import collections, glob, json, os, statistics, sys
+runs = collections.defaultdict(lambda: ([], []))
+for f in glob.glob(f"{sys.argv[1]}/*-*-*.json"):
+    name, page, _ = os.path.basename(f)[:-5].rsplit("-", 2)
+    r = json.load(open(f))
+    runs[(name, page)][0].append(round(r["categories"]["performance"]["score"] * 100))
+    runs[(name, page)][1].append(round(r["audits"]["total-blocking-time"]["numericValue"]))
+print("\n| variant | page | performance, median (runs) | TBT ms, median (runs) |\n|---|---|---|---|")
+for (name, page), (perf, tbt) in sorted(runs.items()):
+    print(f"| {name} | {page} | {statistics.median(perf):g} ({', '.join(map(str, sorted(perf)))}) "
+          f"| {statistics.median(tbt):g} ({', '.join(map(str, sorted(tbt)))}) |")
+PY
