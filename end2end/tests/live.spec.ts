@@ -19,7 +19,7 @@ test("an ingested event appears in the live widget within a second, without relo
   await page.getByTestId("live-toggle").click();
   await expect(page.getByTestId("live-status")).toHaveText("paused");
   await ingest(server, key, { service: "shop", message: "held while paused" });
-  await expect(page.getByTestId("live-held")).toHaveText("1 new events held while paused");
+  await expect(page.getByTestId("live-held")).toHaveText("1 new event held while paused");
   await expect(page.getByTestId("live-list")).not.toContainText("held while paused");
   await page.getByTestId("live-toggle").click();
   await expect(page.getByTestId("live-list").locator("li").first()).toContainText("held while paused");

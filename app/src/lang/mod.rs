@@ -64,6 +64,9 @@ pub(crate) use tf;
 
 /// Fills the `{name}` placeholders of a translation; a placeholder without
 /// a value stays as it is (a missing argument shows, rather than vanishing).
+/// `{name|one|other}` chooses a word by the number: `one` where the value
+/// reads "1", else `other` — the rule of both our languages
+/// (`"{count} {count|event|events}"`, `"{count} {count|Ereignis|Ereignisse}"`).
 pub fn fill(template: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
     use std::fmt::Write as _;
     let mut out = String::with_capacity(template.len() + 16);
@@ -72,14 +75,23 @@ pub fn fill(template: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
         out.push_str(&rest[..start]);
         let after = &rest[start + 1..];
         let value = after.find('}').and_then(|end| {
-            let name = &after[..end];
+            let mut parts = after[..end].split('|');
+            let name = parts.next().unwrap_or_default();
+            let forms = parts.next().zip(parts.next());
             args.iter()
                 .find(|(n, _)| *n == name)
-                .map(|(_, v)| (end, *v))
+                .map(|(_, v)| (end, *v, forms))
         });
         match value {
-            Some((end, v)) => {
-                let _ = write!(out, "{v}");
+            Some((end, v, forms)) => {
+                match forms {
+                    Some((one, other)) => {
+                        out.push_str(if v.to_string() == "1" { one } else { other })
+                    }
+                    None => {
+                        let _ = write!(out, "{v}");
+                    }
+                }
                 rest = &after[end + 1..];
             }
             None => {
@@ -174,11 +186,24 @@ mod tests {
     }
 
     #[test]
+    fn a_word_follows_its_number() {
+        let form = |n: &dyn std::fmt::Display| super::fill("{n} {n|event|events}", &[("n", n)]);
+        assert_eq!(form(&1), "1 event");
+        assert_eq!(form(&0), "0 events");
+        assert_eq!(form(&2), "2 events");
+        assert_eq!(form(&11), "11 events");
+        assert_eq!(form(&"1.000"), "1.000 events");
+        // Without a value the placeholder stays, forms and all.
+        assert_eq!(super::fill("{n|a|b}", &[]), "{n|a|b}");
+    }
+
+    #[test]
     fn german_and_english_use_the_same_placeholders() {
         fn placeholders(s: &str) -> std::collections::BTreeSet<String> {
             s.split('{')
                 .skip(1)
-                .filter_map(|p| p.split_once('}').map(|(n, _)| n.to_owned()))
+                .filter_map(|p| p.split_once('}'))
+                .map(|(n, _)| n.split('|').next().unwrap_or_default().to_owned())
                 .collect()
         }
         let en: serde_json::Value =
