@@ -10,11 +10,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib-bench.sh"
 
 RUNS="${BENCH_RUNS:-3}"
-LH_DIR="$ROOT/bench/lighthouse"
-CHROME="${CHROMIUM_PATH:-$(command -v chromium || echo /usr/bin/chromium)}"
-if [ ! -x "$LH_DIR/node_modules/.bin/lighthouse" ]; then
-  (cd "$LH_DIR" && npm ci --no-audit --no-fund --loglevel=error)
-fi
+lighthouse_ready
 DB="$(new_db)"
 URL="$(bench_db_url "$DB")"
 OUT="$(mktemp -d)"

@@ -46,6 +46,16 @@ start_server() {
 
 stop_server() { [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""; }
 
+# lighthouse_ready -> LH_DIR (Lighthouse 12.2.3 installed there from
+# bench/lighthouse's lock file) and CHROME (Debian's Chromium).
+lighthouse_ready() {
+  LH_DIR="$ROOT/bench/lighthouse"
+  CHROME="${CHROMIUM_PATH:-$(command -v chromium || echo /usr/bin/chromium)}"
+  if [ ! -x "$LH_DIR/node_modules/.bin/lighthouse" ]; then
+    (cd "$LH_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
 json_field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 fmt() { python3 -c "import sys; print(f'{float(sys.argv[1]):,.${2:-0}f}'.replace(',', ' '))" "$1"; }
 
