@@ -139,11 +139,7 @@ pub fn DeadLetterStrip(#[prop(into)] tick: Signal<u64>) -> impl IntoView {
                     <a class="panel now-strip" href="/alerts" data-testid="dead-letter-strip">
                         <strong>{td_string!(l, alerts.deliveries)}</strong>
                         {if n > 0 {
-                            let text = if n == 1 {
-                                td_string!(l, alerts.one_dead_letter).to_owned()
-                            } else {
-                                tf!(l, alerts.n_dead_letters, count = n)
-                            };
+                            let text = tf!(l, alerts.n_dead_letters, count = n);
                             view! { <span class="badge warn">{text}</span> }.into_any()
                         } else {
                             view! { <span class="badge ok">{td_string!(l, alerts.no_dead_letters)}</span> }.into_any()

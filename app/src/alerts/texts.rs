@@ -35,16 +35,12 @@ impl Texts {
     }
 
     pub fn critical_events(self, count: i64, message: &str) -> String {
-        if count == 1 {
-            tf!(self.0, notice_text.one_critical, message = message)
-        } else {
-            tf!(
-                self.0,
-                notice_text.n_critical,
-                count = count,
-                message = message
-            )
-        }
+        tf!(
+            self.0,
+            notice_text.n_critical,
+            count = count,
+            message = message
+        )
     }
 
     pub fn of_type(self, kind: &str) -> String {
@@ -66,7 +62,6 @@ impl Texts {
     pub fn dead_letters(self, n: i64) -> String {
         match n {
             0 => td_string!(self.0, notice_text.no_dead_letters).to_owned(),
-            1 => td_string!(self.0, alerts.one_dead_letter).to_owned(),
             n => tf!(self.0, alerts.n_dead_letters, count = n),
         }
     }

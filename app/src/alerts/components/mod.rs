@@ -99,11 +99,7 @@ impl Op {
                 .map(|()| Done::Changed)?,
             Op::Replay(id) => {
                 let n = replay_dead_letters(id).await?;
-                Done::Said(if n == 1 {
-                    td_string!(l, alerts.one_requeued).to_owned()
-                } else {
-                    tf!(l, alerts.n_requeued, count = n)
-                })
+                Done::Said(tf!(l, alerts.n_requeued, count = n))
             }
             Op::Discard(id) => {
                 discard_dead_letter(id).await?;
