@@ -166,12 +166,33 @@ pub fn hydrate_later<E, At, Ch>(view: View<HtmlElement<E, At, Ch>>) -> HydrateLa
 thread_local! {
     /// Elements whose hydration is still to come.
     static PENDING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// Who waits in [`settled`], woken when `PENDING` reaches zero.
+    static WAITING: RefCell<Vec<std::task::Waker>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Resolves when no [`HydrateLater`] element is waiting to hydrate.
 pub async fn settled() {
-    while PENDING.with(|p| p.get()) > 0 {
-        yield_to_browser().await;
+    std::future::poll_fn(|cx| {
+        if PENDING.with(|p| p.get()) == 0 {
+            std::task::Poll::Ready(())
+        } else {
+            WAITING.with(|w| w.borrow_mut().push(cx.waker().clone()));
+            std::task::Poll::Pending
+        }
+    })
+    .await
+}
+
+/// One [`HydrateLater`] element is done (hydrated, or gone before its turn).
+fn one_settled() {
+    let left = PENDING.with(|p| {
+        p.set(p.get().saturating_sub(1));
+        p.get()
+    });
+    if left == 0 {
+        for waker in WAITING.with(|w| std::mem::take(&mut *w.borrow_mut())) {
+            waker.wake();
+        }
     }
 }
 
@@ -294,7 +315,7 @@ where
                 }
                 *later.borrow_mut() = Later::Ready(state);
             }
-            PENDING.with(|p| p.set(p.get().saturating_sub(1)));
+            one_settled();
         });
         HydrateLaterState { el, inner }
     }
