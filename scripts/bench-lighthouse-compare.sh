@@ -3,16 +3,21 @@
 # emulation, simulated throttling, demo data, signed in) on the Dashboard,
 # Events and Backups pages, with the given site roots (each a release
 # front end, e.g. `cargo leptos build --release --split --frontend-only`
-# with LEPTOS_SITE_ROOT set) served in turn by the same release server, for
+# with LEPTOS_SITE_ROOT set) served in turn by the release server, for
 # ROUNDS rounds, so that every variant sees the same machine. Prints each
 # run and the medians; appends nothing.
 #
-#   scripts/with-test-pg.sh scripts/bench-lighthouse-compare.sh 3 new=target/site old=/tmp/site-old
+# A variant whose server side differs too (the lazy functions' names, which
+# the server reads to list a page's chunks) names its own server binary
+# after a comma; the others use target/release/leitstand.
+#
+#   scripts/with-test-pg.sh scripts/bench-lighthouse-compare.sh 3 new=target/site old=/tmp/site-old,/tmp/leitstand-old
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib-bench.sh"
 
 [ $# -ge 2 ] || { echo "usage: $0 ROUNDS NAME=SITE_ROOT..." >&2; exit 2; }
 ROUNDS="$1"; shift
+DEFAULT_BIN="$BIN"
 lighthouse_ready
 DB="$(new_db)"
 URL="$(bench_db_url "$DB")"
@@ -24,8 +29,9 @@ stop_server
 printf '{"Cookie": "%s"}' "$SESSION_COOKIE" > "$OUT/headers.json"
 for round in $(seq 1 "$ROUNDS"); do
   for spec in "$@"; do
-    name="${spec%%=*}"; site="${spec#*=}"
-    LEITSTAND_SITE_ROOT="$site" start_server "$URL"
+    name="${spec%%=*}"; site="${spec#*=}"; server="$DEFAULT_BIN"
+    case "$site" in *,*) server="${site#*,}"; site="${site%%,*}";; esac
+    BIN="$server" LEITSTAND_SITE_ROOT="$site" start_server "$URL"
     # Each page rendered once first, as in bench-lighthouse.sh.
     for path in / /events /backups; do
       curl -sf -o /dev/null -H "Cookie: $SESSION_COOKIE" "$SERVER_URL$path"
