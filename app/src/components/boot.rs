@@ -11,9 +11,9 @@
 //!
 //! Instead, [`Boot`] ends the body with one module script, `/boot.js`
 //! (public/boot.js). Its data attributes name the bundle and the chunks the
-//! page's lazy route needs; it waits for the first paint, then starts every
-//! download at once (the chunks as preloads, which the split loader's own
-//! requests take from the memory cache), and hydrates when the bundle is in.
+//! page's lazy route needs; it waits for the first paint, then starts the
+//! downloads (the chunks a few per task, each request handed to the split
+//! loader when it asks for that chunk), and hydrates when the bundle is in.
 //! The chunk list is read when the body has been rendered: the route's lazy
 //! view registers its chunks' key while the router renders, which comes
 //! before this element in the document.
