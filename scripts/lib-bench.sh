@@ -1,4 +1,5 @@
-# Shared by scripts/bench-*.sh: a fresh database and a release server.
+# Shared by scripts/bench-*.sh and scripts/lighthouse-compare.sh: a fresh
+# database and a release server.
 # Sourced, not run. Needs LEITSTAND_TEST_PG (scripts/with-test-pg.sh).
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

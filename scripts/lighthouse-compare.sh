@@ -5,13 +5,14 @@
 # front end, e.g. `cargo leptos build --release --split --frontend-only`
 # with LEPTOS_SITE_ROOT set) served in turn by the release server, for
 # ROUNDS rounds, so that every variant sees the same machine. Prints each
-# run and the medians; appends nothing.
+# run and the medians; appends nothing. (Not a `bench-*.sh`: `make bench`
+# runs every one of those, and this one needs its variants named.)
 #
 # A variant whose server side differs too (the lazy functions' names, which
 # the server reads to list a page's chunks) names its own server binary
 # after a comma; the others use target/release/leitstand.
 #
-#   scripts/with-test-pg.sh scripts/bench-lighthouse-compare.sh 3 new=target/site old=/tmp/site-old,/tmp/leitstand-old
+#   scripts/with-test-pg.sh scripts/lighthouse-compare.sh 3 new=target/site old=/tmp/site-old,/tmp/leitstand-old
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib-bench.sh"
 
