@@ -348,7 +348,7 @@ fn missing(e: &io::Error) -> bool {
 /// Whether a name carries a content hash, so its content never changes:
 /// `name.<hex>.ext` with at least 16 hex digits between the dots (what a
 /// build with hashed file names writes). The lazy routes' chunks are not
-/// such names: `chunk_12.wasm` and `split_…_route_view_<number>.wasm` keep
+/// such names: `chunk_12.wasm` and `split_…_section_<number>.wasm` keep
 /// their names from build to build while their content changes.
 fn is_hashed(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
@@ -526,7 +526,7 @@ mod tests {
         assert!(is_hashed("/pkg/leitstand.0123456789abcdef0123.wasm"));
         assert!(is_hashed("/pkg/leitstand.0123456789abcdef.wasm.br"));
         assert!(!is_hashed(
-            "/pkg/split___alerts_route_view_6676725349197565293.wasm"
+            "/pkg/split_alerts_section_8055091051457267910.wasm"
         ));
         assert!(!is_hashed("/pkg/chunk_100.wasm"));
         assert!(!is_hashed("/pkg/leitstand.wasm"));

@@ -117,12 +117,12 @@ mod tests {
     #[test]
     fn chunks_are_the_union_of_the_keys_chunks() {
         let manifest: Manifest = serde_json::from_str(
-            r#"{"events_route_view_1": ["split_events", "chunk_3", "chunk_1"],
-                "backups_route_view_2": ["split_backups", "chunk_1"]}"#,
+            r#"{"events_section_1": ["split_events", "chunk_3", "chunk_1"],
+                "backups_section_2": ["split_backups", "chunk_1"]}"#,
         )
         .expect("manifest");
         assert_eq!(
-            chunks_for(&manifest, ["events_route_view_1", "backups_route_view_2"]),
+            chunks_for(&manifest, ["events_section_1", "backups_section_2"]),
             ["chunk_1", "chunk_3", "split_backups", "split_events"]
         );
         assert_eq!(chunks_for(&manifest, ["unknown"]), Vec::<String>::new());
