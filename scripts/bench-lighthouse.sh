@@ -23,23 +23,11 @@ cleanup() {
 trap cleanup EXIT
 
 demo_server_signed_in "$URL"
-printf '{"Cookie": "%s"}' "$SESSION_COOKIE" > "$OUT/headers.json"
-# Each page rendered once before it is measured: what is measured is the
-# browser's first load, not the server's first request after its start
-# (cold database caches once made the first page paint a second late).
-for path in / /events /backups; do
-  curl -sf -o /dev/null -H "Cookie: $SESSION_COOKIE" "$SERVER_URL$path"
-done
-
-for page in dashboard events backups; do
-  case "$page" in dashboard) path="/";; *) path="/$page";; esac
+lighthouse_signed_in "$OUT"
+for page in $LH_PAGES; do
   for i in $(seq 1 "$RUNS"); do
-    echo "lighthouse $path ($i/$RUNS)…"
-    CHROME_PATH="$CHROME" "$LH_DIR/node_modules/.bin/lighthouse" "$SERVER_URL$path" \
-      --quiet --output=json --output-path="$OUT/$page-$i.json" \
-      --only-categories=performance,accessibility,best-practices \
-      --extra-headers="$OUT/headers.json" \
-      --chrome-flags="--headless=new --no-sandbox --disable-gpu" >/dev/null
+    echo "lighthouse $(lighthouse_path "$page") ($i/$RUNS)…"
+    lighthouse_run "$page" "$OUT/$page-$i.json" performance,accessibility,best-practices
   done
 done
 

@@ -57,6 +57,34 @@ lighthouse_ready() {
   fi
 }
 
+# The pages Lighthouse measures, by name, and each one's path.
+LH_PAGES="dashboard events backups"
+lighthouse_path() { case "$1" in dashboard) echo /;; *) echo "/$1";; esac; }
+
+# lighthouse_signed_in DIR: the session cookie as Lighthouse's extra headers
+# (DIR/headers.json), and each page rendered once, so that what is measured
+# is the browser's first load, not the server's first request after its
+# start (cold database caches once made the first page paint a second late).
+# Needs SERVER_URL and SESSION_COOKIE (demo_server_signed_in).
+lighthouse_signed_in() {
+  printf '{"Cookie": "%s"}' "$SESSION_COOKIE" > "$1/headers.json"
+  local page
+  for page in $LH_PAGES; do
+    curl -sf -o /dev/null -H "Cookie: $SESSION_COOKIE" "$SERVER_URL$(lighthouse_path "$page")"
+  done
+}
+
+# lighthouse_run PAGE REPORT CATEGORIES: one run (mobile emulation, simulated
+# throttling) of the running server's PAGE, signed in, the JSON report to
+# REPORT; CATEGORIES as Lighthouse's --only-categories. Needs
+# lighthouse_ready and lighthouse_signed_in "$(dirname REPORT)".
+lighthouse_run() {
+  CHROME_PATH="$CHROME" "$LH_DIR/node_modules/.bin/lighthouse" "$SERVER_URL$(lighthouse_path "$1")" \
+    --quiet --output=json --output-path="$2" --only-categories="$3" \
+    --extra-headers="$(dirname "$2")/headers.json" \
+    --chrome-flags="--headless=new --no-sandbox --disable-gpu" >/dev/null
+}
+
 json_field() { python3 -c "import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])" "$1" "$2"; }
 fmt() { python3 -c "import sys; print(f'{float(sys.argv[1]):,.${2:-0}f}'.replace(',', ' '))" "$1"; }
 

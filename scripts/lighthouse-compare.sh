@@ -27,23 +27,15 @@ trap 'stop_server; drop_db "$DB"; rm -rf "$OUT"' EXIT
 
 demo_server_signed_in "$URL"
 stop_server
-printf '{"Cookie": "%s"}' "$SESSION_COOKIE" > "$OUT/headers.json"
 for round in $(seq 1 "$ROUNDS"); do
   for spec in "$@"; do
     name="${spec%%=*}"; site="${spec#*=}"; server="$DEFAULT_BIN"
     case "$site" in *,*) server="${site#*,}"; site="${site%%,*}";; esac
     BIN="$server" LEITSTAND_SITE_ROOT="$site" start_server "$URL"
-    # Each page rendered once first, as in bench-lighthouse.sh.
-    for path in / /events /backups; do
-      curl -sf -o /dev/null -H "Cookie: $SESSION_COOKIE" "$SERVER_URL$path"
-    done
-    for page in dashboard events backups; do
-      case "$page" in dashboard) path="/";; *) path="/$page";; esac
+    lighthouse_signed_in "$OUT"
+    for page in $LH_PAGES; do
       report="$OUT/$name-$page-$round.json"
-      CHROME_PATH="$CHROME" "$LH_DIR/node_modules/.bin/lighthouse" "$SERVER_URL$path" \
-        --quiet --output=json --output-path="$report" --only-categories=performance \
-        --extra-headers="$OUT/headers.json" \
-        --chrome-flags="--headless=new --no-sandbox --disable-gpu" >/dev/null
+      lighthouse_run "$page" "$report" performance
       python3 - "$report" "$name $page round $round, load $(cut -d' ' -f1 /proc/loadavg):" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1])); a = r["audits"]
