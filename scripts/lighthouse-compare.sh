@@ -7,6 +7,8 @@
 # ROUNDS rounds, so that every variant sees the same machine. Prints each
 # run and the medians; appends nothing. (Not a `bench-*.sh`: `make bench`
 # runs every one of those, and this one needs its variants named.)
+# A variant that logs an error to the console on some page (a panic while
+# hydrating does less work and scores well) fails the comparison.
 #
 # A variant whose server side differs too (the lazy functions' names, which
 # the server reads to list a page's chunks) names its own server binary
@@ -35,13 +37,15 @@ for round in $(seq 1 "$ROUNDS"); do
     lighthouse_signed_in "$OUT"
     for page in $LH_PAGES; do
       report="$OUT/$name-$page-$round.json"
-      lighthouse_run "$page" "$report" performance
+      lighthouse_run "$page" "$report" performance,best-practices
       python3 - "$report" "$name $page round $round, load $(cut -d' ' -f1 /proc/loadavg):" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1])); a = r["audits"]
 print(sys.argv[2], "performance", round(r["categories"]["performance"]["score"] * 100),
       "TBT", round(a["total-blocking-time"]["numericValue"]), "ms, LCP",
       round(a["largest-contentful-paint"]["numericValue"]), "ms")
+for item in a["errors-in-console"].get("details", {}).get("items", []):
+    print("  console error:", str(item.get("description", ""))[:200])
 PY
     done
     stop_server
@@ -50,14 +54,21 @@ done
 
 python3 - "$OUT" <<'PY'
 import collections, glob, json, os, statistics, sys
-runs = collections.defaultdict(lambda: ([], []))
+runs = collections.defaultdict(lambda: ([], [], [0]))
 for f in glob.glob(f"{sys.argv[1]}/*-*-*.json"):
     name, page, _ = os.path.basename(f)[:-5].rsplit("-", 2)
     r = json.load(open(f))
     runs[(name, page)][0].append(round(r["categories"]["performance"]["score"] * 100))
     runs[(name, page)][1].append(round(r["audits"]["total-blocking-time"]["numericValue"]))
-print("\n| variant | page | performance, median (runs) | TBT ms, median (runs) |\n|---|---|---|---|")
-for (name, page), (perf, tbt) in sorted(runs.items()):
+    runs[(name, page)][2][0] += r["audits"]["errors-in-console"]["score"] != 1
+print("\n| variant | page | performance, median (runs) | TBT ms, median (runs) | runs with console errors |\n|---|---|---|---|---|")
+for (name, page), (perf, tbt, errors) in sorted(runs.items()):
     print(f"| {name} | {page} | {statistics.median(perf):g} ({', '.join(map(str, sorted(perf)))}) "
-          f"| {statistics.median(tbt):g} ({', '.join(map(str, sorted(tbt)))}) |")
+          f"| {statistics.median(tbt):g} ({', '.join(map(str, sorted(tbt)))}) | {errors[0]} |")
+# A front end that fails (a panic while hydrating, say) does less work and
+# scores well: its figures are not a result.
+failed = sorted({name for (name, _), (_, _, errors) in runs.items() if errors[0]})
+if failed:
+    print(f"\nconsole errors in variant(s) {', '.join(failed)}: not comparable (see the runs above)")
+    sys.exit(1)
 PY
