@@ -17,6 +17,12 @@
 //! route's code), and so do `<Suspense>` and `<Transition>`. So `Deferred`
 //! slices the frame around the page; inside a page, [`hydrate_later`]
 //! slices at elements, which works in a synchronous pass too.
+//!
+//! Each `Deferred` here is the last child of its element. One placed before
+//! siblings (around the header's theme and language switches, in an
+//! experiment) made the release build panic while hydrating: tachys expected
+//! a marker node and found another. Not diagnosed; a debug build's hydration
+//! error names the element.
 
 use std::cell::RefCell;
 use std::rc::Rc;
