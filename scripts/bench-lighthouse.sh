@@ -33,11 +33,11 @@ done
 
 WASM="$ROOT/target/site/pkg/leitstand.wasm"
 FIRST_LOAD="$("$ROOT/scripts/check-wasm-deps.sh" --size || true)"
-RESULT="$(python3 - "$OUT" "$RUNS" "$WASM" <<'EOF'
+RESULT="$(python3 - "$OUT" "$RUNS" "$WASM" "$LH_PAGES" <<'EOF'
 import json, statistics, sys, os, subprocess
-out, runs, wasm = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+out, runs, wasm, pages = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4].split()
 rows = {}
-for page in ["dashboard", "events", "backups"]:
+for page in pages:
     vals = {k: [] for k in ["perf", "a11y", "bp", "cls", "tbt", "tti", "lcp", "wasm"]}
     fails = set()
     for i in range(1, runs + 1):
