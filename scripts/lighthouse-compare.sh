@@ -2,7 +2,7 @@
 # Compares front ends: Lighthouse (as bench-lighthouse.sh: 12.2.3, mobile
 # emulation, simulated throttling, demo data, signed in) on the Dashboard,
 # Events and Backups pages, with the given site roots (each a release
-# front end, e.g. `cargo leptos build --release --split --frontend-only`
+# front end, e.g. `cargo leptos build --release --precompress --split --frontend-only`
 # with LEPTOS_SITE_ROOT set) served in turn by the release server, for
 # ROUNDS rounds, so that every variant sees the same machine. Prints each
 # run and the medians; appends nothing. (Not a `bench-*.sh`: `make bench`
@@ -20,6 +20,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib-bench.sh"
 
 [ $# -ge 2 ] || { echo "usage: $0 ROUNDS NAME=SITE_ROOT..." >&2; exit 2; }
 ROUNDS="$1"; shift
+# Each site a release front end: a debug build (what `make test` leaves in
+# target/site) is several times slower and not what users get. A release
+# build is precompressed; a debug build is not.
+for spec in "$@"; do
+  site="${spec#*=}"; site="${site%%,*}"
+  [ -f "$site/pkg/leitstand.wasm.br" ] || {
+    echo "$site is not a release front end (no pkg/leitstand.wasm.br): build one with 'make build'" >&2; exit 2; }
+done
 DEFAULT_BIN="$BIN"
 lighthouse_ready
 DB="$(new_db)"
