@@ -20,15 +20,18 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib-bench.sh"
 
 [ $# -ge 2 ] || { echo "usage: $0 ROUNDS NAME=SITE_ROOT..." >&2; exit 2; }
 ROUNDS="$1"; shift
-# Each site a release front end: a debug build (what `make test` leaves in
-# target/site) is several times slower and not what users get. A release
-# build is precompressed; a debug build is not.
+# The variants, read once: NAME=SITE[,BIN]. Each site a release front end:
+# a debug build (what `make test` leaves in target/site) is several times
+# slower and not what users get. A release build is precompressed; a debug
+# build is not.
+NAMES=(); SITES=(); BINS=()
 for spec in "$@"; do
-  site="${spec#*=}"; site="${site%%,*}"
+  site="${spec#*=}"; server="$BIN"
+  case "$site" in *,*) server="${site#*,}"; site="${site%%,*}";; esac
   [ -f "$site/pkg/leitstand.wasm.br" ] || {
     echo "$site is not a release front end (no pkg/leitstand.wasm.br): build one with 'make build'" >&2; exit 2; }
+  NAMES+=("${spec%%=*}"); SITES+=("$site"); BINS+=("$server")
 done
-DEFAULT_BIN="$BIN"
 lighthouse_ready
 DB="$(new_db)"
 URL="$(bench_db_url "$DB")"
@@ -38,10 +41,9 @@ trap 'stop_server; drop_db "$DB"; rm -rf "$OUT"' EXIT
 demo_server_signed_in "$URL"
 stop_server
 for round in $(seq 1 "$ROUNDS"); do
-  for spec in "$@"; do
-    name="${spec%%=*}"; site="${spec#*=}"; server="$DEFAULT_BIN"
-    case "$site" in *,*) server="${site#*,}"; site="${site%%,*}";; esac
-    BIN="$server" LEITSTAND_SITE_ROOT="$site" start_server "$URL"
+  for i in "${!NAMES[@]}"; do
+    name="${NAMES[$i]}"
+    BIN="${BINS[$i]}" LEITSTAND_SITE_ROOT="${SITES[$i]}" start_server "$URL"
     lighthouse_signed_in "$OUT"
     for page in $LH_PAGES; do
       report="$OUT/$name-$page-$round.json"
