@@ -182,6 +182,13 @@ export async function hydrated(page: Page) {
 export async function screenshot(page: Page, name: string) {
   // From the top: a full-page capture of a scrolled page draws the fixed bars mid-page.
   await page.evaluate(() => window.scrollTo(0, 0));
+  // Panels the page draws only near the viewport (`content-visibility: auto`,
+  // the Dashboard's lower half) would be blank in a full-page capture.
+  await page.evaluate(() => {
+    for (const el of document.querySelectorAll<HTMLElement>("*")) {
+      if (getComputedStyle(el).contentVisibility === "auto") el.style.contentVisibility = "visible";
+    }
+  });
   await page.screenshot({ path: path.resolve(__dirname, "../screenshots", `${name}.png`), fullPage: true });
 }
 
