@@ -36,13 +36,14 @@ FIRST_LOAD="$("$ROOT/scripts/check-wasm-deps.sh" --size || true)"
 RESULT="$(python3 - "$OUT" "$RUNS" "$WASM" "$LH_PAGES" <<'EOF'
 import json, statistics, sys, os, subprocess
 out, runs, wasm, pages = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4].split()
-rows = {}
+rows, speed = {}, []
 for page in pages:
     vals = {k: [] for k in ["perf", "a11y", "bp", "cls", "tbt", "tti", "lcp", "wasm"]}
     fails = set()
     for i in range(1, runs + 1):
         r = json.load(open(f"{out}/{page}-{i}.json"))
         c, a = r["categories"], r["audits"]
+        speed.append(r["environment"]["benchmarkIndex"])
         vals["perf"].append(round(c["performance"]["score"] * 100))
         vals["a11y"].append(round(c["accessibility"]["score"] * 100))
         vals["bp"].append(round(c["best-practices"]["score"] * 100))
@@ -66,7 +67,8 @@ br = int(subprocess.check_output(["node", "-e",
     "const z=require('zlib');const b=require('fs').readFileSync(process.argv[1]);"
     "console.log(z.brotliCompressSync(b,{params:{[z.constants.BROTLI_PARAM_QUALITY]:11}}).length)",
     wasm]).decode().strip()) / 1000
-print(json.dumps({"rows": rows, "wasm_raw_kb": raw, "wasm_br_kb": br}))
+print(json.dumps({"rows": rows, "wasm_raw_kb": raw, "wasm_br_kb": br,
+                  "speed": [round(min(speed)), round(statistics.median(speed)), round(max(speed))]}))
 EOF
 )"
 echo "$RESULT"
@@ -83,6 +85,12 @@ print("| page | performance (spread) | CLS | TBT | TTI | LCP | wasm transferred 
 print("|---|---|---|---|---|---|---|---|---|")
 for page, m in r["rows"].items():
     print(f"| {page} | {m['perf']:.0f} ({m['spread_perf']}) {ok(m['perf'] >= 90)} | {m['cls']:.3f} {ok(m['cls'] <= 0.1)} | {m['tbt']:.0f} ms {ok(m['tbt'] <= 200)} | {m['tti']:.1f} s | {m['lcp']:.1f} s | {m['wasm']:.0f} KB {ok(m['wasm'] <= 250)} | {m['a11y']:.0f} {ok(m['a11y'] >= 100)} | {m['bp']:.0f} {ok(m['bp'] >= 100)} |")
+print()
+# Lighthouse simulates a phone by scaling the tasks it saw on this machine:
+# its CPU benchmark says how fast the machine was, and so how comparable two
+# runs on different machines are.
+lo, mid, hi = r["speed"]
+print(f"Lighthouse's CPU benchmark index (higher is faster; the blocking time scales inversely with it): {mid} ({lo}–{hi}).")
 print()
 print(f"main wasm module (shell and Dashboard): {r['wasm_raw_kb']:.0f} KB on disk" + (f", {br:.0f} KB brotli (target ≤ 250 KB: {ok(br <= 250)})" if br else ""))
 if first_load:

@@ -58,7 +58,8 @@ print(sys.argv[2], "performance", round(r["categories"]["performance"]["score"] 
       "TBT", round(a["total-blocking-time"]["numericValue"]), "ms, LCP",
       round(a["largest-contentful-paint"]["numericValue"]), "ms; main thread: script",
       round(work.get("scriptEvaluation", 0)), "style+layout", round(work.get("styleLayout", 0)),
-      "paint", round(work.get("paintCompositeRender", 0)), "ms")
+      "paint", round(work.get("paintCompositeRender", 0)), "ms; CPU benchmark",
+      round(r["environment"]["benchmarkIndex"]))
 for item in a["errors-in-console"].get("details", {}).get("items", []):
     print("  console error:", str(item.get("description", ""))[:200])
 PY
