@@ -28,8 +28,38 @@
     sync();
   }
 
-  navigator.serviceWorker
-    .register("/sw.js", { scope: "/" })
+  // The worker precaches the whole front end (the WebAssembly and every
+  // page's code). Registered at once, those downloads would compete with the
+  // page's own first load, and a worker that took control early would answer
+  // the page's requests from them. So it is registered once the page is
+  // interactive (the body gets `data-hydrated`), or ten seconds after the
+  // load event if it never gets there.
+  function whenInteractive() {
+    return new Promise((resolve) => {
+      const hydrated = () => document.body !== null && document.body.hasAttribute("data-hydrated");
+      if (hydrated()) {
+        resolve();
+        return;
+      }
+      const observer = new MutationObserver(() => {
+        if (hydrated()) {
+          observer.disconnect();
+          resolve();
+        }
+      });
+      observer.observe(document.documentElement, { attributes: true, attributeFilter: ["data-hydrated"], subtree: true });
+      const later = () =>
+        setTimeout(() => {
+          observer.disconnect();
+          resolve();
+        }, 10000);
+      if (document.readyState === "complete") later();
+      else window.addEventListener("load", later, { once: true });
+    });
+  }
+
+  whenInteractive()
+    .then(() => navigator.serviceWorker.register("/sw.js", { scope: "/" }))
     .then((registration) => {
       // A worker already waiting from an earlier visit.
       if (registration.waiting && navigator.serviceWorker.controller) offer(registration.waiting);

@@ -77,6 +77,29 @@ test("every page links a valid manifest whose icons are PNGs of their stated siz
   }
 });
 
+test("the service worker is registered once the page is interactive, and the first load's WebAssembly comes from the network", async ({ page }) => {
+  // Whether the page had hydrated when it registered the worker, noted by
+  // wrapping `register` before any of the page's scripts run.
+  await page.addInitScript(() => {
+    const container = navigator.serviceWorker;
+    const register = container.register.bind(container);
+    container.register = (url: string | URL, options?: RegistrationOptions) => {
+      (window as unknown as { registeredHydrated: boolean[] }).registeredHydrated = [
+        ...((window as unknown as { registeredHydrated?: boolean[] }).registeredHydrated ?? []),
+        document.body !== null && document.body.hasAttribute("data-hydrated"),
+      ];
+      return register(url, options);
+    };
+  });
+  const wasm = page.waitForResponse((r) => new URL(r.url()).pathname === "/pkg/leitstand.wasm");
+  await page.goto("/");
+  const response = await wasm;
+  expect(response.fromServiceWorker()).toBe(false);
+  await hydrated(page);
+  await controlled(page);
+  expect(await page.evaluate(() => (window as unknown as { registeredHydrated?: boolean[] }).registeredHydrated)).toEqual([true]);
+});
+
 test("the service worker controls the page and keeps the shell, never API or server-function answers", async ({ page, server }) => {
   const key = createKey(server);
   await ingest(server, key, Array.from({ length: 3 }, () => ({ service: "shop", type: "order.placed" })));
