@@ -41,18 +41,20 @@
         resolve();
         return;
       }
+      let timer = null;
+      const done = () => {
+        observer.disconnect();
+        clearTimeout(timer);
+        window.removeEventListener("load", later);
+        resolve();
+      };
       const observer = new MutationObserver(() => {
-        if (hydrated()) {
-          observer.disconnect();
-          resolve();
-        }
+        if (hydrated()) done();
       });
       observer.observe(document.documentElement, { attributes: true, attributeFilter: ["data-hydrated"], subtree: true });
-      const later = () =>
-        setTimeout(() => {
-          observer.disconnect();
-          resolve();
-        }, 10000);
+      function later() {
+        timer = setTimeout(done, 10000);
+      }
       if (document.readyState === "complete") later();
       else window.addEventListener("load", later, { once: true });
     });

@@ -81,13 +81,11 @@ test("the service worker is registered once the page is interactive, and the fir
   // Whether the page had hydrated when it registered the worker, noted by
   // wrapping `register` before any of the page's scripts run.
   await page.addInitScript(() => {
+    const noted = window as unknown as { registeredHydrated?: boolean[] };
     const container = navigator.serviceWorker;
     const register = container.register.bind(container);
     container.register = (url: string | URL, options?: RegistrationOptions) => {
-      (window as unknown as { registeredHydrated: boolean[] }).registeredHydrated = [
-        ...((window as unknown as { registeredHydrated?: boolean[] }).registeredHydrated ?? []),
-        document.body !== null && document.body.hasAttribute("data-hydrated"),
-      ];
+      noted.registeredHydrated = [...(noted.registeredHydrated ?? []), document.body !== null && document.body.hasAttribute("data-hydrated")];
       return register(url, options);
     };
   });
