@@ -46,23 +46,23 @@ def run(path, label):
 
 def summary(directory):
     # Per variant and page: each column's runs, and the number of runs with console errors.
-    runs = collections.defaultdict(lambda: (collections.defaultdict(list), [0]))
+    runs = collections.defaultdict(lambda: collections.defaultdict(list))
+    errors = collections.Counter()
     for path in glob.glob(f"{directory}/*-*-*.json"):
         name, page, _ = os.path.basename(path)[:-5].rsplit("-", 2)
         f = figures(path)
-        columns, errors = runs[(name, page)]
         for c in COLUMNS:
-            columns[c].append(f[c])
-        errors[0] += bool(f["console errors"])
+            runs[(name, page)][c].append(f[c])
+        errors[(name, page)] += bool(f["console errors"])
     print("\n| variant | page | " + " | ".join(f"{c}, median (runs)" for c in COLUMNS)
           + " | runs with console errors |\n|---|---|" + "---|" * (len(COLUMNS) + 1))
-    for (name, page), (columns, errors) in sorted(runs.items()):
+    for (name, page), columns in sorted(runs.items()):
         cells = [f"{statistics.median(columns[c]):g} ({', '.join(map(str, sorted(columns[c])))})"
                  for c in COLUMNS]
-        print(f"| {name} | {page} | " + " | ".join(cells) + f" | {errors[0]} |")
+        print(f"| {name} | {page} | " + " | ".join(cells) + f" | {errors[(name, page)]} |")
     # A front end that fails (a panic while hydrating, say) does less work and
     # scores well: its figures are not a result.
-    failed = sorted({name for (name, _), (_, errors) in runs.items() if errors[0]})
+    failed = sorted({name for (name, _), count in errors.items() if count})
     if failed:
         print(f"\nconsole errors in variant(s) {', '.join(failed)}: not comparable (see the runs above)")
         sys.exit(1)
