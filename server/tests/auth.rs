@@ -553,7 +553,7 @@ fn rpc_expectations() -> BTreeMap<&'static str, (Needs, &'static str)> {
         ("login", (Public, "")),
         ("logout", (AtLeast(Role::Viewer), "")),
         (
-            "get_dashboard",
+            "get_dashboard_parts",
             (AtLeast(Role::Viewer), "get:query[range]=30d"),
         ),
         ("onboarding_info", (AtLeast(Role::Viewer), "get:")),

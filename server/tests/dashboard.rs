@@ -3,7 +3,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
-use crate::helpers::{db_url, run_cli, spawn_app, spawn_app_with};
+use crate::helpers::{db_url, raw_client, rpc, run_cli, spawn_app, spawn_app_with};
 
 fn at(now: DateTime<Utc>, back: Duration) -> String {
     (now - back).to_rfc3339()
@@ -269,4 +269,89 @@ async fn demo_command_fills_five_services() {
     assert!(events >= 3000, "{events}");
     assert!(d["kpis"]["errors"].as_i64().unwrap_or_default() > 0);
     assert!(d["errors"]["fixes_per_week"].as_i64().is_some());
+}
+
+/// The text of the element whose test id is `id` in rendered HTML, tags
+/// and hydration markers left out.
+fn text_of(html: &str, id: &str) -> String {
+    let start = html
+        .find(&format!("data-testid=\"{id}\""))
+        .unwrap_or_else(|| panic!("{id} missing"));
+    let rest = &html[start..];
+    let open = rest.find('>').expect("tag ends") + 1;
+    let close = rest.find("</").expect("element ends");
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in rest[open..close].chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text
+}
+
+/// The Dashboard's figures are rendered on the server: the page carries
+/// them once (in its HTML, not again in its hydration data), and a refresh
+/// gets them from `get_dashboard_parts` rendered in the person's language,
+/// with the data of the parts that act in the browser.
+#[tokio::test]
+async fn the_page_carries_its_figures_once_and_a_refresh_gets_them_in_the_persons_language() {
+    use app::auth::Role;
+    use reqwest::header;
+
+    let app = spawn_app().await;
+    let key = app.ingest_key().await;
+    let now = Utc::now();
+    assert_eq!(app.post_events(&key, &events(now)).await.status(), 202);
+    app.add_user("viewer@example.com", Role::Viewer).await;
+    let session = app.session("viewer@example.com").await;
+
+    let page = raw_client()
+        .get(app.url("/?range=30d"))
+        .header(header::COOKIE, &session.cookie)
+        .header(header::ACCEPT, "text/html")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("body");
+    // 24 hours: ten orders, an error and a fix.
+    assert_eq!(text_of(&html, "kpi-usage-value"), "12");
+    assert_eq!(text_of(&html, "stat-open"), "2");
+    assert!(
+        html.contains("data-testid=\"backup-health\""),
+        "side widgets rendered"
+    );
+    for id in ["kpi-usage-value", "stat-open", "backup-health"] {
+        assert_eq!(html.matches(id).count(), 1, "{id} is in the page once");
+    }
+
+    let res = raw_client()
+        .get(format!(
+            "{}?query[range]=30d",
+            app.url(&rpc("get_dashboard_parts"))
+        ))
+        .header(header::COOKIE, format!("{}; lang=de", session.cookie))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(res.status(), 200);
+    let parts: Value = res.json().await.expect("json");
+    let figures = parts["figures"].as_str().expect("figures");
+    assert!(figures.contains("Produktionsreife"), "German: {figures}");
+    assert_eq!(text_of(figures, "kpi-usage-value"), "12");
+    assert!(
+        parts["side"]
+            .as_str()
+            .expect("side")
+            .contains("Sicherungen")
+    );
+    assert_eq!(parts["range"], "30d");
+    assert_eq!(parts["empty"], false);
+    assert_eq!(parts["services"], json!(["crm", "shop"]));
+    let api = app.get_dashboard(&key, "?range=30d").await;
+    assert_eq!(parts["maturity"], api["maturity"]);
 }

@@ -10,7 +10,7 @@ use super::components::channels::{ChannelForm, ChannelNotices, ChannelsTable};
 use super::components::dead_letters::{DeadLettersTable, ReplayAll, dead_letter_notices};
 use super::components::rules::{RuleForm, RulesTable, rule_notices};
 use super::components::subscriptions::{SubscriptionForm, SubscriptionNotices, SubscriptionsTable};
-use super::server_fns::{AlertsOverview, dead_letter_count, get_alerts_overview};
+use super::server_fns::{AlertsOverview, get_alerts_overview};
 use crate::auth::Role;
 use crate::components::layout::IfRole;
 use crate::error::AppError;
@@ -128,25 +128,20 @@ fn DeadLettersSection(overview: Overview, ops: Ops) -> impl IntoView {
 }
 
 /// The dashboard's line on deliveries: how many are dead letters.
+/// Rendered on the server only (`dashboard::figures`).
+#[cfg(feature = "ssr")]
 #[component]
-pub fn DeadLetterStrip(#[prop(into)] tick: Signal<u64>) -> impl IntoView {
+pub fn DeadLetterStrip(count: i64) -> impl IntoView {
     let l = use_locale();
-    let count = resource(move || tick.get(), |_| dead_letter_count());
     view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                count.await.ok().map(|n| view! {
-                    <a class="panel now-strip" href="/alerts" data-testid="dead-letter-strip">
-                        <strong>{td_string!(l, alerts.deliveries)}</strong>
-                        {if n > 0 {
-                            let text = tf!(l, alerts.n_dead_letters, count = n);
-                            view! { <span class="badge warn">{text}</span> }.into_any()
-                        } else {
-                            view! { <span class="badge ok">{td_string!(l, alerts.no_dead_letters)}</span> }.into_any()
-                        }}
-                    </a>
-                })
-            })}
-        </Transition>
+        <a class="panel now-strip" href="/alerts" data-testid="dead-letter-strip">
+            <strong>{td_string!(l, alerts.deliveries)}</strong>
+            {if count > 0 {
+                let text = tf!(l, alerts.n_dead_letters, count = count);
+                view! { <span class="badge warn">{text}</span> }.into_any()
+            } else {
+                view! { <span class="badge ok">{td_string!(l, alerts.no_dead_letters)}</span> }.into_any()
+            }}
+        </a>
     }
 }

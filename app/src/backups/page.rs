@@ -457,23 +457,20 @@ fn HealthLine(h: BackupHealth) -> impl IntoView {
 }
 
 /// The dashboard's widget: healthy / warning / critical, the age of the
-/// last good backup and the next scheduled run.
+/// last good backup and the next scheduled run. Rendered on the server
+/// only (`dashboard::figures`).
+#[cfg(feature = "ssr")]
 #[component]
-pub fn BackupHealthWidget(#[prop(into)] tick: Signal<u64>) -> impl IntoView {
+pub fn BackupHealthWidget(health: Result<BackupHealth, AppError>) -> impl IntoView {
     let i18n = use_i18n();
     let l = use_locale();
-    let health = resource(move || tick.get(), |_| get_backup_health());
     view! {
         <section class="panel backup-widget" aria-labelledby="backup-widget-title">
             <h2 id="backup-widget-title"><a href="/backups">{t!(i18n, nav.backups)}</a></h2>
-            <Transition fallback=loading>
-                {move || Suspend::new(async move {
-                    match health.await {
-                        Ok(h) => view! { <HealthLine h /> }.into_any(),
-                        Err(e) => view! { <p class="error-text">{error_text(l, &e)}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {match health {
+                Ok(h) => view! { <HealthLine h /> }.into_any(),
+                Err(e) => view! { <p class="error-text">{error_text(l, &e)}</p> }.into_any(),
+            }}
         </section>
     }
 }

@@ -4,7 +4,9 @@
 pub mod boot;
 pub mod deferred;
 pub mod format;
+#[cfg(feature = "ssr")]
 pub mod kpi_card;
 pub mod layout;
 pub mod theme;
+#[cfg(feature = "ssr")]
 pub mod timeline_chart;

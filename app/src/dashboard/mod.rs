@@ -2,6 +2,8 @@
 
 pub mod components;
 pub mod export;
+#[cfg(feature = "ssr")]
+pub mod figures;
 pub mod kpi;
 pub mod page;
 pub mod server_fns;

@@ -5,22 +5,15 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use super::components::error_analysis::ErrorAnalysisPanel;
 use super::components::maturity_table::MaturityTable;
 use super::components::onboarding::Onboarding;
-use super::server_fns::get_dashboard;
-use super::types::{Dashboard, DashboardQuery};
+use super::server_fns::get_dashboard_parts;
+use super::types::{DashboardParts, DashboardQuery};
 use super::window::Range;
-use crate::alerts::page::DeadLetterStrip;
-use crate::backups::page::BackupHealthWidget;
 use crate::components::deferred::hydrate_later;
-use crate::components::format::{count, delta_count, delta_points, percent};
-use crate::components::kpi_card::{Better, KpiCard};
-use crate::components::timeline_chart::TimelineChart;
 use crate::events::live_widget::LiveWidget;
 use crate::lang::{Locale, t, t_string, td_string, tf, use_i18n, use_locale};
-use crate::probes::page::NowStrip;
-use crate::resource::resource;
+use crate::resource::PageJson;
 
 /// Seconds between automatic refreshes.
 pub const REFRESH_SECONDS: u32 = 30;
@@ -41,17 +34,6 @@ pub fn range_label(locale: Locale, range: Range) -> &'static str {
     }
 }
 
-fn direction(current: f64, previous: f64) -> i8 {
-    let d = current - previous;
-    if d.abs() < 0.05 {
-        0
-    } else if d > 0.0 {
-        1
-    } else {
-        -1
-    }
-}
-
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let i18n = use_i18n();
@@ -67,7 +49,11 @@ pub fn DashboardPage() -> impl IntoView {
         }
     });
     let tick = RwSignal::new(0u64);
-    let dashboard = resource(move || (query.get(), tick.get()), |(q, _)| get_dashboard(q));
+    let parts: Resource<_, PageJson> = Resource::new_with_options(
+        move || (query.get(), tick.get()),
+        |(q, _)| get_dashboard_parts(q),
+        false,
+    );
     let refreshing = RwSignal::new(false);
 
     // Auto-refresh; the timer lives only in the browser.
@@ -93,8 +79,8 @@ pub fn DashboardPage() -> impl IntoView {
             </button>
         </header>
         <div class="dash-layout">
-        // The figures, the side widgets and their parts each hydrate in a
-        // task of their own (components::deferred).
+        // The page's parts and the side column each hydrate in a task of
+        // their own (components::deferred).
         {hydrate_later(view! {
         <div class="dash-main">
         <Transition
@@ -110,7 +96,7 @@ pub fn DashboardPage() -> impl IntoView {
                 </section>
             }>
                 {move || Suspend::new(async move {
-                    dashboard.await.map(|d| view! { <DashboardBody d on_loaded=Callback::new(move |_| tick.update(|t| *t += 1)) /> })
+                    parts.await.map(|p| view! { <DashboardBody p on_loaded=Callback::new(move |_| tick.update(|t| *t += 1)) /> })
                 })}
             </ErrorBoundary>
         </Transition>
@@ -118,9 +104,11 @@ pub fn DashboardPage() -> impl IntoView {
         })}
         {hydrate_later(view! {
         <aside class="dash-aside">
-            <NowStrip />
-            <DeadLetterStrip tick />
-            <BackupHealthWidget tick />
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    parts.await.ok().map(|p| view! { <div class="server-html" inner_html=p.side></div> })
+                })}
+            </Transition>
             <LiveWidget service=Signal::derive(move || query.get().service) />
         </aside>
         })}
@@ -187,114 +175,37 @@ fn ServiceFilter(range: Range, current: Option<String>, services: Vec<String>) -
     }
 }
 
+/// The figures arrive as HTML the server rendered (`dashboard::figures`);
+/// what acts in the browser is built here.
 #[component]
-fn DashboardBody(d: Dashboard, on_loaded: Callback<()>) -> impl IntoView {
+fn DashboardBody(p: DashboardParts, on_loaded: Callback<()>) -> impl IntoView {
     let i18n = use_i18n();
     let l = use_locale();
     let export = |format: &str| {
         let mut url = format!(
             "/export/dashboard?format={format}&range={}",
-            d.range.as_str()
+            p.range.as_str()
         );
-        if let Some(s) = &d.service {
+        if let Some(s) = &p.service {
             url.push_str("&service=");
             url.push_str(s);
         }
         url
     };
-    let k = d.kpis;
-    let p = d.previous;
-    let weights = d.settings.weights;
-    // Weights as given (`0.4`), with the language's decimal separator.
-    let weight = |w: f64| match l {
-        Locale::de => w.to_string().replace('.', ","),
-        Locale::en => w.to_string(),
-    };
-    let readiness_formula = tf!(
-        l,
-        formula.readiness,
-        a = weight(weights[0]),
-        q = weight(weights[1]),
-        s = weight(weights[2])
-    );
-    let usage_formula = tf!(
-        l,
-        formula.usage,
-        target = weight(d.settings.activity_target)
-    );
-    let range_label = range_label(l, d.range);
-    let updated = d.generated_at.get(11..19).unwrap_or_default().to_owned();
-    let empty = d.empty;
+    let updated = p.generated_at.get(11..19).unwrap_or_default().to_owned();
+    let empty = p.empty;
     view! {
         <div class="toolbar">
-            <ServiceFilter range=d.range current=d.service.clone() services=d.services.clone() />
-            <span class="muted small">{tf!(l, dash.range_is, range = range_label)}</span>
+            <ServiceFilter range=p.range current=p.service.clone() services=p.services.clone() />
+            <span class="muted small">{tf!(l, dash.range_is, range = range_label(l, p.range))}</span>
         </div>
         {empty.then(|| view! { <Onboarding on_loaded /> })}
         <div class="dash-figures" class:hidden=empty>
-        {hydrate_later(view! {
-        <section class="kpi-grid" aria-label=t_string!(i18n, dash.key_figures)>
-            <KpiCard
-                id="readiness"
-                label=td_string!(l, dash.readiness)
-                value=percent(l, k.readiness)
-                gauge=k.readiness
-                trend=delta_points(l, k.readiness, p.readiness)
-                direction=direction(k.readiness, p.readiness)
-                better=Better::Up
-                formula=readiness_formula
-                detail=tf!(l, dash.activity, value = percent(l, k.activity))
-            />
-            <KpiCard
-                id="quality"
-                label=td_string!(l, dash.quality)
-                value=percent(l, k.quality)
-                gauge=k.quality
-                trend=delta_points(l, k.quality, p.quality)
-                direction=direction(k.quality, p.quality)
-                better=Better::Up
-                formula=td_string!(l, formula.quality).to_owned()
-                detail=tf!(l, dash.errors_in, count = count(l, k.errors), range = range_label)
-            />
-            <KpiCard
-                id="stability"
-                label=td_string!(l, dash.stability)
-                value=percent(l, k.stability)
-                gauge=k.stability
-                trend=delta_points(l, k.stability, p.stability)
-                direction=direction(k.stability, p.stability)
-                better=Better::Up
-                formula=td_string!(l, formula.stability).to_owned()
-                detail=td_string!(l, dash.last_7_days_lower).to_owned()
-            />
-            <KpiCard
-                id="usage"
-                label=td_string!(l, dash.usage)
-                value=count(l, k.usage_24h)
-                trend=delta_count(l, k.usage_24h, p.usage_24h)
-                direction=direction(k.usage_24h as f64, p.usage_24h as f64)
-                better=Better::Neutral
-                formula=usage_formula
-                detail=tf!(l, dash.events_in, count = count(l, k.events), range = range_label)
-            />
-        </section>
-        })}
-        <div class="dash-grid">
-            {hydrate_later(view! {
-            <section class="panel timeline" aria-labelledby="timeline-title">
-                <div class="panel-header">
-                    <h2 id="timeline-title">{t!(i18n, dash.last_7_days)}</h2>
-                    <span class="muted small">{tf!(l, dash.days_in, zone = d.settings.time_zone.clone())}</span>
-                </div>
-                <TimelineChart days=d.timeline.clone() />
-            </section>
-            })}
-            <ErrorAnalysisPanel errors=d.errors.clone() kpis=d.kpis />
-        </div>
-        <MaturityTable rows=d.maturity.clone() />
+            <div class="server-html" inner_html=p.figures></div>
+            <MaturityTable rows=p.maturity />
         </div>
         <footer class="dash-footer muted small">
-            <span>{t!(i18n, dash.updated)} " " <time datetime=d.generated_at.clone() data-testid="generated-at">{updated}</time> " " {t!(i18n, dash.refreshes)}</span>
+            <span>{t!(i18n, dash.updated)} " " <time datetime=p.generated_at.clone() data-testid="generated-at">{updated}</time> " " {t!(i18n, dash.refreshes)}</span>
             <span class="export">
                 {t!(i18n, dash.export)} ": "
                 <a href=export("csv") download>"CSV"</a>

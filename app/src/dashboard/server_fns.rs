@@ -2,20 +2,48 @@
 
 use leptos::prelude::*;
 
-use super::types::{Dashboard, DashboardQuery};
+use super::types::{DashboardParts, DashboardQuery};
 use crate::error::AppError;
 
-/// Every KPI for the page, computed by the same code as `GET /api/v1/dashboard`.
+/// The Dashboard page's parts: every KPI, computed by the same code as
+/// `GET /api/v1/dashboard`, and the side widgets' figures, rendered to HTML
+/// in the request's language (`dashboard::figures`), with the data of the
+/// parts that act in the browser.
 #[server(prefix = "/rpc", input = server_fn::codec::GetUrl)]
-pub async fn get_dashboard(query: DashboardQuery) -> Result<Dashboard, AppError> {
-    crate::error::with_status(
-        async {
-            crate::auth::guard::require(crate::auth::Role::Viewer)?;
-            let state = crate::state::AppState::from_context()?;
-            super::store::load(&state.pool, &state.kpi, &query, chrono::Utc::now()).await
-        }
-        .await,
-    )
+pub async fn get_dashboard_parts(query: DashboardQuery) -> Result<DashboardParts, AppError> {
+    crate::error::with_status(dashboard_parts(query).await)
+}
+
+#[cfg(feature = "ssr")]
+async fn dashboard_parts(query: DashboardQuery) -> Result<DashboardParts, AppError> {
+    use super::figures::{DashboardFigures, Side, SideWidgets, render};
+    crate::auth::guard::require(crate::auth::Role::Viewer)?;
+    let state = crate::state::AppState::from_context()?;
+    let (d, status, backup) = tokio::join!(
+        super::store::load(&state.pool, &state.kpi, &query, chrono::Utc::now()),
+        crate::probes::status::current(&state.pool, &state.status_cache, state.started_at),
+        crate::backups::store::health(&state.pool, &state.backups),
+    );
+    let d = d?;
+    // The side widgets show what they can: a failure is logged and that
+    // widget left out, not the page failed.
+    let status = status.inspect_err(AppError::log_if_internal).ok();
+    let side = Side {
+        dead_letters: status.as_ref().map(|s| s.leitstand.dead_letters),
+        services: status.map(|s| s.services.clone()),
+        backup: backup.inspect_err(AppError::log_if_internal),
+    };
+    let locale = crate::lang::request_locale();
+    Ok(DashboardParts {
+        range: d.range,
+        service: d.service.clone(),
+        generated_at: d.generated_at.clone(),
+        services: d.services.clone(),
+        empty: d.empty,
+        maturity: d.maturity.clone(),
+        figures: render(locale, move || view! { <DashboardFigures d /> }),
+        side: render(locale, move || view! { <SideWidgets side /> }),
+    })
 }
 
 /// Base URL and key status for the onboarding panel.

@@ -103,6 +103,42 @@ pub struct KpiSettingsView {
     pub time_zone: String,
 }
 
+/// What the Dashboard page gets from the server: the figures as HTML the
+/// server rendered (`dashboard::figures`), and the data of the parts that
+/// act in the browser (the service filter, the maturity table).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DashboardParts {
+    pub range: Range,
+    pub service: Option<String>,
+    pub generated_at: String,
+    /// Services known (for the filter), by slug.
+    pub services: Vec<String>,
+    /// No events stored at all (show onboarding instead of zeros).
+    pub empty: bool,
+    pub maturity: Vec<MaturityRow>,
+    /// The key figures, the timeline and the error analysis (HTML).
+    pub figures: String,
+    /// The side column's widgets above the live list (HTML).
+    pub side: String,
+}
+
+/// A server-rendered page carries the parts for hydration without their
+/// HTML: its DOM holds that already (`resource::PageJson`).
+impl crate::resource::HoldsHtml for DashboardParts {
+    fn without_html(&self) -> Self {
+        Self {
+            range: self.range,
+            service: self.service.clone(),
+            generated_at: self.generated_at.clone(),
+            services: self.services.clone(),
+            empty: self.empty,
+            maturity: self.maturity.clone(),
+            figures: String::new(),
+            side: String::new(),
+        }
+    }
+}
+
 /// What the onboarding panel needs to know.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OnboardingInfo {

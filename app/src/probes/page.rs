@@ -357,30 +357,26 @@ fn MaintenanceList(
     .into_any()
 }
 
-/// The dashboard's "Now" strip: how many services are up, degraded, down.
+/// The dashboard's "Now" strip: how many services are up, degraded, down;
+/// nothing while no service has a probe. Rendered on the server only
+/// (`dashboard::figures`).
+#[cfg(feature = "ssr")]
 #[component]
-pub fn NowStrip() -> impl IntoView {
+pub fn NowStrip(services: Vec<super::types::ServiceStatus>) -> impl IntoView {
     let l = use_locale();
-    let services = resource(|| (), |_| services_overview());
-    view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                services.await.ok().filter(|rows| rows.iter().any(|r| r.status.probes > 0)).map(|rows| {
-                    let count = |state: &str| rows.iter().filter(|r| r.status.state == state).count();
-                    let (up, degraded, down, maintenance) = (count("up"), count("degraded"), count("down"), count("maintenance"));
-                    view! {
-                        <a class="panel now-strip" href="/services" data-testid="now-strip">
-                            <strong>{td_string!(l, services.now)}</strong>
-                            <span class="badge ok">{tf!(l, services.n_up, count = up)}</span>
-                            {(degraded > 0).then(|| view! { <span class="badge warn">{tf!(l, services.n_degraded, count = degraded)}</span> })}
-                            {(down > 0).then(|| view! { <span class="badge bad">{tf!(l, services.n_down, count = down)}</span> })}
-                            {(maintenance > 0).then(|| view! { <span class="badge warn">{tf!(l, services.n_maintenance, count = maintenance)}</span> })}
-                        </a>
-                    }
-                })
-            })}
-        </Transition>
-    }
+    services.iter().any(|s| s.probes > 0).then(|| {
+        let count = |state: &str| services.iter().filter(|s| s.state == state).count();
+        let (up, degraded, down, maintenance) = (count("up"), count("degraded"), count("down"), count("maintenance"));
+        view! {
+            <a class="panel now-strip" href="/services" data-testid="now-strip">
+                <strong>{td_string!(l, services.now)}</strong>
+                <span class="badge ok">{tf!(l, services.n_up, count = up)}</span>
+                {(degraded > 0).then(|| view! { <span class="badge warn">{tf!(l, services.n_degraded, count = degraded)}</span> })}
+                {(down > 0).then(|| view! { <span class="badge bad">{tf!(l, services.n_down, count = down)}</span> })}
+                {(maintenance > 0).then(|| view! { <span class="badge warn">{tf!(l, services.n_maintenance, count = maintenance)}</span> })}
+            </a>
+        }
+    })
 }
 
 /// The public status page: only services that opted in, nothing internal.

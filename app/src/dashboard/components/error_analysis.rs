@@ -1,8 +1,7 @@
-//! Error analysis: error rate, open errors, fix statistics, top sources.
+//! Error analysis: error rate, open errors, fix statistics, top sources
+//! (rendered on the server only: `dashboard::figures`).
 
 use leptos::prelude::*;
-
-use crate::components::deferred::hydrate_later;
 
 use crate::components::format::{count, duration, percent, rate};
 use crate::dashboard::types::{ErrorAnalysis, Kpis};
@@ -24,8 +23,7 @@ pub fn ErrorAnalysisPanel(
                 </div>
             }
         };
-    // Hydrates in a task of its own (components::deferred).
-    hydrate_later(view! {
+    view! {
         <section class="panel" aria-labelledby="error-analysis-title">
             <div class="panel-header">
                 <h2 id="error-analysis-title">{t!(i18n, dash.error_analysis)}</h2>
@@ -65,5 +63,5 @@ pub fn ErrorAnalysisPanel(
                 }
             }}
         </section>
-    })
+    }
 }

@@ -1,5 +1,6 @@
 //! The dashboard's sections.
 
+#[cfg(feature = "ssr")]
 pub mod error_analysis;
 pub mod maturity_table;
 pub mod onboarding;
