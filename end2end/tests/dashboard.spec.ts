@@ -112,6 +112,22 @@ test("range and service live in the URL; table sorts and filters; formulas show 
   await page.getByLabel("Filter maturity by service").selectOption("crm");
   await expect(page.getByTestId("maturity-table").locator("tbody tr")).toHaveCount(1);
 
+  // A refresh (every 30 s, or the button) keeps the table's sort and filter.
+  const refreshed = async () => {
+    const before = await page.getByTestId("generated-at").getAttribute("datetime");
+    await page.getByRole("button", { name: "Refresh now" }).click();
+    await expect(page.getByTestId("generated-at")).not.toHaveAttribute("datetime", before ?? "");
+  };
+  await refreshed();
+  await expect(page.getByLabel("Filter maturity by service")).toHaveValue("crm");
+  await expect(page.getByTestId("maturity-table").locator("tbody tr")).toHaveCount(1);
+  await page.getByLabel("Filter maturity by service").selectOption("");
+  await expect(page.getByTestId("maturity-table").locator("tbody tr").first()).toContainText("crm");
+  await refreshed();
+  await expect(page.getByTestId("maturity-table").locator("tbody tr")).toHaveCount(2);
+  await expect(page.getByTestId("maturity-table").locator("tbody tr").first()).toContainText("crm");
+  await expect(page.getByRole("button", { name: "Events" }).locator("xpath=..")).toHaveAttribute("aria-sort", "ascending");
+
   const card = page.getByTestId("kpi-readiness");
   await card.focus();
   await expect(card.getByRole("tooltip")).toBeVisible();

@@ -325,7 +325,7 @@ async fn the_page_carries_its_figures_once_and_a_refresh_gets_them_in_the_person
         html.contains("data-testid=\"backup-health\""),
         "side widgets rendered"
     );
-    for id in ["kpi-usage-value", "stat-open", "backup-health"] {
+    for id in ["kpi-usage-value", "stat-open", "dead-letter-strip"] {
         assert_eq!(html.matches(id).count(), 1, "{id} is in the page once");
     }
 

@@ -5,8 +5,8 @@
 //! None of them reacts to anything in the browser: they change when the
 //! data does, every 30 s or on Refresh. So the browser gets them as HTML
 //! (`get_dashboard_parts`) and sets it into the page, and their views are
-//! not compiled into the WebAssembly at all — the first view's module is
-//! 44 KB (brotli) smaller for it. Links in them are plain links, which the
+//! not compiled into the WebAssembly at all (BENCHMARKS.md: the first
+//! view's module a tenth smaller). Links in them are plain links, which the
 //! router follows as any other.
 
 use leptos::prelude::*;

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use super::components::maturity_table::MaturityTable;
+use super::components::maturity_table::{MaturityTable, TableView};
 use super::components::onboarding::Onboarding;
 use super::server_fns::get_dashboard_parts;
 use super::types::{DashboardParts, DashboardQuery};
@@ -55,6 +55,7 @@ pub fn DashboardPage() -> impl IntoView {
         false,
     );
     let refreshing = RwSignal::new(false);
+    let table = TableView::new();
 
     // Auto-refresh; the timer lives only in the browser.
     #[cfg(feature = "hydrate")]
@@ -96,7 +97,7 @@ pub fn DashboardPage() -> impl IntoView {
                 </section>
             }>
                 {move || Suspend::new(async move {
-                    parts.await.map(|p| view! { <DashboardBody p on_loaded=Callback::new(move |_| tick.update(|t| *t += 1)) /> })
+                    parts.await.map(|p| view! { <DashboardBody p table on_loaded=Callback::new(move |_| tick.update(|t| *t += 1)) /> })
                 })}
             </ErrorBoundary>
         </Transition>
@@ -178,7 +179,7 @@ fn ServiceFilter(range: Range, current: Option<String>, services: Vec<String>) -
 /// The figures arrive as HTML the server rendered (`dashboard::figures`);
 /// what acts in the browser is built here.
 #[component]
-fn DashboardBody(p: DashboardParts, on_loaded: Callback<()>) -> impl IntoView {
+fn DashboardBody(p: DashboardParts, table: TableView, on_loaded: Callback<()>) -> impl IntoView {
     let i18n = use_i18n();
     let l = use_locale();
     let export = |format: &str| {
@@ -202,7 +203,7 @@ fn DashboardBody(p: DashboardParts, on_loaded: Callback<()>) -> impl IntoView {
         {empty.then(|| view! { <Onboarding on_loaded /> })}
         <div class="dash-figures" class:hidden=empty>
             <div class="server-html" inner_html=p.figures></div>
-            <MaturityTable rows=p.maturity />
+            <MaturityTable rows=p.maturity state=table />
         </div>
         <footer class="dash-footer muted small">
             <span>{t!(i18n, dash.updated)} " " <time datetime=p.generated_at.clone() data-testid="generated-at">{updated}</time> " " {t!(i18n, dash.refreshes)}</span>

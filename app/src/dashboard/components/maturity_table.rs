@@ -49,12 +49,36 @@ fn level_label(locale: Locale, level: u8) -> &'static str {
     }
 }
 
+/// How the table is sorted and filtered. Owned by the page, not the table:
+/// the page builds a new table with each refresh (every 30 s), and the
+/// person's choice must survive that.
+#[derive(Clone, Copy)]
+pub struct TableView {
+    sort: RwSignal<(Column, bool)>,
+    filter: RwSignal<String>,
+}
+
+impl TableView {
+    /// Highest maturity first, every service.
+    pub fn new() -> Self {
+        Self {
+            sort: RwSignal::new((Column::Level, false)),
+            filter: RwSignal::new(String::new()),
+        }
+    }
+}
+
+impl Default for TableView {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 #[component]
-pub fn MaturityTable(#[prop(into)] rows: Signal<Vec<MaturityRow>>) -> impl IntoView {
+pub fn MaturityTable(#[prop(into)] rows: Signal<Vec<MaturityRow>>, state: TableView) -> impl IntoView {
     let i18n = use_i18n();
     let l = use_locale();
-    let sort = RwSignal::new((Column::Level, false));
-    let filter = RwSignal::new(String::new());
+    let TableView { sort, filter } = state;
     let services = Memo::new(move |_| {
         let mut s: Vec<String> = rows.get().into_iter().map(|r| r.service).collect();
         s.sort();
