@@ -72,11 +72,18 @@ test("numbers ingested through the API appear on the page exactly", async ({ pag
   await expect(row).toContainText("Prototype");
   await hydrated(page);
 
-  // A new event shows after a refresh without reloading the page.
+  // A new event shows after a refresh without reloading the page. The
+  // refresh changes the figures in place: a card focused from the keyboard
+  // stays focused, its formula shown (the timer's refresh, which does not
+  // move the focus as clicking the button would).
+  const card = page.getByTestId("kpi-readiness");
+  await card.focus();
   await ingest(server, key, { service: "shop", feature: "checkout", level: "critical", message: "down" });
-  await page.getByRole("button", { name: "Refresh now" }).click();
+  await page.getByRole("button", { name: "Refresh now" }).evaluate((b: HTMLButtonElement) => b.click());
   await expect(page.getByTestId("kpi-usage-value")).toHaveText("11");
   await expect(page.getByTestId("kpi-stability-value")).toHaveText("99.4%");
+  await expect(card).toBeFocused();
+  await expect(card.getByRole("tooltip")).toBeVisible();
 });
 
 test("range and service live in the URL; table sorts and filters; formulas show on focus", async ({ page, server }) => {

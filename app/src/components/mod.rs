@@ -7,6 +7,7 @@ pub mod format;
 #[cfg(feature = "ssr")]
 pub mod kpi_card;
 pub mod layout;
+pub mod server_html;
 pub mod theme;
 #[cfg(feature = "ssr")]
 pub mod timeline_chart;

@@ -11,6 +11,7 @@ use super::server_fns::get_dashboard_parts;
 use super::types::{DashboardParts, DashboardQuery};
 use super::window::Range;
 use crate::components::deferred::hydrate_later;
+use crate::components::server_html::ServerHtml;
 use crate::events::live_widget::LiveWidget;
 use crate::lang::{Locale, t, t_string, td_string, tf, use_i18n, use_locale};
 use crate::resource::PageJson;
@@ -107,7 +108,7 @@ pub fn DashboardPage() -> impl IntoView {
         <aside class="dash-aside">
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
-                    parts.await.ok().map(|p| view! { <div class="server-html" inner_html=p.side></div> })
+                    parts.await.ok().map(|p| view! { <div class="server-html" inner_html=ServerHtml::from(p.side)></div> })
                 })}
             </Transition>
             <LiveWidget service=Signal::derive(move || query.get().service) />
@@ -202,7 +203,7 @@ fn DashboardBody(p: DashboardParts, table: TableView, on_loaded: Callback<()>) -
         </div>
         {empty.then(|| view! { <Onboarding on_loaded /> })}
         <div class="dash-figures" class:hidden=empty>
-            <div class="server-html" inner_html=p.figures></div>
+            <div class="server-html" inner_html=ServerHtml::from(p.figures)></div>
             <MaturityTable rows=p.maturity state=table />
         </div>
         <footer class="dash-footer muted small">
