@@ -1,5 +1,5 @@
 //! HTML the server rendered, set into an element and kept current:
-//! `<div inner_html=ServerHtml::from(html)>`.
+//! `<ServerHtml html node_ref />`.
 //!
 //! The server writes it into the element as it is, and hydrating leaves it
 //! as the server wrote it. A new value (a refresh) is merged into the
@@ -7,83 +7,37 @@
 //! keeps its identity, so the focus, a text selection and a screen reader's
 //! place survive the refresh every 30 s. Setting the inner HTML anew would
 //! replace every node and drop them.
+//!
+//! The element belongs to the page (`node_ref`), and in the browser it has
+//! no `inner_html`: the page builds its parts anew with each refresh, and
+//! tachys then clears an `inner_html` element before it sets the new value
+//! (seen in the browser), which is the replacement this avoids.
 
-use std::sync::Arc;
+use leptos::html::Div;
+use leptos::prelude::*;
 
-use leptos::tachys::html::attribute::IntoAttributeValue;
-use leptos::tachys::html::element::InnerHtmlValue;
-use leptos::tachys::renderer::Rndr;
-use leptos::tachys::renderer::types::Element;
-
-/// See the module documentation.
-#[derive(Clone, PartialEq)]
-pub struct ServerHtml(Arc<str>);
-
-impl From<String> for ServerHtml {
-    fn from(html: String) -> Self {
-        Self(html.into())
+/// See the module documentation. `html` empty: nothing to set (the page's
+/// hydration data leaves the HTML out, `resource::PageJson`).
+#[component]
+pub fn ServerHtml(html: String, node_ref: NodeRef<Div>) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    {
+        let _ = node_ref;
+        view! { <div class="server-html" inner_html=html></div> }
     }
-}
-
-/// What `view!` asks of an attribute's value.
-impl IntoAttributeValue for ServerHtml {
-    type Output = Self;
-
-    fn into_attribute_value(self) -> Self {
-        self
-    }
-}
-
-impl InnerHtmlValue for ServerHtml {
-    type AsyncOutput = Self;
-    type State = (Element, Self);
-    type Cloneable = Self;
-    type CloneableOwned = Self;
-
-    fn html_len(&self) -> usize {
-        self.0.len()
-    }
-
-    fn to_html(self, buf: &mut String) {
-        buf.push_str(&self.0);
-    }
-
-    fn to_template(_buf: &mut String) {}
-
-    fn hydrate<const FROM_SERVER: bool>(self, el: &Element) -> Self::State {
-        if !FROM_SERVER {
-            Rndr::set_inner_html(el, &self.0);
-        }
-        (el.clone(), self)
-    }
-
-    fn build(self, el: &Element) -> Self::State {
-        Rndr::set_inner_html(el, &self.0);
-        (el.clone(), self)
-    }
-
-    fn rebuild(self, state: &mut Self::State) {
-        if self != state.1 {
-            #[cfg(feature = "hydrate")]
-            merge::into(&state.0, &self.0);
-            #[cfg(not(feature = "hydrate"))]
-            Rndr::set_inner_html(&state.0, &self.0);
-            state.1 = self;
-        }
-    }
-
-    fn into_cloneable(self) -> Self {
-        self
-    }
-
-    fn into_cloneable_owned(self) -> Self {
-        self
-    }
-
-    fn dry_resolve(&mut self) {}
-
-    async fn resolve(self) -> Self {
-        self
+    #[cfg(not(feature = "ssr"))]
+    {
+        #[cfg(feature = "hydrate")]
+        Effect::new(move |_| {
+            if let Some(el) = node_ref.get()
+                && !html.is_empty()
+            {
+                merge::into(&el, &html);
+            }
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = html;
+        view! { <div class="server-html" node_ref=node_ref></div> }
     }
 }
 
@@ -96,7 +50,7 @@ mod merge {
     use wasm_bindgen::JsCast;
     use web_sys::{Element, HtmlTemplateElement, Node};
 
-    /// Merges `html` into `target`'s children.
+    /// Merges `html` into `target`'s children (appends it to none).
     pub fn into(target: &Element, html: &str) {
         let template = leptos::prelude::document()
             .create_element("template")
@@ -154,12 +108,20 @@ mod merge {
     }
 
     fn attributes(old: &Element, new: &Element) {
-        for name in old.get_attribute_names().iter().filter_map(|n| n.as_string()) {
+        for name in old
+            .get_attribute_names()
+            .iter()
+            .filter_map(|n| n.as_string())
+        {
             if !new.has_attribute(&name) {
                 let _ = old.remove_attribute(&name);
             }
         }
-        for name in new.get_attribute_names().iter().filter_map(|n| n.as_string()) {
+        for name in new
+            .get_attribute_names()
+            .iter()
+            .filter_map(|n| n.as_string())
+        {
             let value = new.get_attribute(&name).unwrap_or_default();
             if old.get_attribute(&name).as_deref() != Some(value.as_str()) {
                 let _ = old.set_attribute(&name, &value);

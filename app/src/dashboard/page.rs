@@ -1,6 +1,7 @@
 //! The Dashboard page: range and service in the URL, refreshed every 30 s
 //! while keeping the previous numbers on screen.
 
+use leptos::html::Div;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -57,6 +58,9 @@ pub fn DashboardPage() -> impl IntoView {
     );
     let refreshing = RwSignal::new(false);
     let table = TableView::new();
+    // The elements holding the server's HTML, kept across refreshes.
+    let figures = NodeRef::new();
+    let side = NodeRef::new();
 
     // Auto-refresh; the timer lives only in the browser.
     #[cfg(feature = "hydrate")]
@@ -98,7 +102,7 @@ pub fn DashboardPage() -> impl IntoView {
                 </section>
             }>
                 {move || Suspend::new(async move {
-                    parts.await.map(|p| view! { <DashboardBody p table on_loaded=Callback::new(move |_| tick.update(|t| *t += 1)) /> })
+                    parts.await.map(|p| view! { <DashboardBody p table figures on_loaded=Callback::new(move |_| tick.update(|t| *t += 1)) /> })
                 })}
             </ErrorBoundary>
         </Transition>
@@ -108,7 +112,7 @@ pub fn DashboardPage() -> impl IntoView {
         <aside class="dash-aside">
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
-                    parts.await.ok().map(|p| view! { <div class="server-html" inner_html=ServerHtml::from(p.side)></div> })
+                    parts.await.ok().map(|p| view! { <ServerHtml html=p.side node_ref=side /> })
                 })}
             </Transition>
             <LiveWidget service=Signal::derive(move || query.get().service) />
@@ -180,7 +184,12 @@ fn ServiceFilter(range: Range, current: Option<String>, services: Vec<String>) -
 /// The figures arrive as HTML the server rendered (`dashboard::figures`);
 /// what acts in the browser is built here.
 #[component]
-fn DashboardBody(p: DashboardParts, table: TableView, on_loaded: Callback<()>) -> impl IntoView {
+fn DashboardBody(
+    p: DashboardParts,
+    table: TableView,
+    figures: NodeRef<Div>,
+    on_loaded: Callback<()>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let l = use_locale();
     let export = |format: &str| {
@@ -203,7 +212,7 @@ fn DashboardBody(p: DashboardParts, table: TableView, on_loaded: Callback<()>) -
         </div>
         {empty.then(|| view! { <Onboarding on_loaded /> })}
         <div class="dash-figures" class:hidden=empty>
-            <div class="server-html" inner_html=ServerHtml::from(p.figures)></div>
+            <ServerHtml html=p.figures node_ref=figures />
             <MaturityTable rows=p.maturity state=table />
         </div>
         <footer class="dash-footer muted small">

@@ -75,7 +75,10 @@ impl Default for TableView {
 }
 
 #[component]
-pub fn MaturityTable(#[prop(into)] rows: Signal<Vec<MaturityRow>>, state: TableView) -> impl IntoView {
+pub fn MaturityTable(
+    #[prop(into)] rows: Signal<Vec<MaturityRow>>,
+    state: TableView,
+) -> impl IntoView {
     let i18n = use_i18n();
     let l = use_locale();
     let TableView { sort, filter } = state;
