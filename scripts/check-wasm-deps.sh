@@ -46,7 +46,7 @@ echo "wasm dependency check: $(sort -u <<<"$tree" | wc -l) crates, none server-o
 # (app/src/resource.rs); Leptos' default resource would compile every
 # Deserialize impl a second time.
 if stray="$(grep -rnE '\bResource::new(_[a-z]+)?\(|[^A-Za-z_]Resource<' app/src --include='*.rs' | grep -v '^app/src/resource.rs:')"; then
-  echo "a resource with Leptos' default codec (use crate::resource::resource / JsonResource):" >&2
+  echo "a resource with Leptos' default codec (use crate::resource::resource / JsonResource, or page_resource):" >&2
   echo "$stray" >&2
   exit 1
 fi

@@ -90,6 +90,24 @@ impl<T: DeserializeOwned> Decoder<T> for PageJson {
     }
 }
 
+/// A resource with [`PageJson`] encoding.
+pub type PageResource<T> = Resource<T, PageJson>;
+
+/// `Resource::new` with [`PageJson`] encoding, for data holding HTML the
+/// server rendered.
+#[track_caller]
+pub fn page_resource<T, S, Fut>(
+    source: impl Fn() -> S + Send + Sync + 'static,
+    fetcher: impl Fn(S) -> Fut + Send + Sync + 'static,
+) -> PageResource<T>
+where
+    T: Serialize + HoldsHtml + DeserializeOwned + Send + Sync + 'static,
+    S: Send + Sync + Clone + PartialEq + 'static,
+    Fut: Future<Output = T> + Send + 'static,
+{
+    Resource::new_with_options(source, fetcher, false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@ use crate::components::deferred::hydrate_later;
 use crate::components::server_html::ServerHtml;
 use crate::events::live_widget::LiveWidget;
 use crate::lang::{Locale, t, t_string, td_string, tf, use_i18n, use_locale};
-use crate::resource::PageJson;
+use crate::resource::page_resource;
 
 /// Seconds between automatic refreshes.
 pub const REFRESH_SECONDS: u32 = 30;
@@ -51,10 +51,9 @@ pub fn DashboardPage() -> impl IntoView {
         }
     });
     let tick = RwSignal::new(0u64);
-    let parts: Resource<_, PageJson> = Resource::new_with_options(
+    let parts = page_resource(
         move || (query.get(), tick.get()),
         |(q, _)| get_dashboard_parts(q),
-        false,
     );
     let refreshing = RwSignal::new(false);
     let table = TableView::new();
