@@ -153,6 +153,78 @@ pub fn SideWidgets(side: Side) -> impl IntoView {
 mod tests {
     use super::*;
 
+    use crate::dashboard::types::{ErrorAnalysis, KpiSettingsView, TopSource, Window};
+    use crate::dashboard::window::Range;
+
+    fn dashboard(feature: &str) -> Dashboard {
+        Dashboard {
+            range: Range::Month,
+            service: None,
+            generated_at: "2026-12-07T12:00:00Z".into(),
+            window: Window {
+                from: "2026-11-07T12:00:00Z".into(),
+                to: "2026-12-07T12:00:00Z".into(),
+            },
+            kpis: Kpis {
+                usage_24h: 1234,
+                ..Kpis::default()
+            },
+            previous: Kpis::default(),
+            timeline: Vec::new(),
+            errors: ErrorAnalysis {
+                top_sources: vec![TopSource {
+                    service: "shop".into(),
+                    feature: feature.into(),
+                    errors: 1,
+                }],
+                open: 1,
+                fix_rate: 0.0,
+                fixes_per_week: 0,
+                mttr_seconds: None,
+            },
+            maturity: Vec::new(),
+            settings: KpiSettingsView {
+                activity_target: 100.0,
+                weights: [0.3, 0.4, 0.3],
+                time_zone: "UTC".into(),
+            },
+            services: vec!["shop".into()],
+            empty: false,
+        }
+    }
+
+    /// What a client sent (a feature's name) reaches the page as text,
+    /// never as markup: the HTML is set into the page as it is.
+    #[tokio::test]
+    async fn names_from_events_are_escaped() {
+        // The translations' context spawns a task, as in the server.
+        let _ = any_spawner::Executor::init_tokio();
+        let d = dashboard("<img src=x onerror=alert(1)>");
+        let html = render(Locale::en, move || view! { <DashboardFigures d /> });
+        assert!(!html.contains("<img"), "{html}");
+        assert!(
+            html.contains("&lt;img src=x onerror=alert(1)&gt;"),
+            "{html}"
+        );
+    }
+
+    #[tokio::test]
+    async fn figures_are_rendered_in_the_language_asked_for() {
+        let _ = any_spawner::Executor::init_tokio();
+        let d = dashboard("checkout");
+        let de = render(Locale::de, move || view! { <DashboardFigures d /> });
+        assert!(
+            de.contains("Produktionsreife") && de.contains("1.234"),
+            "{de}"
+        );
+        let d = dashboard("checkout");
+        let en = render(Locale::en, move || view! { <DashboardFigures d /> });
+        assert!(
+            en.contains("Production readiness") && en.contains("1,234"),
+            "{en}"
+        );
+    }
+
     #[test]
     fn a_change_under_a_twentieth_has_no_direction() {
         assert_eq!(direction(50.0, 50.04), 0);
