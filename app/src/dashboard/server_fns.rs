@@ -24,7 +24,13 @@ async fn dashboard_parts(query: DashboardQuery) -> Result<DashboardParts, AppErr
         crate::probes::status::current(&state.pool, &state.status_cache, state.started_at),
         crate::backups::store::health(&state.pool, &state.backups),
     );
-    let d = d?;
+    let mut d = d?;
+    // The figures need none of what the browser's parts get: moved out,
+    // not copied.
+    let service = d.service.take();
+    let generated_at = std::mem::take(&mut d.generated_at);
+    let services = std::mem::take(&mut d.services);
+    let maturity = std::mem::take(&mut d.maturity);
     // The side widgets show what they can: a failure is logged and that
     // widget left out, not the page failed.
     let status = status.inspect_err(AppError::log_if_internal).ok();
@@ -36,11 +42,11 @@ async fn dashboard_parts(query: DashboardQuery) -> Result<DashboardParts, AppErr
     let locale = crate::lang::request_locale();
     Ok(DashboardParts {
         range: d.range,
-        service: d.service.clone(),
-        generated_at: d.generated_at.clone(),
-        services: d.services.clone(),
+        service,
+        generated_at,
+        services,
         empty: d.empty,
-        maturity: d.maturity.clone(),
+        maturity,
         figures: render(locale, move || view! { <DashboardFigures d /> }),
         side: render(locale, move || view! { <SideWidgets side /> }),
     })
