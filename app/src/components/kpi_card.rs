@@ -1,5 +1,6 @@
 //! A KPI card: label, value, trend against the previous period, and the
-//! formula, shown on hover and on keyboard focus.
+//! formula, shown on hover and on keyboard focus (rendered on the server
+//! only: `dashboard::figures`).
 
 use leptos::prelude::*;
 
@@ -16,27 +17,25 @@ pub fn KpiCard(
     /// Stable id, also used for the test id and the tooltip id.
     id: &'static str,
     label: &'static str,
-    #[prop(into)] value: Signal<String>,
+    value: String,
     /// Trend text, e.g. "+2.4 pp".
-    #[prop(into)]
-    trend: Signal<String>,
+    trend: String,
     /// Sign of the change (−1, 0, 1).
-    #[prop(into)]
-    direction: Signal<i8>,
+    direction: i8,
     better: Better,
-    #[prop(into)] formula: Signal<String>,
+    formula: String,
     /// A small line under the value (e.g. the activity figure).
     #[prop(optional, into)]
-    detail: Option<Signal<String>>,
+    detail: Option<String>,
     /// 0–100 for a gauge bar, when the value is a percentage.
     #[prop(optional, into)]
-    gauge: Option<Signal<f64>>,
+    gauge: Option<f64>,
 ) -> impl IntoView {
     let i18n = crate::lang::use_i18n();
     let tooltip_id = format!("formula-{id}");
     let described_by = tooltip_id.clone();
-    let trend_class = move || {
-        let d = direction.get();
+    let trend_class = {
+        let d = direction;
         let good = match better {
             Better::Up => d > 0,
             Better::Down => d < 0,
@@ -55,7 +54,7 @@ pub fn KpiCard(
             "trend"
         }
     };
-    let arrow = move || match direction.get() {
+    let arrow = match direction {
         1 => "▲",
         -1 => "▼",
         _ => "■",
@@ -73,7 +72,7 @@ pub fn KpiCard(
                 .map(|g| {
                     view! {
                         <div class="gauge" aria-hidden="true">
-                            <span style=move || format!("width: {:.1}%", g.get().clamp(0.0, 100.0))></span>
+                            <span style=format!("width: {:.1}%", g.clamp(0.0, 100.0))></span>
                         </div>
                     }
                 })}

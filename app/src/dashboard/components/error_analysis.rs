@@ -8,36 +8,32 @@ use crate::dashboard::types::{ErrorAnalysis, Kpis};
 use crate::lang::{t, td_string, use_i18n, use_locale};
 
 #[component]
-pub fn ErrorAnalysisPanel(
-    #[prop(into)] errors: Signal<ErrorAnalysis>,
-    #[prop(into)] kpis: Signal<Kpis>,
-) -> impl IntoView {
+pub fn ErrorAnalysisPanel(errors: ErrorAnalysis, kpis: Kpis) -> impl IntoView {
     let i18n = use_i18n();
     let l = use_locale();
-    let stat =
-        |label: &'static str, id: &'static str, help: &'static str, value: Signal<String>| {
-            view! {
-                <div class="stat" title=help>
-                    <dt>{label}</dt>
-                    <dd data-testid=format!("stat-{id}")>{value}</dd>
-                </div>
-            }
-        };
+    let stat = |label: &'static str, id: &'static str, help: &'static str, value: String| {
+        view! {
+            <div class="stat" title=help>
+                <dt>{label}</dt>
+                <dd data-testid=format!("stat-{id}")>{value}</dd>
+            </div>
+        }
+    };
     view! {
         <section class="panel" aria-labelledby="error-analysis-title">
             <div class="panel-header">
                 <h2 id="error-analysis-title">{t!(i18n, dash.error_analysis)}</h2>
             </div>
             <dl class="stats">
-                {stat(td_string!(l, dash.error_rate), "error-rate", td_string!(l, formula.quality), Signal::derive(move || rate(l, kpis.get().error_rate)))}
-                {stat(td_string!(l, dash.open_errors), "open", td_string!(l, formula.open), Signal::derive(move || count(l, errors.get().open)))}
-                {stat(td_string!(l, dash.fix_rate), "fix-rate", td_string!(l, formula.fix_rate), Signal::derive(move || percent(l, errors.get().fix_rate)))}
-                {stat(td_string!(l, dash.fixes_week), "fixes-week", td_string!(l, formula.fixes_week), Signal::derive(move || count(l, errors.get().fixes_per_week)))}
-                {stat(td_string!(l, dash.mttr), "mttr", td_string!(l, formula.mttr), Signal::derive(move || errors.get().mttr_seconds.map(|s| duration(l, s)).unwrap_or_else(|| "—".into())))}
+                {stat(td_string!(l, dash.error_rate), "error-rate", td_string!(l, formula.quality), rate(l, kpis.error_rate))}
+                {stat(td_string!(l, dash.open_errors), "open", td_string!(l, formula.open), count(l, errors.open))}
+                {stat(td_string!(l, dash.fix_rate), "fix-rate", td_string!(l, formula.fix_rate), percent(l, errors.fix_rate))}
+                {stat(td_string!(l, dash.fixes_week), "fixes-week", td_string!(l, formula.fixes_week), count(l, errors.fixes_per_week))}
+                {stat(td_string!(l, dash.mttr), "mttr", td_string!(l, formula.mttr), errors.mttr_seconds.map(|s| duration(l, s)).unwrap_or_else(|| "—".into()))}
             </dl>
             <h3 class="subhead">{t!(i18n, dash.top_sources)}</h3>
-            {move || {
-                let sources = errors.get().top_sources;
+            {{
+                let sources = errors.top_sources;
                 if sources.is_empty() {
                     view! { <p class="muted" data-testid="top-sources-empty">{t!(i18n, dash.no_errors)}</p> }.into_any()
                 } else {
