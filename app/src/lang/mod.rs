@@ -24,7 +24,7 @@ mod generated {
 }
 
 pub use generated::i18n;
-pub use i18n::{Locale, td_string, use_i18n};
+pub use i18n::{Locale, td_string};
 
 /// The text of `key` in the page's language: `t!(i18n, nav.events)`.
 ///
@@ -111,26 +111,36 @@ pub type Label = fn(Locale) -> &'static str;
 /// The name of the cookie that keeps a person's language.
 pub const COOKIE: &str = "lang";
 
+/// The language of a render, as context: what [`t!`] reads its texts in.
+///
+/// A page keeps its language for its whole life (switching reloads it), so
+/// this is a plain value rather than a reactive context: nothing below has
+/// to follow a change.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct I18n(Locale);
+
+impl I18n {
+    /// The language (named as in leptos_i18n, whose `td_string!` [`t!`] calls).
+    pub fn get_locale_untracked(self) -> Locale {
+        self.0
+    }
+}
+
+/// The language context of the current owner.
+pub fn use_i18n() -> I18n {
+    use_context::<I18n>().unwrap_or_default()
+}
+
 /// The language of this render: on the server the one chosen for the
 /// request, in the browser the one the server wrote into `<html lang>`.
 pub fn use_locale() -> Locale {
-    use_context::<leptos_i18n::I18nContext<Locale>>()
-        .map(|c| c.get_locale_untracked())
-        .unwrap_or_default()
+    use_i18n().0
 }
 
 /// Makes `locale` the language of everything below the current owner
-/// (`use_i18n`, `t!` and [`use_locale`]).
+/// ([`use_i18n`], `t!` and [`use_locale`]).
 pub fn provide(locale: Locale) {
-    let ctx = leptos_i18n::context::init_i18n_subcontext_with_options(
-        Some(Signal::stored(locale)),
-        None,
-        None,
-        // The language is chosen before rendering (`choice`); the crate's own
-        // header lookup is not needed.
-        Some(leptos_i18n::context::UseLocalesOptions::default().ssr_lang_header_getter(|| None)),
-    );
-    provide_context(ctx);
+    provide_context(I18n(locale));
 }
 
 /// The language the server rendered this page in (`<html lang>`).
