@@ -3,6 +3,8 @@
 //! German. Written by hand — exact, the same on the server and in the
 //! browser, and without locale data in the WebAssembly.
 
+use chrono::{DateTime, Datelike, Timelike, Utc};
+
 use crate::lang::Locale;
 
 /// A no-break space: a number never wraps away from its unit.
@@ -191,6 +193,27 @@ pub fn bytes(locale: Locale, n: i64) -> String {
     }
 }
 
+/// A day as each language writes it: `2026-11-22` / `22.11.2026`.
+///
+/// By hand rather than with chrono's `format`: its pattern interpreter
+/// would be compiled into the first page's WebAssembly for three patterns.
+pub fn date(locale: Locale, t: DateTime<Utc>) -> String {
+    match locale {
+        Locale::de => format!("{:02}.{:02}.{}", t.day(), t.month(), t.year()),
+        Locale::en => format!("{}-{:02}-{:02}", t.year(), t.month(), t.day()),
+    }
+}
+
+/// The time of day, `10:55:07` (or `10:55` without seconds), the same in
+/// both languages.
+pub fn clock(t: DateTime<Utc>, seconds: bool) -> String {
+    if seconds {
+        format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
+    } else {
+        format!("{:02}:{:02}", t.hour(), t.minute())
+    }
+}
+
 /// An RFC 3339 time to the minute, as stored (UTC): `2026-11-22 10:55` /
 /// `22.11.2026 10:55`.
 pub fn timestamp(locale: Locale, rfc3339: &str) -> String {
@@ -230,6 +253,17 @@ mod tests {
         assert_eq!(plain(rate(de, 0.4166)), "0,42 %");
         assert_eq!(rate(en, 12.34), "12.3%");
         assert_eq!(percent(de, f64::NAN), "—");
+    }
+
+    #[test]
+    fn days_and_times_are_written_per_language() {
+        let t = chrono::DateTime::parse_from_rfc3339("2026-03-04T05:06:07Z")
+            .expect("a valid time")
+            .to_utc();
+        assert_eq!(date(de, t), "04.03.2026");
+        assert_eq!(date(en, t), "2026-03-04");
+        assert_eq!(clock(t, true), "05:06:07");
+        assert_eq!(clock(t, false), "05:06");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use super::types::{
     GroupStatus, GroupSummary, ReleaseRow,
 };
 use crate::auth::Role;
-use crate::components::format::count;
+use crate::components::format::{clock, count, date};
 use crate::components::layout::IfRole;
 use crate::events::live_widget::level_class;
 use crate::events::types::encode;
@@ -85,11 +85,8 @@ fn status_badge(l: Locale, status: GroupStatus, waiting: bool) -> impl IntoView 
 }
 
 fn when(l: Locale, t: Option<chrono::DateTime<chrono::Utc>>) -> String {
-    t.map(|t| match l {
-        Locale::de => t.format("%d.%m.%Y %H:%M").to_string(),
-        Locale::en => t.format("%Y-%m-%d %H:%M").to_string(),
-    })
-    .unwrap_or_else(|| "—".into())
+    t.map(|t| format!("{} {}", date(l, t), clock(t, false)))
+        .unwrap_or_else(|| "—".into())
 }
 
 /// Bars of a count series as a small SVG, with the total as its text.
@@ -555,10 +552,7 @@ fn GroupView(d: GroupDetail, change: ServerAction<ChangeErrorGroups>) -> impl In
                         {nav}
                     </div>
                     <p class="muted small">
-                        {match l {
-                            Locale::de => e.occurred_at.format("%d.%m.%Y %H:%M:%S UTC").to_string(),
-                            Locale::en => e.occurred_at.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-                        }}
+                        {format!("{} {} UTC", date(l, e.occurred_at), clock(e.occurred_at, true))}
                         {e.release.clone().map(|r| format!(" · {}", tf!(l, groups.release_named, release = r)))}
                         {e.environment.clone().map(|r| format!(" · {r}"))}
                         " · "

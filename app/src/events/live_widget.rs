@@ -33,10 +33,7 @@ pub fn relative(locale: Locale, t: DateTime<Utc>, now: DateTime<Utc>) -> String 
         5..=59 => ago(s, "s"),
         60..=3599 => ago(s / 60, "min"),
         3600..=86_399 => ago(s / 3600, "h"),
-        _ => match locale {
-            Locale::de => t.format("%d.%m.%Y").to_string(),
-            Locale::en => t.format("%Y-%m-%d").to_string(),
-        },
+        _ => crate::components::format::date(locale, t),
     }
 }
 
@@ -153,7 +150,7 @@ fn LiveList(recent: super::types::LiveSnapshot, service: Option<String>) -> impl
                     <time datetime=e.occurred_at.to_rfc3339() class="muted small">
                         {move || match now.get() {
                             Some(n) => relative(l, e.occurred_at, n),
-                            None => e.occurred_at.format("%H:%M:%S").to_string(),
+                            None => crate::components::format::clock(e.occurred_at, true),
                         }}
                     </time>
                 </li>

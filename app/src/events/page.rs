@@ -11,6 +11,7 @@ use super::server_fns::{event_facets, get_event, search_events};
 use super::types::LiveConnection as Connection;
 use super::types::{EVENT_RANGES, EventPage, EventQuery, EventView, Level};
 use crate::components::deferred::hydrate_later;
+use crate::components::format::{clock, date};
 use crate::lang::{Locale, t, t_string, td_string, tf, use_i18n, use_locale};
 use crate::resource::resource;
 
@@ -250,10 +251,7 @@ fn Results(page: EventPage, query: EventQuery) -> impl IntoView {
                             // page of rows in one would hold the main thread.
                             {hydrate_later(view! { <tr>
                                 <td class="nowrap mono small">
-                                    <a href=format!("/events/{}", e.id)>{match l {
-                                        Locale::de => e.occurred_at.format("%d.%m.%Y %H:%M:%S").to_string(),
-                                        Locale::en => e.occurred_at.format("%Y-%m-%d %H:%M:%S").to_string(),
-                                    }}</a>
+                                    <a href=format!("/events/{}", e.id)>{format!("{} {}", date(l, e.occurred_at), clock(e.occurred_at, true))}</a>
                                 </td>
                                 <td><span class=level_class(e.level)>{e.level.as_str()}</span></td>
                                 <td class="nowrap">
