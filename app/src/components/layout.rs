@@ -1,6 +1,7 @@
 //! The frame around every page: brand, navigation, content area.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_location;
 
 use crate::auth::Role;
@@ -135,7 +136,6 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
         let p = location.pathname.get();
         p == "/login" || p == "/setup" || p == "/status"
     };
-    let logout = ServerAction::<Logout>::new();
     let is_current = move |href: &str| {
         let path = location.pathname.get();
         if href == "/" {
@@ -174,9 +174,12 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
                                     <span class="user-email">{u.email.clone()}</span>
                                     <span class="badge">{role_label(locale, u.role)}</span>
                                 </span>
-                                <ActionForm action=logout>
+                                // A plain form: the server ends the session
+                                // and redirects to the sign-in page, with or
+                                // without the WebAssembly.
+                                <form method="post" action=LOGOUT_PATH>
                                     <button type="submit" class="btn small">{t!(i18n, nav.sign_out)}</button>
-                                </ActionForm>
+                                </form>
                             })
                         })}
                     </Transition> })}
@@ -217,6 +220,9 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
         </Show>
     }
 }
+
+/// Where the sign-out form posts: the server function's own address.
+const LOGOUT_PATH: &str = <Logout as ServerFn>::PATH;
 
 /// A role as people read it.
 pub fn role_label(locale: Locale, role: Role) -> &'static str {
