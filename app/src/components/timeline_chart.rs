@@ -49,12 +49,13 @@ fn trim(locale: Locale, v: f64) -> String {
     }
 }
 
+/// Rendered on the server only (`dashboard::figures`): plain values, drawn
+/// once.
 #[component]
-pub fn TimelineChart(#[prop(into)] days: Signal<Vec<TimelineDay>>) -> impl IntoView {
+pub fn TimelineChart(days: Vec<TimelineDay>) -> impl IntoView {
     let i18n = use_i18n();
     let l = use_locale();
-    let chart = move || {
-        let days = days.get();
+    let chart = {
         let n = days.len().max(1) as f64;
         let plot_w = W - LEFT - RIGHT;
         let plot_h = H - TOP - BOTTOM;
@@ -122,8 +123,7 @@ pub fn TimelineChart(#[prop(into)] days: Signal<Vec<TimelineDay>>) -> impl IntoV
             <text class="axis-title" x=W - 8.0 y=TOP + plot_h / 2.0 transform=format!("rotate(90 {} {})", W - 8.0, TOP + plot_h / 2.0) text-anchor="middle">{td_string!(l, chart.errors_axis)}</text>
         }
     };
-    let summary = move || {
-        let days = days.get();
+    let summary = {
         let events: i64 = days.iter().map(|d| d.events).sum();
         let errors: i64 = days.iter().map(|d| d.errors).sum();
         let fixes: i64 = days.iter().map(|d| d.fixes).sum();
@@ -149,7 +149,7 @@ pub fn TimelineChart(#[prop(into)] days: Signal<Vec<TimelineDay>>) -> impl IntoV
                 <caption>{t!(i18n, chart.caption)}</caption>
                 <thead><tr><th>{t!(i18n, chart.date)}</th><th>{t!(i18n, chart.events)}</th><th>{t!(i18n, chart.errors)}</th><th>{t!(i18n, chart.fixes)}</th></tr></thead>
                 <tbody>
-                    {move || days.get().into_iter().map(|d| view! {
+                    {days.iter().map(|d| view! {
                         <tr><td>{short_date(l, &d.date)}</td><td>{count(l, d.events)}</td><td>{count(l, d.errors)}</td><td>{count(l, d.fixes)}</td></tr>
                     }).collect_view()}
                 </tbody>
